@@ -1,1 +1,291 @@
-fn main() {}
+//! `lua`: the command-line front end. Thin: parse arguments, call the engine, print.
+//! Errors become messages and exit codes in one place ([`fail`]).
+
+mod args;
+mod printer;
+mod prompt;
+mod render;
+mod spinner;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use lua_core::CoreError;
+use lua_core::config::{Config, LoadOptions};
+use lua_core::engine::{Engine, Exit, Mode, Report, ResolveOptions, Status};
+// Links the components crate so its `inventory` registrations are in the binary.
+use lua_components as _;
+
+use crate::args::{Cli, Command, Format};
+use crate::printer::Printer;
+
+/// Errors only the CLI can have; everything else is the engine's.
+#[derive(Debug)]
+enum CliError {
+    NoTerminal,
+    Core(CoreError),
+    Io(String),
+}
+
+impl From<CoreError> for CliError {
+    fn from(e: CoreError) -> Self {
+        CliError::Core(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose > 0);
+    init_tracing(cli.global.verbose, printer.color_err);
+    if let Command::Completions { shell } = cli.command {
+        let mut cmd = Cli::command();
+        clap_complete::generate(shell, &mut cmd, "lua", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&printer, CliError::Io(format!("cannot start the runtime: {e}"))),
+    };
+    match runtime.block_on(run(cli, &printer)) {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => fail(&printer, e),
+    }
+}
+
+/// The one place errors become messages and exit code 2.
+fn fail(printer: &Printer, error: CliError) -> ExitCode {
+    let message = match error {
+        CliError::NoTerminal => "`lua sync` asks what to do with each drifted component, which needs a terminal.\n\
+             hint: in scripts and CI use `lua sync --check` (fail on drift), `--accept` (pull) or `--push` (push)"
+            .to_string(),
+        CliError::Core(e) => e.to_string(),
+        CliError::Io(e) => e,
+    };
+    printer.error(&message);
+    ExitCode::from(Exit::Error as u8)
+}
+
+fn init_tracing(verbose: u8, color: bool) {
+    let level = match verbose {
+        0 => return,
+        1 => "lua_platform=debug,lua_core=debug,lua_compile=debug,warn",
+        _ => "debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
+    let start_dir = match &cli.global.directory {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| CliError::Io(format!("cannot read the current folder: {e}")))?,
+    };
+    let options = LoadOptions {
+        start_dir,
+        config_path: cli.global.config.clone(),
+    };
+    match cli.command {
+        Command::Sync(args) => {
+            let mode = if args.check {
+                Mode::Check
+            } else if args.accept {
+                Mode::Accept
+            } else if args.push {
+                Mode::Push
+            } else {
+                Mode::Interactive
+            };
+            if mode == Mode::Interactive
+                && !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
+            {
+                return Err(CliError::NoTerminal);
+            }
+            let engine = Engine::new(Config::load(&options)?)?;
+            sync(&engine, printer, mode, args.force, args.format).await
+        }
+        Command::Compile(args) => {
+            let engine = Engine::new(Config::load(&options)?)?;
+            if args.sync {
+                let exit = sync(&engine, printer, Mode::Check, false, args.format).await?;
+                if exit == Exit::Error {
+                    return Ok(exit);
+                }
+                compile(&engine, printer)?;
+                Ok(exit)
+            } else {
+                compile(&engine, printer)?;
+                Ok(Exit::Ok)
+            }
+        }
+        Command::Completions { .. } => Ok(Exit::Ok),
+    }
+}
+
+fn compile(engine: &Engine, printer: &Printer) -> Result<(), CliError> {
+    let (compiled, cache) = engine.compile()?;
+    let manifest = PathBuf::from(".lua").join("manifest.json");
+    let how = match cache {
+        lua_core::compile::CacheStatus::Reused => "no input changed, manifest reused",
+        lua_core::compile::CacheStatus::Compiled => "compiled",
+    };
+    printer.detail(&format!(
+        "read {} file(s): {}",
+        compiled.inputs.len(),
+        compiled.inputs.keys().cloned().collect::<Vec<_>>().join(", ")
+    ));
+    printer.detail(&format!(
+        "fields: {}",
+        compiled.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+    ));
+    for (key, node) in &compiled.fields {
+        if let lua_core::compile::Node::Unreadable(u) = node {
+            printer.warn(&format!("`{key}` cannot be read statically: {u}"));
+        }
+    }
+    printer.info(&format!(
+        "✅ {} -> {} ({how})",
+        compiled.entry,
+        manifest.display()
+    ));
+    Ok(())
+}
+
+async fn sync(
+    engine: &Engine,
+    printer: &Printer,
+    mode: Mode,
+    force: bool,
+    format: Format,
+) -> Result<Exit, CliError> {
+    let (compiled, cache) = engine.compile()?;
+    printer.detail(&format!(
+        "compiled {} ({})",
+        compiled.entry,
+        match cache {
+            lua_core::compile::CacheStatus::Reused => "manifest reused",
+            lua_core::compile::CacheStatus::Compiled => "manifest written",
+        }
+    ));
+    let server = engine.server()?;
+    let report = spinner::while_waiting(printer, "Fetching the published state", engine.check(&compiled, &server)).await;
+    for w in &report.warnings {
+        printer.warn(w);
+    }
+
+    // Errors first: a failed fetch is never "no drift".
+    let errors: Vec<String> = report
+        .items
+        .iter()
+        .filter_map(|i| match &i.status {
+            Status::Error(e) => Some(format!("{}: {e}", i.title)),
+            _ => None,
+        })
+        .collect();
+    if let Some(e) = report.unreachable() {
+        match report.on_unreachable {
+            lua_core::config::OnUnreachable::Continue => printer.warn(&format!(
+                "server unreachable, drift not checked: {e}"
+            )),
+            lua_core::config::OnUnreachable::Fail => printer.error(&format!(
+                "server unreachable (lua.toml sync.on_unreachable = \"fail\"): {e}"
+            )),
+        }
+    }
+    for e in &errors {
+        printer.error(e);
+    }
+    let exit_on_errors = report.error_exit();
+    if exit_on_errors == Exit::Error {
+        emit_machine(printer, format, &report, None, Exit::Error);
+        return Ok(Exit::Error);
+    }
+    let reachable = report.unreachable().is_none();
+
+    for note in render::notes(&report) {
+        printer.info(&note);
+    }
+
+    match format {
+        Format::Human => {
+            if report.has_drift() {
+                printer.out(render::DRIFT);
+                if mode != Mode::Interactive {
+                    for item in report.drifted() {
+                        printer.out(&format!("\n{}", render::item_diff(item, printer.color)));
+                    }
+                    printer.out("");
+                }
+            } else if reachable {
+                printer.out(render::NO_DRIFT);
+            }
+        }
+        Format::Json | Format::Github => {}
+    }
+
+    if mode == Mode::Check {
+        let outcome = engine
+            .resolve(&report, &compiled, &server, ResolveOptions { mode, force }, &mut NoDecider)
+            .await?;
+        if format == Format::Human && report.has_drift() {
+            printer.out(&render::check_summary(&report, printer.color));
+        }
+        emit_machine(printer, format, &report, None, outcome.exit);
+        return Ok(outcome.exit);
+    }
+
+    let outcome = if mode == Mode::Interactive {
+        let mut decider = prompt::TerminalDecider { printer };
+        engine
+            .resolve(&report, &compiled, &server, ResolveOptions { mode, force }, &mut decider)
+            .await?
+    } else {
+        engine
+            .resolve(&report, &compiled, &server, ResolveOptions { mode, force }, &mut NoDecider)
+            .await?
+    };
+    if format == Format::Human && !outcome.resolutions.is_empty() {
+        printer.out(&format!("\n{}", render::outcome_summary(&outcome)));
+    }
+    emit_machine(printer, format, &report, Some(&outcome), outcome.exit);
+    Ok(outcome.exit)
+}
+
+fn emit_machine(
+    printer: &Printer,
+    format: Format,
+    report: &Report,
+    outcome: Option<&lua_core::engine::Outcome>,
+    exit: Exit,
+) {
+    match format {
+        Format::Human => {}
+        Format::Json => {
+            let json = lua_core::report::to_json(report, outcome, exit);
+            printer.out(&serde_json::to_string_pretty(&json).unwrap_or_default());
+        }
+        Format::Github => printer.out(&render::github(report, exit)),
+    }
+}
+
+/// Used in non-interactive modes, where the engine never asks.
+struct NoDecider;
+
+impl lua_core::engine::Decider for NoDecider {
+    fn decide(
+        &mut self,
+        _: &lua_core::engine::Prompt<'_>,
+    ) -> Result<lua_core::engine::Decision, lua_core::engine::Aborted> {
+        Err(lua_core::engine::Aborted)
+    }
+}

@@ -1,1 +1,31 @@
-//! placeholder
+//! `lua-core`: the generic engine of `lua sync`.
+//!
+//! It owns the [`Syncable`] trait (the contract every component implements), the
+//! [`inventory`]-based component registry, project configuration (`lua.toml` +
+//! environment, via `figment`), the three-way sync state (`.lua/sync-state.json`) and
+//! the [`engine`] that runs compile -> fetch (concurrently) -> compare -> classify ->
+//! resolve -> record state.
+//!
+//! What it must not know: any concrete component (no `name`, no `persona` here: they
+//! live in `lua-components` and register themselves), clap, or the terminal. It never
+//! prints; it returns data ([`engine::Report`], [`engine::Outcome`]) and asks an
+//! injected [`engine::Decider`] when a human must choose.
+
+pub mod component;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod registry;
+pub mod report;
+pub mod state;
+pub mod value;
+
+pub use component::{Local, LocalCtx, Registration, Remote, Server, Syncable};
+pub use error::CoreError;
+
+// Re-exported so components depend on one crate for the types in the trait.
+pub use lua_compile as compile;
+pub use lua_diff as diff;
+pub use lua_platform as platform;
+pub use async_trait::async_trait;
+pub use inventory;

@@ -1,1 +1,132 @@
-fn main() {}
+//! `lua-devserver`: command-line front end. Parses flags into a [`Config`], starts the server,
+//! prints one line with its URL, and runs until Ctrl-C or SIGTERM.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use lua_devserver::{AgentSpec, Config, Seed, Storage};
+
+/// A local Lua platform: the platform API over HTTP with SQLite persistence, an admin dashboard,
+/// a request counter and fault injection for tests.
+#[derive(Debug, Parser)]
+#[command(name = "lua-devserver", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to listen on; 0 picks a free port.
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+    /// SQLite database file (its folder is created if missing).
+    #[arg(long, value_name = "PATH", default_value = ".lua-devserver/platform.db")]
+    db: PathBuf,
+    /// Keep everything in memory instead of a database file.
+    #[arg(long, conflicts_with = "db")]
+    memory: bool,
+    /// The API key clients must send as `Authorization: Bearer KEY` (also the dashboard login).
+    #[arg(long, value_name = "KEY", env = "LUA_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Create this agent at start if it does not exist (repeatable).
+    #[arg(long = "agent", value_name = "ID[=NAME]")]
+    agents: Vec<AgentSpec>,
+    /// Load agents and persona versions from this JSON file (only agents not already present).
+    #[arg(long, value_name = "FILE.json")]
+    seed: Option<PathBuf>,
+    /// Serve without any authentication. For throwaway local use only.
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Enable fault injection (`POST /_devserver/faults`).
+    #[arg(long)]
+    faults: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("lua_devserver=info")),
+        )
+        .init();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("lua-devserver: error: {message}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let seed = args
+        .seed
+        .as_deref()
+        .map(Seed::from_file)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let config = Config {
+        host: args.host,
+        port: args.port,
+        storage: if args.memory {
+            Storage::Memory
+        } else {
+            Storage::File(args.db)
+        },
+        api_key: args.api_key.filter(|k| !k.is_empty()),
+        insecure_no_auth: args.insecure_no_auth,
+        agents: args.agents,
+        seed,
+        faults: args.faults,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async move {
+        let server = lua_devserver::start(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        announce(&server.url()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+        wait_for_stop_signal().await;
+        tracing::info!("stopping");
+        server.shutdown().await;
+        Ok(())
+    })
+}
+
+/// The one line on stdout that scripts and tests wait for.
+#[allow(clippy::print_stdout)]
+fn announce(url: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "lua-devserver listening on {url}")?;
+    out.flush()
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

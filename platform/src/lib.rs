@@ -1,1 +1,33 @@
-//! placeholder
+//! `lua-platform`: the HTTP client for the Lua platform API.
+//!
+//! It speaks the contract in `API_CONTRACT.md` exactly (paths, headers, the `{success, data}`
+//! envelope or a bare payload, NestJS error bodies, retries), so one binary works against the
+//! real platform and against `lua-devserver`. The engine and the components call it; it
+//! returns typed payloads ([`Agent`], [`PersonaVersion`]) or a [`PlatformError`] that names
+//! the URL, the status and a short excerpt of the answer.
+//!
+//! Rules it keeps:
+//! - every request carries `Authorization: Bearer <key>`, `Content-Type` and `Accept:
+//!   application/json`, `X-Lua-Client: cli/<version>`; POST/PATCH also an
+//!   `X-Idempotency-Key` reused on every retry of that request;
+//! - GETs retry on network errors, 429 and 500-504 with full-jitter backoff, honouring
+//!   `Retry-After`; writes retry only when they certainly did not reach the server (connect
+//!   error) or the server asked for it (429/503 with `Retry-After`);
+//! - GETs are cached per client and single-flight, errors included, so every component of a
+//!   run sees the same server state; `*_fresh` reads bypass the cache (the push guard);
+//! - response bodies are capped at 4 MiB; the API key never appears in any message or log.
+//!
+//! It must not know about components, the terminal, config files or the environment: the
+//! caller hands it a [`ClientConfig`].
+
+mod api;
+mod client;
+mod error;
+mod types;
+
+pub use client::{
+    ClientConfig, DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES,
+    PlatformClient,
+};
+pub use error::PlatformError;
+pub use types::{Agent, PersonaVersion, VersionStatus};

@@ -1,0 +1,119 @@
+//! Command-line arguments (clap). Only this module and `main` know clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  in sync (or drift only where lua.toml says warn/off, or all drift resolved)
+  1  drift found by --check
+  2  error (config, compile, auth, protocol, refused action, no terminal, ...)
+
+Environment:
+  LUA_API_KEY   API key for the platform (never printed, logged or written)
+  LUA_API_URL   platform base URL (default https://api.heylua.ai)
+  LUA_AGENT_ID  agent id (overrides lua.toml / lua.skill.yaml)
+  LUA_COMPONENTS__<ID>__CHECK=warn  and other nested lua.toml overrides
+  NO_COLOR, CLICOLOR_FORCE  colour control";
+
+/// Keep your agent's name and persona in code and on the Lua platform in step.
+#[derive(Debug, Parser)]
+#[command(name = "lua", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Run as if started in DIR (the project is found from there, walking up).
+    #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+    /// Use this lua.toml; the project root is its folder.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorArg,
+    /// Print only errors and the report itself.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show detailed output: compile details and request logs on stderr (-vv for more).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Detect drift between the server and your code, show it, and resolve it.
+    #[command(after_help = "\
+Examples:
+  lua sync             # show drift and choose per component: push, pull or skip
+  lua sync --check     # CI: exit 1 if drift is found, change nothing
+  lua sync --accept    # pull the server's values into your code
+  lua sync --push      # push your code's values to the server
+  lua sync --check --format github   # GitHub Actions annotations")]
+    Sync(SyncArgs),
+    /// Compile the project to .lua/manifest.json (fast; no server access unless --sync).
+    #[command(after_help = "\
+Examples:
+  lua compile           # compile only (reuses the manifest when no input changed)
+  lua compile --sync    # check for drift first; exit 1 on drift
+  lua compile --verbose # say which files were read and whether the cache was used")]
+    Compile(CompileArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  lua completions bash > ~/.local/share/bash-completion/completions/lua")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Check for drift only; exit 1 if drift is found (for CI).
+    #[arg(long, group = "mode")]
+    pub check: bool,
+    /// Pull the server's values into your code without prompting.
+    #[arg(long, group = "mode")]
+    pub accept: bool,
+    /// Push your code's values to the server without prompting.
+    #[arg(long, group = "mode")]
+    pub push: bool,
+    /// Resolve conflicts (changed on both sides) and flatten composite values anyway.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Check for drift against the server before compiling; exit 1 on drift.
+    #[arg(long)]
+    pub sync: bool,
+    /// Output format of the drift report (with --sync).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable text with coloured diffs.
+    Human,
+    /// One JSON document on stdout (schema in the README).
+    Json,
+    /// GitHub Actions annotations (::error file=...,line=...::...).
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,101 @@
+//! All terminal output goes through [`Printer`]: reports to stdout, progress and
+//! warnings to stderr, colour decided once.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::args::ColorArg;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    /// Colour on stdout.
+    pub color: bool,
+    /// Colour on stderr.
+    pub color_err: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// Whether to colour a stream: `--color`, then `NO_COLOR`, then `CLICOLOR_FORCE`, then
+/// whether the stream is a terminal.
+pub fn use_color(arg: ColorArg, is_terminal: bool) -> bool {
+    match arg {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0")
+            {
+                true
+            } else {
+                is_terminal
+            }
+        }
+    }
+}
+
+impl Printer {
+    pub fn new(color: ColorArg, quiet: bool, verbose: bool) -> Self {
+        Self {
+            color: use_color(color, std::io::stdout().is_terminal()),
+            color_err: use_color(color, std::io::stderr().is_terminal()),
+            quiet,
+            verbose,
+        }
+    }
+
+    /// Report text on stdout (always printed, even with --quiet).
+    pub fn out(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+
+    /// Informational text on stderr (hidden by --quiet).
+    pub fn info(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Detail on stderr, only with --verbose.
+    pub fn detail(&self, text: &str) {
+        if self.verbose {
+            eprintln!("{}", self.paint_err(Style::new().dimmed(), text));
+        }
+    }
+
+    /// A warning on stderr (shown even with --quiet).
+    pub fn warn(&self, text: &str) {
+        let label = self.paint_err(
+            Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+            "warning:",
+        );
+        eprintln!("{label} {text}");
+    }
+
+    /// An error on stderr.
+    pub fn error(&self, text: &str) {
+        let label = self.paint_err(
+            Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            "error:",
+        );
+        eprintln!("{label} {text}");
+    }
+
+    fn paint_err(&self, style: Style, text: &str) -> String {
+        paint(self.color_err, style, text)
+    }
+}
+
+pub fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_string()
+    }
+}

@@ -1,0 +1,201 @@
+//! Human and GitHub renderings of the engine's report and outcome. Pure functions from
+//! data to text, generic over components (no component is named here).
+
+use anstyle::{AnsiColor, Style};
+use lua_core::Local;
+use lua_core::config::CheckPolicy;
+use lua_core::engine::{Action, Exit, Item, Outcome, Report, Status};
+
+use crate::printer::paint;
+
+pub const NO_DRIFT: &str = "✅ No drift detected. Local code is in sync with server.";
+pub const DRIFT: &str = "⚠️  Drift detected!";
+
+/// `src/index.ts:5:12` for the local value, when known.
+pub fn location(item: &Item) -> Option<String> {
+    match &item.local {
+        Local::Value { node, .. } => node
+            .origin()
+            .map(|o| format!("{}:{}:{}", o.file, o.line, o.column)),
+        Local::Unreadable(u) => Some(format!("{}:{}:{}", u.file, u.line, u.column)),
+        Local::Missing => None,
+    }
+}
+
+fn server_label(item: &Item) -> String {
+    match item.remote.as_ref().and_then(|r| r.version) {
+        Some(v) => format!("server v{v}"),
+        None => "server".to_string(),
+    }
+}
+
+/// The diff block of one drifted item, followed by the classification's reason.
+pub fn item_diff(item: &Item, color: bool) -> String {
+    let server = item.server_text.as_deref().unwrap_or("");
+    let local = item.local_text.as_deref().unwrap_or("");
+    let mut out = lua_core::diff::render(item.title, server, local, lua_core::diff::Style { color });
+    let mut facts = vec![server_label(item)];
+    if let Some(loc) = location(item) {
+        facts.push(format!("local {loc}"));
+    }
+    out.push_str(&format!(
+        "\n{}",
+        paint(color, Style::new().dimmed(), &format!("  {}", facts.join(", ")))
+    ));
+    if let Some(reason) = item.reason() {
+        let style = if item.classification == Some(lua_core::engine::Classification::BothChanged) {
+            Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
+        } else {
+            Style::new().fg_color(Some(AnsiColor::Cyan.into()))
+        };
+        out.push_str(&format!("\n{}", paint(color, style, &format!("  {}: {reason}", item.title))));
+    }
+    out
+}
+
+/// Notes about items that are not drift but deserve a line (stderr).
+pub fn notes(report: &Report) -> Vec<String> {
+    report
+        .items
+        .iter()
+        .filter_map(|item| match &item.status {
+            Status::NotPublished => Some(format!(
+                "{}: nothing published on the server yet; no drift",
+                item.title
+            )),
+            Status::NotInCode => Some(format!(
+                "{}: not set in the code; nothing to compare",
+                item.title
+            )),
+            Status::Unreadable(u) => Some(format!(
+                "{}: cannot read statically, so it is not compared: {u}",
+                item.title
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `--check` summary: per drifted component its location, both previews, then the hints.
+pub fn check_summary(report: &Report, color: bool) -> String {
+    let drifted: Vec<&Item> = report.drifted().collect();
+    let mut out = String::new();
+    let count = drifted.len();
+    out.push_str(&format!(
+        "{} component{} drifted:\n",
+        count,
+        if count == 1 { "" } else { "s" }
+    ));
+    for item in drifted {
+        let policy = match item.policy.check {
+            CheckPolicy::Warn => " [warn only]",
+            _ => "",
+        };
+        let class = item
+            .classification
+            .map(|c| format!(" ({})", c.as_str().replace('_', " ")))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "\n  {}{class}{policy}\n",
+            paint(color, Style::new().bold(), item.title)
+        ));
+        let loc = location(item).map(|l| format!(" ({l})")).unwrap_or_default();
+        out.push_str(&format!(
+            "    Local{loc}: {}\n",
+            lua_core::diff::preview(item.local_text.as_deref().unwrap_or(""), 60)
+        ));
+        out.push_str(&format!(
+            "    Server ({}): {}\n",
+            server_label(item).trim_start_matches("server ").replace("server", "no version"),
+            lua_core::diff::preview(item.server_text.as_deref().unwrap_or(""), 60)
+        ));
+    }
+    out.push_str("\nTo resolve:\n");
+    out.push_str("  lua sync           choose per component (push, pull or skip)\n");
+    out.push_str("  lua sync --accept  pull the server's values into your code\n");
+    out.push_str("  lua sync --push    push your code's values to the server");
+    out
+}
+
+/// What was pushed, pulled, skipped.
+pub fn outcome_summary(outcome: &Outcome) -> String {
+    let mut lines = Vec::new();
+    for r in &outcome.resolutions {
+        lines.push(match &r.action {
+            Action::Pushed { version: Some(v) } => {
+                format!("📤 {}: pushed local to server (now v{v})", r.title)
+            }
+            Action::Pushed { version: None } => format!("📤 {}: pushed local to server", r.title),
+            Action::Pulled { files } => {
+                format!("📥 {}: pulled server into {}", r.title, files.join(", "))
+            }
+            Action::Skipped { reason } => format!("⏭️  {}: {reason}", r.title),
+            Action::Refused { message } => format!("❌ {}: not pulled: {message}", r.title),
+            Action::Guarded { message } => format!("🛑 {}: {message}", r.title),
+            Action::Failed { message } => format!("❌ {}: failed: {message}", r.title),
+        });
+    }
+    if outcome.aborted {
+        lines.push("Aborted: nothing more was written.".to_string());
+    }
+    lines.join("\n")
+}
+
+/// GitHub Actions workflow commands for the report.
+pub fn github(report: &Report, exit: Exit) -> String {
+    let mut lines = Vec::new();
+    for item in &report.items {
+        let loc = match &item.local {
+            Local::Value { node, .. } => node
+                .origin()
+                .map(|o| format!(" file={},line={},col={}", o.file, o.line, o.column)),
+            Local::Unreadable(u) => Some(format!(" file={},line={},col={}", u.file, u.line, u.column)),
+            Local::Missing => None,
+        }
+        .unwrap_or_default();
+        let from = item
+            .remote
+            .as_ref()
+            .and_then(|r| r.version)
+            .map(|v| format!(" v{v}"))
+            .unwrap_or_default();
+        match &item.status {
+            Status::Drift => {
+                let level = if item.policy.check == CheckPolicy::Fail {
+                    "error"
+                } else {
+                    "warning"
+                };
+                let why = item.reason().map(|r| format!(" ({r})")).unwrap_or_default();
+                lines.push(format!(
+                    "::{level}{loc}::{} drifted from server{from}{}",
+                    item.id,
+                    escape_data(&why)
+                ));
+            }
+            Status::Unreadable(u) => lines.push(format!(
+                "::warning{loc}::{} cannot be read statically: {}",
+                item.id,
+                escape_data(&u.reason)
+            )),
+            Status::Unreachable(e) | Status::Error(e) => {
+                let level = if matches!(item.status, Status::Error(_)) || exit == Exit::Error {
+                    "error"
+                } else {
+                    "warning"
+                };
+                lines.push(format!("::{level}::{}: {}", item.id, escape_data(&e.to_string())));
+            }
+            _ => {}
+        }
+    }
+    if lines.is_empty() {
+        lines.push("No drift detected. Local code is in sync with server.".to_string());
+    }
+    lines.join("\n")
+}
+
+/// GitHub's escaping for workflow command data.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}

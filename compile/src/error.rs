@@ -1,0 +1,120 @@
+//! Typed errors: compiling (the project cannot be evaluated at all) and writing back.
+//!
+//! A value that merely cannot be read statically is not an error: it is a
+//! [`crate::Node::Unreadable`] and the other values are still read.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::model::Unreadable;
+
+/// Why a project could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file, relative to the project root when it is inside it.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A file read during evaluation does not parse.
+    #[error("{file}:{line}:{column}: syntax error: {message}\n{frame}")]
+    Syntax {
+        /// File relative to the project root.
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column in chars.
+        column: u32,
+        /// The parser's message.
+        message: String,
+        /// Plain code frame.
+        frame: String,
+    },
+    /// The entry file has no `new LuaAgent({...})` nor `LuaAgent({...})`.
+    #[error("{file}: no `new LuaAgent({{...}})` found")]
+    NoAgent {
+        /// The entry file, relative to the project root.
+        file: String,
+    },
+    /// `LuaAgent(x)` where `x` is not statically an object.
+    #[error("{file}:{line}:{column}: the LuaAgent config is not statically an object: {reason}\n{frame}")]
+    AgentNotObject {
+        /// File relative to the project root.
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column in chars.
+        column: u32,
+        /// Plain code frame.
+        frame: String,
+        /// Why.
+        reason: String,
+    },
+    /// A relative import needed by the config cannot be followed: missing module, missing
+    /// export, or a cycle (the reason names the chain).
+    #[error("{file}:{line}:{column}: cannot import `{specifier}`: {reason}")]
+    Import {
+        /// The importing file, relative to the project root.
+        file: String,
+        /// 1-based line of the import.
+        line: u32,
+        /// 1-based column of the import, in chars.
+        column: u32,
+        /// The module specifier as written.
+        specifier: String,
+        /// Why.
+        reason: String,
+    },
+    /// `.lua/manifest.json` could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Manifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+/// Why [`crate::write_back`] wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The file's sha256 differs from the one recorded in `Compiled::inputs`.
+    #[error("{file} changed since compile read it; nothing written")]
+    Changed {
+        /// File relative to the project root.
+        file: String,
+    },
+    /// The value is built from several pieces; writing flattens it, so it needs `force`.
+    #[error(
+        "{file}:{line}:{column}: the value is built from several pieces; writing it back would \
+         replace them with one literal (use force to do so); nothing written"
+    )]
+    Composite {
+        /// File relative to the project root.
+        file: String,
+        /// 1-based line.
+        line: u32,
+        /// 1-based column in chars.
+        column: u32,
+    },
+    /// The value (or part of it) could not be read statically, so its source cannot be rewritten.
+    #[error("{0}")]
+    Unreadable(Unreadable),
+    /// The new value does not fit the source (for example an object where the code has a string).
+    #[error("cannot write the new value into the source: {reason}; nothing written")]
+    Shape {
+        /// Why.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}

@@ -1,0 +1,401 @@
+//! Project configuration: defaults < `lua.toml` < environment, merged with `figment`.
+//!
+//! Components are configured by id (`[components.<id>]`), so a new component needs no
+//! code here. `lua.toml` is first validated with `toml` directly so that an unknown key
+//! or a bad value is reported with the file, line and column (figment alone loses the
+//! position). `LUA_API_URL`, `LUA_API_KEY` and `LUA_AGENT_ID` are read as plain strings
+//! (figment would turn `LUA_API_KEY=12345` into an integer). Nested overrides use
+//! `LUA_<SECTION>__<KEY>`, e.g. `LUA_COMPONENTS__PERSONA__CHECK=warn`; other `LUA_*`
+//! variables (the Lua interpreter's `LUA_PATH`, `LUA_INIT`...) are ignored.
+//!
+//! Projects without `lua.toml` keep working: the agent id is then read from
+//! `lua.skill.yaml` (`agent.agentId`), as the reference CLI does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+
+pub const CONFIG_FILE: &str = "lua.toml";
+pub const SKILL_FILE: &str = "lua.skill.yaml";
+pub const DEFAULT_API_URL: &str = "https://api.heylua.ai";
+pub const DEFAULT_ENTRY: &str = "src/index.ts";
+
+/// Everything `lua.toml` may contain. Unknown keys are errors.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub agent: AgentSettings,
+    pub server: ServerSettings,
+    pub sync: SyncSettings,
+    pub components: BTreeMap<String, ComponentPolicy>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentSettings {
+    /// The platform's agent id, e.g. `baseAgent_agent_123`.
+    pub id: Option<String>,
+    /// Entry file, relative to the project root.
+    pub entry: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub url: String,
+    pub timeout_secs: u64,
+    pub retries: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_API_URL.to_string(),
+            timeout_secs: 30,
+            retries: 2,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncSettings {
+    pub on_unreachable: OnUnreachable,
+}
+
+/// What to do when the platform cannot be reached at all.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnUnreachable {
+    /// One-line warning on stderr, exit 0 (the reference's behaviour).
+    #[default]
+    Continue,
+    /// Error, exit 2.
+    Fail,
+}
+
+/// Per-component policy (`[components.<id>]`).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ComponentPolicy {
+    pub enabled: bool,
+    pub check: CheckPolicy,
+    pub allow: Allow,
+    pub default: DefaultChoice,
+}
+
+impl Default for ComponentPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            check: CheckPolicy::Fail,
+            allow: Allow::Both,
+            default: DefaultChoice::Ask,
+        }
+    }
+}
+
+/// What drift in a component means for `--check`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckPolicy {
+    /// Drift makes `--check` exit 1.
+    #[default]
+    Fail,
+    /// Drift is reported as a warning; exit 0.
+    Warn,
+    /// Not fetched, not compared.
+    Off,
+}
+
+/// Which directions a component may be synced in.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Allow {
+    #[default]
+    Both,
+    Pull,
+    Push,
+}
+
+impl Allow {
+    pub fn allows_pull(self) -> bool {
+        matches!(self, Allow::Both | Allow::Pull)
+    }
+    pub fn allows_push(self) -> bool {
+        matches!(self, Allow::Both | Allow::Push)
+    }
+}
+
+/// The prompt's preselected choice.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultChoice {
+    /// Preselect by classification (server changed: pull; local changed: push; conflict: skip).
+    #[default]
+    Ask,
+    Push,
+    Pull,
+    Skip,
+}
+
+/// Where the configuration came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigSource {
+    LuaToml(PathBuf),
+    SkillYaml(PathBuf),
+    Defaults,
+}
+
+/// The resolved configuration of one project.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Project root (where `lua.toml` / `lua.skill.yaml` is, or the start folder).
+    pub root: PathBuf,
+    pub source: ConfigSource,
+    pub settings: Settings,
+    /// `LUA_API_KEY`; never printed, logged or written.
+    pub api_key: Option<SecretString>,
+}
+
+/// How to find the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Folder to start the search for `lua.toml` / `lua.skill.yaml` (walking up).
+    pub start_dir: PathBuf,
+    /// `--config PATH`: use this file; the project root is its folder.
+    pub config_path: Option<PathBuf>,
+}
+
+/// Environment lookups, injectable for tests.
+pub trait Environment {
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    /// Load from disk and the process environment.
+    pub fn load(opts: &LoadOptions) -> Result<Config, CoreError> {
+        Self::load_with(opts, &ProcessEnv, true)
+    }
+
+    /// Load with an injected environment. `nested_env` enables `LUA_<SECTION>__KEY`
+    /// overrides from the process environment (figment reads it directly).
+    pub fn load_with(
+        opts: &LoadOptions,
+        env: &dyn Environment,
+        nested_env: bool,
+    ) -> Result<Config, CoreError> {
+        let (root, toml_path) = match &opts.config_path {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(CoreError::ConfigMissing(path.clone()));
+                }
+                let root = path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from("."));
+                (root, Some(path.clone()))
+            }
+            None => match find_project_root(&opts.start_dir) {
+                Some(root) => {
+                    let toml = root.join(CONFIG_FILE);
+                    let has_toml = toml.is_file();
+                    (root, has_toml.then_some(toml))
+                }
+                None => (opts.start_dir.clone(), None),
+            },
+        };
+
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let mut source = ConfigSource::Defaults;
+        if let Some(path) = &toml_path {
+            let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
+                path: path.clone(),
+                source,
+            })?;
+            validate_toml(path, &text)?;
+            figment = figment.merge(Toml::string(&text));
+            source = ConfigSource::LuaToml(path.clone());
+        } else {
+            let skill = root.join(SKILL_FILE);
+            if skill.is_file() {
+                if let Some(id) = read_skill_agent_id(&skill)? {
+                    figment = figment.merge(Serialized::default("agent.id", id));
+                }
+                source = ConfigSource::SkillYaml(skill);
+            }
+        }
+        if nested_env {
+            figment = figment.merge(
+                Env::prefixed("LUA_")
+                    .filter(|key| {
+                        let key = key.as_str().to_ascii_lowercase();
+                        ["agent__", "server__", "sync__", "components__"]
+                            .iter()
+                            .any(|section| key.starts_with(section))
+                    })
+                    .split("__"),
+            );
+        }
+        if let Some(url) = env.var("LUA_API_URL") {
+            figment = figment.merge(Serialized::default("server.url", url));
+        }
+        if let Some(id) = env.var("LUA_AGENT_ID") {
+            figment = figment.merge(Serialized::default("agent.id", id));
+        }
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref())))?;
+        let api_key = env.var("LUA_API_KEY").map(SecretString::from);
+        Ok(Config {
+            root,
+            source,
+            settings,
+            api_key,
+        })
+    }
+
+    /// The entry file, relative to the root.
+    pub fn entry(&self) -> &str {
+        self.settings
+            .agent
+            .entry
+            .as_deref()
+            .unwrap_or(DEFAULT_ENTRY)
+    }
+
+    /// The agent id, or an error that says where to set it.
+    pub fn agent_id(&self) -> Result<&str, CoreError> {
+        self.settings
+            .agent
+            .id
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(CoreError::NoAgentId)
+    }
+
+    /// The policy of a component (defaults when not configured).
+    pub fn policy(&self, id: &str) -> ComponentPolicy {
+        self.settings
+            .components
+            .get(id)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Refuse `[components.<id>]` sections that name no registered component.
+    pub fn check_component_ids(&self, known: &[&str]) -> Result<(), CoreError> {
+        for id in self.settings.components.keys() {
+            if !known.contains(&id.as_str()) {
+                return Err(CoreError::UnknownComponent {
+                    id: id.clone(),
+                    known: known.join(", "),
+                    file: match &self.source {
+                        ConfigSource::LuaToml(p) => p.display().to_string(),
+                        _ => "environment".to_string(),
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Walk up from `start` to the first folder holding `lua.toml` or `lua.skill.yaml`.
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        if d.join(CONFIG_FILE).is_file() || d.join(SKILL_FILE).is_file() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Parse `lua.toml` strictly, reporting file:line:col of the first problem.
+fn validate_toml(path: &Path, text: &str) -> Result<(), CoreError> {
+    match toml::from_str::<Settings>(text) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let (line, column) = e
+                .span()
+                .map(|span| line_col(text, span.start))
+                .unwrap_or((1, 1));
+            Err(CoreError::ConfigInvalid(format!(
+                "{}:{line}:{column}: {}",
+                path.display(),
+                e.message().trim_end()
+            )))
+        }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn config_error_message(e: &figment::Error, toml: Option<&Path>) -> String {
+    let from_env = e
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name.to_lowercase().contains("env"));
+    let place = if from_env {
+        "environment".to_string()
+    } else {
+        toml.map_or_else(|| "configuration".to_string(), |p| p.display().to_string())
+    };
+    let key = if e.path.is_empty() {
+        String::new()
+    } else {
+        format!(" (key `{}`)", e.path.join("."))
+    };
+    format!("{place}: {}{key}", e.kind)
+}
+
+#[derive(Deserialize)]
+struct SkillFile {
+    agent: Option<SkillAgent>,
+}
+
+#[derive(Deserialize)]
+struct SkillAgent {
+    #[serde(rename = "agentId")]
+    agent_id: Option<serde_yaml::Value>,
+}
+
+fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parsed: SkillFile = serde_yaml::from_str(&text)
+        .map_err(|e| CoreError::ConfigInvalid(format!("{}: {e}", path.display())))?;
+    Ok(parsed
+        .agent
+        .and_then(|a| a.agent_id)
+        .and_then(|v| match v {
+            serde_yaml::Value::String(s) => Some(s),
+            serde_yaml::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }))
+}

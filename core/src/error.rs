@@ -1,0 +1,44 @@
+//! The engine's typed errors. The binary maps each to a message and exit code 2.
+
+use std::path::PathBuf;
+
+use lua_compile::CompileError;
+use lua_platform::PlatformError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("config file {} not found", .0.display())]
+    ConfigMissing(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    ConfigRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    ConfigInvalid(String),
+    #[error(
+        "no agent id: set `[agent] id` in lua.toml, `agent.agentId` in lua.skill.yaml, or LUA_AGENT_ID"
+    )]
+    NoAgentId,
+    #[error("{file}: unknown component `{id}` in [components]; known components: {known}")]
+    UnknownComponent {
+        id: String,
+        known: String,
+        file: String,
+    },
+    #[error("two components registered with the id `{0}`")]
+    DuplicateComponent(String),
+    #[error("component registered as `{registered}` reports the id `{actual}`")]
+    RegistrationMismatch { registered: String, actual: String },
+    #[error("no API key: set LUA_API_KEY to your Lua API key")]
+    MissingApiKey,
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    #[error("cannot write {}: {source}", path.display())]
+    StateWrite {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,397 @@
+//! Test-control routes under `/_devserver`: the API request counter and fault injection.
+//!
+//! Both only ever apply to API routes (never the dashboard nor these routes themselves).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::StreamExt as _;
+use serde_json::{Map, Value, json};
+
+use crate::api::{self, Answer, ApiError, RawBody, parse_object};
+use crate::state::{AppState, lock};
+
+/// Longest latency a fault may add.
+const MAX_LATENCY_MS: u64 = 600_000;
+
+/// API requests seen, keyed by `METHOD /route/{template}`.
+#[derive(Debug, Default)]
+pub(crate) struct Counter {
+    total: u64,
+    by_route: BTreeMap<String, u64>,
+}
+
+impl Counter {
+    fn to_json(&self) -> Value {
+        json!({ "total": self.total, "byRoute": self.by_route })
+    }
+}
+
+/// What a fault does to a request it matches (latency aside).
+#[derive(Debug, Clone, PartialEq)]
+enum Effect {
+    /// Answer this status with a JSON error body.
+    Status(StatusCode),
+    /// Answer with a body that is not JSON.
+    Malformed(StatusCode),
+    /// Promise more bytes (Content-Length) than are sent, then close.
+    Truncated(StatusCode),
+    /// Answer this exact body.
+    Literal(StatusCode, String),
+    /// Close the connection without any response.
+    Drop,
+}
+
+/// One queued fault.
+#[derive(Debug, Clone)]
+struct FaultRule {
+    /// `None`: persistent until `DELETE /_devserver/faults`.
+    remaining: Option<u64>,
+    path_prefix: Option<String>,
+    method: Option<Method>,
+    latency_ms: u64,
+    effect: Option<Effect>,
+    /// The JSON it was created from, to list it back.
+    spec: Value,
+}
+
+impl FaultRule {
+    fn matches(&self, method: &Method, path: &str) -> bool {
+        self.method.as_ref().is_none_or(|m| m == method)
+            && self.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+    }
+
+    /// A persistent rule that only slows requests down: it applies alongside other rules.
+    fn is_background_latency(&self) -> bool {
+        self.remaining.is_none() && self.effect.is_none()
+    }
+
+    fn to_json(&self) -> Value {
+        let mut v = self.spec.clone();
+        if let Value::Object(map) = &mut v {
+            map.insert("remaining".to_owned(), json!(self.remaining));
+        }
+        v
+    }
+}
+
+/// The FIFO list of fault rules.
+#[derive(Debug, Default)]
+pub(crate) struct FaultQueue {
+    rules: Vec<FaultRule>,
+}
+
+impl FaultQueue {
+    /// Picks what happens to one request: the summed latency of every matching persistent
+    /// latency-only rule, plus the first other matching rule in queue order (which uses up one
+    /// of its count).
+    fn take(&mut self, method: &Method, path: &str) -> (u64, Option<Effect>) {
+        let mut latency: u64 = self
+            .rules
+            .iter()
+            .filter(|r| r.is_background_latency() && r.matches(method, path))
+            .map(|r| r.latency_ms)
+            .sum();
+        let first = self
+            .rules
+            .iter()
+            .position(|r| !r.is_background_latency() && r.matches(method, path));
+        let Some(i) = first else {
+            return (latency, None);
+        };
+        let rule = &mut self.rules[i];
+        latency = latency.saturating_add(rule.latency_ms);
+        let effect = rule.effect.clone();
+        if let Some(n) = &mut rule.remaining {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.rules.remove(i);
+            }
+        }
+        (latency, effect)
+    }
+}
+
+/// `/_devserver/*`: the counter always, faults only when enabled. Bearer auth on all of them.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    let mut r = Router::new().route(
+        "/_devserver/requests",
+        get(get_requests).delete(reset_requests),
+    );
+    if state.faults_enabled {
+        r = r.route(
+            "/_devserver/faults",
+            post(add_fault).get(list_faults).delete(clear_faults),
+        );
+    }
+    r.route_layer(middleware::from_fn_with_state(state, api::require_bearer))
+}
+
+/// Counts every request that reached an API route, before faults and auth.
+pub(crate) async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    let key = format!("{} {route}", req.method());
+    {
+        let mut counter = lock(&state.counter);
+        counter.total += 1;
+        *counter.by_route.entry(key).or_insert(0) += 1;
+    }
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    tracing::info!("{method} {path} -> {}", response.status().as_u16());
+    response
+}
+
+/// Applies the first matching fault, if fault injection is on.
+pub(crate) async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !state.faults_enabled {
+        return next.run(req).await;
+    }
+    let (latency, effect) = lock(&state.faults).take(req.method(), req.uri().path());
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    match effect {
+        None => next.run(req).await,
+        Some(effect) => fault_response(effect),
+    }
+}
+
+fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+fn fault_response(effect: Effect) -> Response {
+    match effect {
+        Effect::Status(status) => ApiError::new(
+            status,
+            "INJECTED_FAULT",
+            format!("Injected fault: status {}", status.as_u16()),
+        )
+        .into_response(),
+        Effect::Malformed(status) => json_response(
+            status,
+            "<!doctype html><title>Bad Gateway</title>injected malformed body, not JSON",
+        ),
+        Effect::Literal(status, body) => json_response(status, body),
+        Effect::Truncated(status) => {
+            let full = json!({"success": true, "data": {"versions": [{"version": 1, "persona": "this document was cut short by lua-devserver fault injection", "createdDate": 0, "isCurrent": true, "status": "published", "createdBy": "fault"}]}}).to_string();
+            let cut = Bytes::from(full[..full.len() / 2].to_owned());
+            // Send half, pause so hyper flushes it, then fail the body: hyper closes the
+            // connection short of the promised Content-Length.
+            let stream = futures::stream::iter([Ok::<_, std::io::Error>(cut)]).chain(
+                futures::stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err(std::io::Error::other("injected truncation"))
+                }),
+            );
+            let mut r = json_response(status, Body::from_stream(stream));
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+            r
+        }
+        Effect::Drop => {
+            // A body that fails before yielding anything: hyper aborts the connection with the
+            // response head still unsent, so the client sees a closed connection, no status.
+            let stream = futures::stream::once(async {
+                Err::<Bytes, _>(std::io::Error::other("injected connection drop"))
+            });
+            Response::new(Body::from_stream(stream))
+        }
+    }
+}
+
+async fn get_requests(State(state): State<AppState>) -> Answer {
+    Answer::ok(StatusCode::OK, lock(&state.counter).to_json())
+}
+
+async fn reset_requests(State(state): State<AppState>) -> Answer {
+    let mut counter = lock(&state.counter);
+    *counter = Counter::default();
+    Answer::ok(StatusCode::OK, counter.to_json())
+}
+
+async fn add_fault(State(state): State<AppState>, RawBody(body): RawBody) -> Response {
+    let rule = match parse_object(&body, false).and_then(parse_rule) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let mut faults = lock(&state.faults);
+    faults.rules.push(rule);
+    Answer::ok(StatusCode::CREATED, json!({ "queued": faults.rules.len() })).into_response()
+}
+
+async fn list_faults(State(state): State<AppState>) -> Answer {
+    let faults = lock(&state.faults);
+    let list: Vec<Value> = faults.rules.iter().map(FaultRule::to_json).collect();
+    Answer::ok(StatusCode::OK, json!({ "faults": list }))
+}
+
+async fn clear_faults(State(state): State<AppState>) -> Answer {
+    let mut faults = lock(&state.faults);
+    let cleared = faults.rules.len();
+    faults.rules.clear();
+    Answer::ok(StatusCode::OK, json!({ "cleared": cleared }))
+}
+
+const FAULT_FIELDS: &[&str] = &["count", "pathPrefix", "method", "latencyMs", "status", "body", "drop"];
+
+fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError> {
+    if let Some(unknown) = obj.keys().find(|k| !FAULT_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "unknown field `{unknown}`: expected one of {}",
+            FAULT_FIELDS.join(", ")
+        )));
+    }
+    let uint = |field: &str| -> Result<Option<u64>, ApiError> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                ApiError::bad_request(format!("`{field}` must be a non-negative integer"))
+            }),
+        }
+    };
+    let string = |field: &str| -> Result<Option<&str>, ApiError> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(ApiError::bad_request(format!("`{field}` must be a string"))),
+        }
+    };
+    let count = uint("count")?;
+    let latency_ms = uint("latencyMs")?.unwrap_or(0);
+    if latency_ms > MAX_LATENCY_MS {
+        return Err(ApiError::bad_request(format!(
+            "`latencyMs` must be at most {MAX_LATENCY_MS}"
+        )));
+    }
+    let path_prefix = string("pathPrefix")?.map(str::to_owned);
+    if path_prefix.as_deref().is_some_and(|p| !p.starts_with('/')) {
+        return Err(ApiError::bad_request("`pathPrefix` must start with `/`"));
+    }
+    let method = string("method")?
+        .map(|m| {
+            Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                .map_err(|_| ApiError::bad_request(format!("`method` {m:?} is not an HTTP method")))
+        })
+        .transpose()?;
+    let status = uint("status")?
+        .map(|s| {
+            u16::try_from(s)
+                .ok()
+                .filter(|s| (200..=599).contains(s))
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or_else(|| ApiError::bad_request("`status` must be between 200 and 599"))
+        })
+        .transpose()?;
+    let body = string("body")?;
+    let drop = match obj.get("drop") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad_request("`drop` must be a boolean")),
+    };
+    let effect = if drop {
+        if status.is_some() || body.is_some() {
+            return Err(ApiError::bad_request(
+                "`drop` cannot be combined with `status` or `body`",
+            ));
+        }
+        Some(Effect::Drop)
+    } else {
+        match (body, status) {
+            (Some("malformed"), s) => Some(Effect::Malformed(s.unwrap_or(StatusCode::OK))),
+            (Some("truncated"), s) => Some(Effect::Truncated(s.unwrap_or(StatusCode::OK))),
+            (Some(literal), s) => Some(Effect::Literal(s.unwrap_or(StatusCode::OK), literal.to_owned())),
+            (None, Some(s)) => Some(Effect::Status(s)),
+            (None, None) => None,
+        }
+    };
+    if effect.is_none() && latency_ms == 0 {
+        return Err(ApiError::bad_request(
+            "a fault needs at least one of `status`, `body`, `drop` or `latencyMs`",
+        ));
+    }
+    Ok(FaultRule {
+        remaining: count.filter(|n| *n > 0),
+        path_prefix,
+        method,
+        latency_ms,
+        effect,
+        spec: Value::Object(obj),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(json: Value) -> Result<FaultRule, ApiError> {
+        match json {
+            Value::Object(m) => parse_rule(m),
+            _ => unreachable!("test input is an object"),
+        }
+    }
+
+    #[test]
+    fn counted_rules_are_consumed_in_order() {
+        let mut q = FaultQueue::default();
+        q.rules.push(rule(json!({"count": 1, "status": 500})).unwrap());
+        q.rules.push(rule(json!({"count": 2, "status": 503, "method": "get"})).unwrap());
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(q.take(&post, "/x"), (0, Some(Effect::Status(StatusCode::INTERNAL_SERVER_ERROR))));
+        // The GET-only rule does not match a POST.
+        assert_eq!(q.take(&post, "/x"), (0, None));
+        assert_eq!(q.take(&get, "/x").1, Some(Effect::Status(StatusCode::SERVICE_UNAVAILABLE)));
+        assert_eq!(q.take(&get, "/x").1, Some(Effect::Status(StatusCode::SERVICE_UNAVAILABLE)));
+        assert_eq!(q.take(&get, "/x"), (0, None));
+        assert!(q.rules.is_empty());
+    }
+
+    #[test]
+    fn persistent_latency_applies_alongside_other_rules() {
+        let mut q = FaultQueue::default();
+        q.rules.push(rule(json!({"latencyMs": 30})).unwrap());
+        q.rules.push(rule(json!({"count": 1, "latencyMs": 5, "drop": true, "pathPrefix": "/developer"})).unwrap());
+        assert_eq!(q.take(&Method::GET, "/admin/agents/a"), (30, None));
+        assert_eq!(q.take(&Method::GET, "/developer/x"), (35, Some(Effect::Drop)));
+        assert_eq!(q.take(&Method::GET, "/developer/x"), (30, None));
+        assert_eq!(q.rules.len(), 1);
+    }
+
+    #[test]
+    fn bad_rules_name_the_field() {
+        let cases = [
+            (json!({"count": -1, "status": 500}), "`count`"),
+            (json!({"status": 99}), "`status`"),
+            (json!({"status": "500"}), "`status`"),
+            (json!({"drop": true, "status": 500}), "`drop`"),
+            (json!({"drop": "yes"}), "`drop`"),
+            (json!({"pathPrefix": "developer", "status": 500}), "`pathPrefix`"),
+            (json!({"method": "G T", "status": 500}), "`method`"),
+            (json!({"latency": 5}), "`latency`"),
+            (json!({"count": 3}), "at least one"),
+        ];
+        for (input, needle) in cases {
+            let err = rule(input.clone()).unwrap_err();
+            assert!(err.message.contains(needle), "{input}: {}", err.message);
+        }
+    }
+}

@@ -1,0 +1,749 @@
+//! Computing a [`Drift`]: the line diff, its hunks, and the word-level
+//! segments of changed line pairs. No rendering happens here.
+
+use std::time::{Duration, Instant};
+
+use similar::{Algorithm, DiffOp, InlineChangeMode, InlineChangeOptions, TextDiff};
+
+/// Unchanged lines kept around each change.
+pub(crate) const CONTEXT: usize = 3;
+
+/// Budget for one [`compute`] call, line diff and word highlights together.
+/// On expiry `similar` returns a valid but coarser diff, and word highlights
+/// are skipped; so even 100,000-line values cannot stall the caller.
+pub(crate) const TIME_BUDGET: Duration = Duration::from_millis(500);
+
+/// Word highlights are skipped for lines longer than this (in chars): a
+/// word diff of huge lines costs time and is unreadable anyway.
+pub(crate) const MAX_INLINE_CHARS: usize = 2_000;
+
+/// A computed diff between a `server` value (old, shown as `-`) and a
+/// `local` value (new, shown as `+`).
+///
+/// It holds only the changed regions ([`Hunk`]s) with their context lines,
+/// and the counts of unchanged lines left out between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    hunks: Vec<Hunk>,
+    unchanged_after: usize,
+    added: usize,
+    removed: usize,
+    server_empty: bool,
+    local_empty: bool,
+}
+
+impl Drift {
+    /// `true` when the two values are byte-for-byte equal (no changes).
+    pub fn is_empty(&self) -> bool {
+        self.hunks.is_empty()
+    }
+
+    /// Number of lines only in the local value (`+` lines).
+    pub fn added(&self) -> usize {
+        self.added
+    }
+
+    /// Number of lines only in the server value (`-` lines).
+    pub fn removed(&self) -> usize {
+        self.removed
+    }
+
+    /// The changed regions, in order, each with up to 3 context lines.
+    pub fn hunks(&self) -> &[Hunk] {
+        &self.hunks
+    }
+
+    /// Unchanged lines after the last hunk that are left out (collapsed).
+    pub fn unchanged_after(&self) -> usize {
+        self.unchanged_after
+    }
+
+    /// `true` when the server value is the empty string.
+    pub fn server_empty(&self) -> bool {
+        self.server_empty
+    }
+
+    /// `true` when the local value is the empty string.
+    pub fn local_empty(&self) -> bool {
+        self.local_empty
+    }
+}
+
+/// One changed region with its context lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    unchanged_before: usize,
+    lines: Vec<Line>,
+    old_start: usize,
+    old_len: usize,
+    new_start: usize,
+    new_len: usize,
+}
+
+impl Hunk {
+    /// Unchanged lines before this hunk that are left out (collapsed): the
+    /// gap since the previous hunk, or since the start for the first one.
+    pub fn unchanged_before(&self) -> usize {
+        self.unchanged_before
+    }
+
+    /// The hunk's lines in display order (within a replaced block, all
+    /// removed lines come before all added lines).
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// Zero-based range of server lines this hunk covers.
+    pub fn old_range(&self) -> std::ops::Range<usize> {
+        self.old_start..self.old_start + self.old_len
+    }
+
+    /// Zero-based range of local lines this hunk covers.
+    pub fn new_range(&self) -> std::ops::Range<usize> {
+        self.new_start..self.new_start + self.new_len
+    }
+}
+
+/// What happened to a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineTag {
+    /// In both values (context).
+    Equal,
+    /// Only in the server value.
+    Delete,
+    /// Only in the local value.
+    Insert,
+}
+
+/// How a line ended in its value. Lines are split at `\n`, `\r\n` and a
+/// lone `\r` (as `similar` does); the terminator is kept apart from the text
+/// so that a line-ending-only change can be shown explicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineEnding {
+    /// Last line of a value without a final newline.
+    None,
+    /// `\n`
+    Lf,
+    /// `\r\n`
+    CrLf,
+    /// A lone `\r`.
+    Cr,
+}
+
+/// One line of a hunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    tag: LineTag,
+    text: String,
+    ending: LineEnding,
+    old_index: Option<usize>,
+    new_index: Option<usize>,
+    segments: Vec<Segment>,
+    whitespace_only: bool,
+    ending_differs: bool,
+    show_whitespace: ShowWhitespace,
+}
+
+/// Which whitespace of a changed line the renderer makes visible, decided
+/// when the pair is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ShowWhitespace {
+    /// Trailing whitespace only (every changed line).
+    Trailing,
+    /// Also whitespace inside emphasized segments: a whitespace-only pair
+    /// with word highlights, where those segments are what differs.
+    Emphasized,
+    /// All whitespace: a whitespace-only pair without word highlights.
+    All,
+}
+
+impl Line {
+    /// Equal, Delete or Insert.
+    pub fn tag(&self) -> LineTag {
+        self.tag
+    }
+
+    /// The line's text without its terminator.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The line's terminator.
+    pub fn ending(&self) -> LineEnding {
+        self.ending
+    }
+
+    /// Zero-based index of the line in the server value, if it is there.
+    pub fn old_index(&self) -> Option<usize> {
+        self.old_index
+    }
+
+    /// Zero-based index of the line in the local value, if it is there.
+    pub fn new_index(&self) -> Option<usize> {
+        self.new_index
+    }
+
+    /// Word-level segments of a changed line paired with its counterpart;
+    /// their texts concatenate to [`Line::text`]. Empty when there is no word
+    /// highlight (unchanged or unpaired line, lines too dissimilar or too
+    /// long, or the time budget ran out).
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// `true` for a changed line whose paired counterpart differs from it
+    /// only in whitespace or line ending; the renderer then makes all of its
+    /// whitespace visible.
+    pub fn whitespace_only(&self) -> bool {
+        self.whitespace_only
+    }
+
+    /// `true` when this changed line and its paired counterpart end
+    /// differently (for example `\r\n` against `\n`, or no final newline).
+    pub fn ending_differs(&self) -> bool {
+        self.ending_differs
+    }
+
+    pub(crate) fn show_whitespace(&self) -> ShowWhitespace {
+        self.show_whitespace
+    }
+}
+
+/// A run of a changed line's text, emphasized when the words changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    text: String,
+    emphasized: bool,
+}
+
+impl Segment {
+    /// The run's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// `true` when these words differ from the paired line.
+    pub fn emphasized(&self) -> bool {
+        self.emphasized
+    }
+}
+
+/// Diffs `server` (old) against `local` (new) by lines, with 3 context lines
+/// and word-level segments for paired changed lines.
+///
+/// Uses the Patience algorithm under a 500 ms budget; past it the diff is
+/// still valid, only coarser, and word highlights are dropped.
+pub fn compute(server: &str, local: &str) -> Drift {
+    compute_with_deadline(server, local, Instant::now() + TIME_BUDGET)
+}
+
+/// [`compute`] with an explicit deadline (tests use an expired one).
+pub(crate) fn compute_with_deadline(server: &str, local: &str, deadline: Instant) -> Drift {
+    let diff = line_diff(server, local, deadline);
+    let old: Vec<&str> = diff.iter_old_slices().collect();
+    let new: Vec<&str> = diff.iter_new_slices().collect();
+    let ops = normalize_ops(diff.ops());
+
+    let mut added = 0;
+    let mut removed = 0;
+    for op in &ops {
+        let (_, old_range, new_range) = op.as_tag_tuple();
+        if !matches!(op, DiffOp::Equal { .. }) {
+            removed += old_range.len();
+            added += new_range.len();
+        }
+    }
+
+    let (groups, unchanged_after) = group_ops(&ops, CONTEXT);
+    let hunks = groups
+        .into_iter()
+        .map(|(unchanged_before, ops)| build_hunk(unchanged_before, &ops, &old, &new, deadline))
+        .collect();
+
+    Drift {
+        hunks,
+        unchanged_after,
+        added,
+        removed,
+        server_empty: server.is_empty(),
+        local_empty: local.is_empty(),
+    }
+}
+
+/// The line diff every output of this crate is built on.
+pub(crate) fn line_diff<'a>(
+    old: &'a str,
+    new: &'a str,
+    deadline: Instant,
+) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .deadline(deadline)
+        .diff_lines(old, new)
+}
+
+/// Drops empty ops and merges adjacent equal ops, so that grouping can rely
+/// on changes and equal runs alternating.
+fn normalize_ops(ops: &[DiffOp]) -> Vec<DiffOp> {
+    let mut out: Vec<DiffOp> = Vec::with_capacity(ops.len());
+    for &op in ops {
+        if op.old_range().is_empty() && op.new_range().is_empty() {
+            continue;
+        }
+        if let (
+            Some(DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            }),
+            DiffOp::Equal {
+                old_index: o2,
+                new_index: n2,
+                len: l2,
+            },
+        ) = (out.last_mut(), op)
+            && *old_index + *len == o2
+            && *new_index + *len == n2
+        {
+            *len += l2;
+            continue;
+        }
+        out.push(op);
+    }
+    out
+}
+
+/// Splits ops into hunks with `context` lines around changes.
+///
+/// Unlike `similar`'s `grouped_ops`, a gap of a single line is shown rather
+/// than collapsed: a `... (1 unchanged line) ...` marker would take the same
+/// room as the line itself. Returns each hunk's ops with the count of lines
+/// collapsed before it, and the count collapsed after the last hunk.
+fn group_ops(ops: &[DiffOp], context: usize) -> (Vec<(usize, Vec<DiffOp>)>, usize) {
+    let Some(last_change) = ops
+        .iter()
+        .rposition(|op| !matches!(op, DiffOp::Equal { .. }))
+    else {
+        return (Vec::new(), 0);
+    };
+    let mut groups = Vec::new();
+    let mut current: Vec<DiffOp> = Vec::new();
+    let mut skipped_before = 0;
+    let mut unchanged_after = 0;
+    let mut seen_change = false;
+
+    let equal = |old_index: usize, new_index: usize, len: usize| DiffOp::Equal {
+        old_index,
+        new_index,
+        len,
+    };
+
+    for (i, &op) in ops.iter().enumerate() {
+        let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        else {
+            seen_change = true;
+            current.push(op);
+            continue;
+        };
+        if !seen_change {
+            // Leading run: keep its last `context` lines.
+            if len <= context + 1 {
+                current.push(op);
+            } else {
+                skipped_before = len - context;
+                if context > 0 {
+                    current.push(equal(
+                        old_index + len - context,
+                        new_index + len - context,
+                        context,
+                    ));
+                }
+            }
+        } else if i > last_change {
+            // Trailing run: keep its first `context` lines.
+            if len <= context + 1 {
+                current.push(op);
+            } else {
+                unchanged_after = len - context;
+                if context > 0 {
+                    current.push(equal(old_index, new_index, context));
+                }
+            }
+        } else if len <= 2 * context + 1 {
+            current.push(op);
+        } else {
+            if context > 0 {
+                current.push(equal(old_index, new_index, context));
+            }
+            groups.push((skipped_before, std::mem::take(&mut current)));
+            skipped_before = len - 2 * context;
+            if context > 0 {
+                current.push(equal(
+                    old_index + len - context,
+                    new_index + len - context,
+                    context,
+                ));
+            }
+        }
+    }
+    groups.push((skipped_before, current));
+    (groups, unchanged_after)
+}
+
+fn split_ending(slice: &str) -> (&str, LineEnding) {
+    if let Some(text) = slice.strip_suffix("\r\n") {
+        (text, LineEnding::CrLf)
+    } else if let Some(text) = slice.strip_suffix('\n') {
+        (text, LineEnding::Lf)
+    } else if let Some(text) = slice.strip_suffix('\r') {
+        (text, LineEnding::Cr)
+    } else {
+        (slice, LineEnding::None)
+    }
+}
+
+fn slice<'a>(lines: &[&'a str], i: usize) -> &'a str {
+    lines.get(i).copied().unwrap_or_default()
+}
+
+fn make_line(
+    tag: LineTag,
+    slice: &str,
+    old_index: Option<usize>,
+    new_index: Option<usize>,
+) -> Line {
+    let (text, ending) = split_ending(slice);
+    Line {
+        tag,
+        text: text.to_owned(),
+        ending,
+        old_index,
+        new_index,
+        segments: Vec::new(),
+        whitespace_only: false,
+        ending_differs: false,
+        show_whitespace: ShowWhitespace::Trailing,
+    }
+}
+
+fn build_hunk(
+    unchanged_before: usize,
+    ops: &[DiffOp],
+    old: &[&str],
+    new: &[&str],
+    deadline: Instant,
+) -> Hunk {
+    let mut lines = Vec::new();
+    for op in ops {
+        let (_, old_range, new_range) = op.as_tag_tuple();
+        match op {
+            DiffOp::Equal { .. } => {
+                for (o, n) in old_range.zip(new_range) {
+                    lines.push(make_line(LineTag::Equal, slice(old, o), Some(o), Some(n)));
+                }
+            }
+            DiffOp::Delete { .. } | DiffOp::Insert { .. } | DiffOp::Replace { .. } => {
+                let mut deleted: Vec<Line> = old_range
+                    .map(|o| make_line(LineTag::Delete, slice(old, o), Some(o), None))
+                    .collect();
+                let mut inserted: Vec<Line> = new_range
+                    .map(|n| make_line(LineTag::Insert, slice(new, n), None, Some(n)))
+                    .collect();
+                // Pair removed and added lines in order; only pairs get word
+                // highlights and whitespace analysis.
+                for (d, i) in deleted.iter_mut().zip(inserted.iter_mut()) {
+                    pair_lines(d, i, deadline);
+                }
+                lines.append(&mut deleted);
+                lines.append(&mut inserted);
+            }
+        }
+    }
+    let (old_start, new_start) = ops.first().map_or((0, 0), |op| {
+        let (_, o, n) = op.as_tag_tuple();
+        (o.start, n.start)
+    });
+    let old_len = ops.iter().map(|op| op.old_range().len()).sum();
+    let new_len = ops.iter().map(|op| op.new_range().len()).sum();
+    Hunk {
+        unchanged_before,
+        lines,
+        old_start,
+        old_len,
+        new_start,
+        new_len,
+    }
+}
+
+fn pair_lines(old: &mut Line, new: &mut Line, deadline: Instant) {
+    let no_ws = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let whitespace_only = no_ws(&old.text) == no_ws(&new.text);
+    let ending_differs = old.ending != new.ending;
+    for line in [&mut *old, &mut *new] {
+        line.whitespace_only = whitespace_only;
+        line.ending_differs = ending_differs;
+    }
+    let show_whitespace = if let Some((old_segments, new_segments)) =
+        inline_segments(&old.text, &new.text, deadline)
+    {
+        old.segments = old_segments;
+        new.segments = new_segments;
+        ShowWhitespace::Emphasized
+    } else if old.text == new.text {
+        // Only the line ending differs; the renderer marks the endings.
+        ShowWhitespace::Trailing
+    } else {
+        ShowWhitespace::All
+    };
+    if whitespace_only {
+        for line in [&mut *old, &mut *new] {
+            line.show_whitespace = show_whitespace;
+        }
+    }
+}
+
+/// Word-level segments of a pair of line texts, or `None` when there is
+/// nothing useful to highlight: equal texts, a line over
+/// [`MAX_INLINE_CHARS`], texts too dissimilar (`similar`'s 0.5 ratio), or
+/// the deadline passed (the result may then be coarse, so it is dropped).
+pub(crate) fn inline_segments(
+    old: &str,
+    new: &str,
+    deadline: Instant,
+) -> Option<(Vec<Segment>, Vec<Segment>)> {
+    if old == new
+        || old.chars().nth(MAX_INLINE_CHARS).is_some()
+        || new.chars().nth(MAX_INLINE_CHARS).is_some()
+        || Instant::now() >= deadline
+    {
+        return None;
+    }
+    // Each text is a single line (no terminator), so this diff is exactly
+    // one Replace op (or a bare Insert/Delete when a side is empty).
+    let diff = line_diff(old, new, deadline);
+    let op = diff
+        .ops()
+        .iter()
+        .find(|op| matches!(op, DiffOp::Replace { .. }))?;
+    let mut options = InlineChangeOptions::new();
+    options.mode(InlineChangeMode::Words).semantic_cleanup(true);
+    let mut old_segments = Vec::new();
+    let mut new_segments = Vec::new();
+    for change in diff.iter_inline_changes_with_options_deadline(op, options, Some(deadline)) {
+        let target = match change.tag() {
+            similar::ChangeTag::Delete => &mut old_segments,
+            similar::ChangeTag::Insert => &mut new_segments,
+            similar::ChangeTag::Equal => continue,
+        };
+        for &(emphasized, text) in change.values() {
+            push_segment(target, text, emphasized);
+        }
+    }
+    if Instant::now() >= deadline {
+        return None;
+    }
+    let any_emphasis = |segments: &[Segment]| segments.iter().any(|s| s.emphasized);
+    if !any_emphasis(&old_segments) && !any_emphasis(&new_segments) {
+        return None;
+    }
+    // Guard the documented invariant: segments concatenate to the text.
+    let joined =
+        |segments: &[Segment]| segments.iter().map(|s| s.text.as_str()).collect::<String>();
+    if joined(&old_segments) != old || joined(&new_segments) != new {
+        return None;
+    }
+    Some((old_segments, new_segments))
+}
+
+fn push_segment(segments: &mut Vec<Segment>, text: &str, emphasized: bool) {
+    if text.is_empty() {
+        return;
+    }
+    match segments.last_mut() {
+        Some(last) if last.emphasized == emphasized => last.text.push_str(text),
+        _ => segments.push(Segment {
+            text: text.to_owned(),
+            emphasized,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbered(n: usize) -> String {
+        (0..n).map(|i| format!("line {i}\n")).collect()
+    }
+
+    #[test]
+    fn identical_values_have_no_hunks() {
+        let drift = compute("a\nb\n", "a\nb\n");
+        assert!(drift.is_empty());
+        assert_eq!((drift.added(), drift.removed()), (0, 0));
+        assert_eq!(drift.unchanged_after(), 0);
+    }
+
+    #[test]
+    fn counts_added_and_removed_lines() {
+        let drift = compute("a\nb\nc\n", "a\nB\nc\nd\ne\n");
+        assert_eq!(drift.removed(), 1);
+        assert_eq!(drift.added(), 3);
+        assert!(!drift.is_empty());
+    }
+
+    #[test]
+    fn counts_pure_insert_and_delete() {
+        let drift = compute("", "x\ny\n");
+        assert_eq!((drift.added(), drift.removed()), (2, 0));
+        assert!(drift.server_empty() && !drift.local_empty());
+        let drift = compute("x\ny\n", "");
+        assert_eq!((drift.added(), drift.removed()), (0, 2));
+        assert!(drift.local_empty());
+    }
+
+    #[test]
+    fn missing_final_newline_is_a_change() {
+        let drift = compute("a", "a\n");
+        assert_eq!((drift.added(), drift.removed()), (1, 1));
+        let lines = drift.hunks()[0].lines();
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.whitespace_only() && l.ending_differs())
+        );
+        assert_eq!(lines[0].ending(), LineEnding::None);
+        assert_eq!(lines[1].ending(), LineEnding::Lf);
+    }
+
+    #[test]
+    fn far_apart_changes_make_two_hunks_with_collapsed_counts() {
+        let old = numbered(100);
+        let new = old
+            .replace("line 10\n", "LINE 10\n")
+            .replace("line 80\n", "LINE 80\n");
+        let drift = compute(&old, &new);
+        let hunks = drift.hunks();
+        assert_eq!(hunks.len(), 2);
+        assert_eq!(hunks[0].unchanged_before(), 7);
+        assert_eq!(hunks[0].old_range(), 7..14);
+        assert_eq!(hunks[1].unchanged_before(), 80 - 3 - 14);
+        assert_eq!(hunks[1].old_range(), 77..84);
+        assert_eq!(drift.unchanged_after(), 100 - 84);
+        assert_eq!((drift.added(), drift.removed()), (2, 2));
+    }
+
+    #[test]
+    fn one_line_gaps_are_shown_not_collapsed() {
+        // Change at line 4 (0-based): 4 leading equal lines = context + 1.
+        let old = numbered(9);
+        let new = old.replace("line 4\n", "LINE 4\n");
+        let drift = compute(&old, &new);
+        assert_eq!(drift.hunks().len(), 1);
+        assert_eq!(drift.hunks()[0].unchanged_before(), 0);
+        assert_eq!(drift.unchanged_after(), 0);
+        assert_eq!(drift.hunks()[0].lines().len(), 10);
+
+        // Two changes separated by exactly 2 * 3 + 1 equal lines: one hunk.
+        let old = numbered(20);
+        let new = old.replace("line 2\n", "x\n").replace("line 10\n", "y\n");
+        let drift = compute(&old, &new);
+        assert_eq!(drift.hunks().len(), 1);
+    }
+
+    #[test]
+    fn word_segments_concatenate_to_the_text() {
+        let drift = compute("You are a calm agent.\n", "You are a cheerful agent.\n");
+        let lines = drift.hunks()[0].lines();
+        assert_eq!(lines.len(), 2);
+        for line in lines {
+            let joined: String = line.segments().iter().map(Segment::text).collect();
+            assert_eq!(joined, line.text());
+        }
+        let emphasized: Vec<&str> = lines[0]
+            .segments()
+            .iter()
+            .filter(|s| s.emphasized())
+            .map(Segment::text)
+            .collect();
+        assert_eq!(emphasized, ["calm"]);
+        let emphasized: Vec<&str> = lines[1]
+            .segments()
+            .iter()
+            .filter(|s| s.emphasized())
+            .map(Segment::text)
+            .collect();
+        assert_eq!(emphasized, ["cheerful"]);
+    }
+
+    #[test]
+    fn expired_deadline_still_gives_a_valid_diff_without_word_highlights() {
+        let past = Instant::now();
+        let drift = compute_with_deadline("a b c\nsame\n", "a B c\nsame\n", past);
+        assert_eq!((drift.added(), drift.removed()), (1, 1));
+        assert!(
+            drift.hunks()[0]
+                .lines()
+                .iter()
+                .all(|l| l.segments().is_empty())
+        );
+    }
+
+    #[test]
+    fn huge_lines_get_no_word_highlight() {
+        let old = format!("{} end\n", "w ".repeat(1_500));
+        let new = format!("{} END\n", "w ".repeat(1_500));
+        let drift = compute(&old, &new);
+        assert!(
+            drift.hunks()[0]
+                .lines()
+                .iter()
+                .all(|l| l.segments().is_empty())
+        );
+        // Just under the limit (1,993 chars): highlighted.
+        let old = format!("{}end\n", "w ".repeat(995));
+        let new = format!("{}END\n", "w ".repeat(995));
+        let drift = compute(&old, &new);
+        assert!(
+            drift.hunks()[0]
+                .lines()
+                .iter()
+                .all(|l| !l.segments().is_empty())
+        );
+    }
+
+    #[test]
+    fn dissimilar_pairs_get_no_word_highlight() {
+        let drift = compute("alpha beta gamma\n", "one two three\n");
+        assert!(
+            drift.hunks()[0]
+                .lines()
+                .iter()
+                .all(|l| l.segments().is_empty())
+        );
+        assert!(!drift.hunks()[0].lines()[0].whitespace_only());
+    }
+
+    #[test]
+    fn line_indexes_are_reported() {
+        let drift = compute("a\nb\nc\n", "a\nx\nc\n");
+        let lines = drift.hunks()[0].lines();
+        let idx: Vec<_> = lines
+            .iter()
+            .map(|l| (l.tag(), l.old_index(), l.new_index()))
+            .collect();
+        assert_eq!(
+            idx,
+            [
+                (LineTag::Equal, Some(0), Some(0)),
+                (LineTag::Delete, Some(1), None),
+                (LineTag::Insert, None, Some(1)),
+                (LineTag::Equal, Some(2), Some(2)),
+            ]
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! The one error type of this crate.
+//!
+//! Every variant stores owned strings, never a source error: errors are cached and shared
+//! between callers (single-flight reads), so they must be `Clone`. URLs are the base URL plus
+//! the path, with any user-info removed; the API key is never part of any variant.
+
+use std::fmt::Write as _;
+
+/// What replaces the API key wherever a server echoed it back.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// Longest body excerpt kept in an error, in characters.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// What can go wrong talking to the Lua platform.
+///
+/// Only [`PlatformError::Unreachable`] means "the server could not be asked"; every other
+/// variant means the server (or the caller's input) gave a definite, non-usable answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    /// No API key was configured; no request was sent.
+    #[error("no API key: set LUA_API_KEY")]
+    MissingApiKey,
+
+    /// The client configuration cannot work (bad base URL, a key or version that is not a
+    /// valid HTTP header value). Found before any request is sent.
+    #[error("invalid platform client configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong, naming the setting.
+        reason: String,
+    },
+
+    /// The agent id cannot be used to build a request; no request was sent.
+    #[error("invalid agent id {agent_id:?}: {reason}")]
+    InvalidAgentId {
+        /// The agent id as given.
+        agent_id: String,
+        /// Why it is unusable.
+        reason: String,
+    },
+
+    /// The server could not be asked: connection refused, DNS failure, timeout, connection
+    /// dropped before a response arrived.
+    #[error("cannot reach the Lua platform at {url}: {reason}")]
+    Unreachable {
+        /// The URL requested.
+        url: String,
+        /// Short, human cause ("connection refused", "no response within 30s", ...).
+        reason: String,
+    },
+
+    /// 401 (bad or expired key) or 403 (no access to this agent).
+    #[error("{}", unauthorized_message(url, *status, message))]
+    Unauthorized {
+        /// The URL requested.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// The server's message (NestJS `message`), cut short.
+        message: String,
+    },
+
+    /// 404: unknown agent or route.
+    #[error("not found on the Lua platform (HTTP 404) at {url}{}", detail(message))]
+    NotFound {
+        /// The URL requested.
+        url: String,
+        /// The server's message, cut short.
+        message: String,
+    },
+
+    /// 5xx, or 429 after the retries ran out.
+    #[error("{}", server_message(url, *status, excerpt))]
+    Server {
+        /// The URL requested.
+        url: String,
+        /// The last status received.
+        status: u16,
+        /// The server's message or the start of its body, cut short.
+        excerpt: String,
+    },
+
+    /// Any other 4xx (400, 409, 413, 422, ...), or a `{"success": false}` envelope.
+    #[error(
+        "the Lua platform rejected the request (HTTP {status}) at {url}{}",
+        detail(message)
+    )]
+    Rejected {
+        /// The URL requested.
+        url: String,
+        /// The status received.
+        status: u16,
+        /// The server's message, cut short.
+        message: String,
+    },
+
+    /// The server answered, but not with something this client understands: not JSON, the
+    /// wrong shape, a body over the size limit, a body cut off mid-way.
+    #[error(
+        "unexpected answer from the Lua platform at {url}: {reason}{}",
+        detail(excerpt)
+    )]
+    Protocol {
+        /// The URL requested.
+        url: String,
+        /// What was wrong with the answer.
+        reason: String,
+        /// The start of the offending body or value, cut short (may be empty).
+        excerpt: String,
+    },
+}
+
+impl PlatformError {
+    /// True when the server could not be asked at all (the only error that the
+    /// `on_unreachable` policy may turn into a warning).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+
+    /// The URL the failed request went to, when a request was made.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Self::MissingApiKey | Self::InvalidConfig { .. } | Self::InvalidAgentId { .. } => None,
+            Self::Unreachable { url, .. }
+            | Self::Unauthorized { url, .. }
+            | Self::NotFound { url, .. }
+            | Self::Server { url, .. }
+            | Self::Rejected { url, .. }
+            | Self::Protocol { url, .. } => Some(url),
+        }
+    }
+
+    /// The HTTP status behind the error, when the server answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { status, .. }
+            | Self::Server { status, .. }
+            | Self::Rejected { status, .. } => Some(*status),
+            Self::NotFound { .. } => Some(404),
+            _ => None,
+        }
+    }
+}
+
+impl PlatformError {
+    /// The same error with every occurrence of `secret` replaced by [`REDACTED`].
+    pub(crate) fn redact(self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        let r = |s: String| {
+            if s.contains(secret) {
+                s.replace(secret, REDACTED)
+            } else {
+                s
+            }
+        };
+        match self {
+            Self::MissingApiKey => Self::MissingApiKey,
+            Self::InvalidConfig { reason } => Self::InvalidConfig { reason: r(reason) },
+            Self::InvalidAgentId { agent_id, reason } => Self::InvalidAgentId {
+                agent_id: r(agent_id),
+                reason: r(reason),
+            },
+            Self::Unreachable { url, reason } => Self::Unreachable {
+                url: r(url),
+                reason: r(reason),
+            },
+            Self::Unauthorized {
+                url,
+                status,
+                message,
+            } => Self::Unauthorized {
+                url: r(url),
+                status,
+                message: r(message),
+            },
+            Self::NotFound { url, message } => Self::NotFound {
+                url: r(url),
+                message: r(message),
+            },
+            Self::Server {
+                url,
+                status,
+                excerpt,
+            } => Self::Server {
+                url: r(url),
+                status,
+                excerpt: r(excerpt),
+            },
+            Self::Rejected {
+                url,
+                status,
+                message,
+            } => Self::Rejected {
+                url: r(url),
+                status,
+                message: r(message),
+            },
+            Self::Protocol {
+                url,
+                reason,
+                excerpt,
+            } => Self::Protocol {
+                url: r(url),
+                reason: r(reason),
+                excerpt: r(excerpt),
+            },
+        }
+    }
+}
+
+fn unauthorized_message(url: &str, status: u16, message: &str) -> String {
+    if status == 401 {
+        format!(
+            "the Lua platform rejected the API key (HTTP 401) at {url}{}; check LUA_API_KEY",
+            detail(message)
+        )
+    } else {
+        format!(
+            "the API key has no access to this agent (HTTP {status}) at {url}{}",
+            detail(message)
+        )
+    }
+}
+
+fn server_message(url: &str, status: u16, excerpt: &str) -> String {
+    let what = if status == 429 {
+        "the Lua platform is rate limiting this client"
+    } else {
+        "the Lua platform failed"
+    };
+    format!("{what} (HTTP {status}) at {url}{}", detail(excerpt))
+}
+
+/// `": text"`, or nothing when there is no text, so messages never end in a dangling colon.
+fn detail(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
+/// One line of at most [`EXCERPT_CHARS`] characters: whitespace runs (newlines included)
+/// collapse to one space, control characters are dropped, and a cut is marked with `…`.
+pub(crate) fn excerpt(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = 0usize;
+    let mut pending_space = false;
+    for c in text.trim().chars() {
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if c.is_control() {
+            continue;
+        }
+        let needed = usize::from(pending_space) + 1;
+        if chars + needed > EXCERPT_CHARS {
+            out.push('…');
+            return out;
+        }
+        if pending_space {
+            out.push(' ');
+            chars += 1;
+            pending_space = false;
+        }
+        out.push(c);
+        chars += 1;
+    }
+    out
+}
+
+/// The human message of a NestJS-style error body: `message` (a string, or a list of strings
+/// for validation errors), else `error`, else the start of the raw body.
+pub(crate) fn body_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
+        match map.get("message") {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => return excerpt(s),
+            Some(serde_json::Value::Array(items)) if !items.is_empty() => {
+                let mut joined = String::new();
+                for item in items {
+                    if !joined.is_empty() {
+                        joined.push_str("; ");
+                    }
+                    match item {
+                        serde_json::Value::String(s) => joined.push_str(s),
+                        other => {
+                            let _ = write!(joined, "{other}");
+                        }
+                    }
+                }
+                return excerpt(&joined);
+            }
+            _ => {}
+        }
+        if let Some(serde_json::Value::String(s)) = map.get("error")
+            && !s.trim().is_empty()
+        {
+            return excerpt(s);
+        }
+    }
+    excerpt(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_one_line_and_cut() {
+        assert_eq!(excerpt("  a\n\n b\tc  "), "a b c");
+        let long = "x".repeat(500);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            excerpt(&"y".repeat(EXCERPT_CHARS)),
+            "y".repeat(EXCERPT_CHARS)
+        );
+        assert_eq!(excerpt("a\u{7}b"), "ab");
+    }
+
+    #[test]
+    fn body_message_prefers_nest_message() {
+        assert_eq!(
+            body_message(br#"{"statusCode":404,"message":"Agent not found","error":"Not Found"}"#),
+            "Agent not found"
+        );
+        assert_eq!(
+            body_message(br#"{"message":["name must be a string","id is required"]}"#),
+            "name must be a string; id is required"
+        );
+        assert_eq!(body_message(br#"{"error":"Bad Request"}"#), "Bad Request");
+        assert_eq!(body_message(b"<html>oops</html>"), "<html>oops</html>");
+        assert_eq!(body_message(b""), "");
+    }
+
+    #[test]
+    fn display_has_no_dangling_colon() {
+        let e = PlatformError::NotFound {
+            url: "http://h/x".into(),
+            message: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "not found on the Lua platform (HTTP 404) at http://h/x"
+        );
+    }
+
+    #[test]
+    fn redact_replaces_the_secret_everywhere() {
+        let e = PlatformError::Protocol {
+            url: "http://h/sk-1".into(),
+            reason: "saw sk-1".into(),
+            excerpt: "sk-1 sk-1".into(),
+        }
+        .redact("sk-1");
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("sk-1"), "{shown}");
+        assert!(shown.contains("[REDACTED] [REDACTED]"), "{shown}");
+    }
+
+    #[test]
+    fn url_and_status_accessors() {
+        let e = PlatformError::Server {
+            url: "http://h/x".into(),
+            status: 502,
+            excerpt: "bad".into(),
+        };
+        assert_eq!(e.url(), Some("http://h/x"));
+        assert_eq!(e.status(), Some(502));
+        assert!(!e.is_unreachable());
+        assert_eq!(PlatformError::MissingApiKey.url(), None);
+        let u = PlatformError::Unreachable {
+            url: "http://h/x".into(),
+            reason: "r".into(),
+        };
+        assert!(u.is_unreachable());
+        assert_eq!(u.status(), None);
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Times `lua sync --check` end to end (process start, compile, HTTP to a local
+# devserver, compare, render) with hyperfine, on the example project, in sync and with drift.
+#
+# Needs hyperfine (Debian: `apt-get install hyperfine`; or `cargo install hyperfine`).
+#   ./scripts/bench-e2e.sh            # default: 10 warmups, 50 runs each
+#   RUNS=200 ./scripts/bench-e2e.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${RUNS:-50}
+
+if ! command -v hyperfine >/dev/null; then
+  echo "hyperfine not found: apt-get install hyperfine (or cargo install hyperfine)" >&2
+  exit 2
+fi
+
+cargo build --quiet --locked --release --bin lua --bin lua-devserver
+bin=$(pwd)/target/release
+work=$(mktemp -d)
+key="bench-key"
+"$bin/lua-devserver" --memory --port 0 --api-key "$key" --seed examples/seed.json >"$work/out" 2>"$work/err" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^lua-devserver listening on //p' "$work/out" | head -n 1)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$work/err" >&2; exit 2; }
+
+# Drifted copy: the example as it is (its persona differs from the seed's).
+mkdir -p "$work/drift" "$work/insync"
+cp -R examples/support-bot/. "$work/drift/"
+cp -R examples/support-bot/. "$work/insync/"
+# In-sync copy: pull once so code and server agree.
+(cd "$work/insync" && LUA_API_URL="$url" LUA_API_KEY="$key" "$bin/lua" sync --accept >/dev/null)
+
+export LUA_API_URL="$url" LUA_API_KEY="$key" NO_COLOR=1
+hyperfine --warmup 10 --runs "$runs" -N --export-markdown "$work/results.md" \
+  -i -n "in sync" "$bin/lua -C $work/insync sync --check" \
+  -n "drift"   "$bin/lua -C $work/drift sync --check"
+cat "$work/results.md"

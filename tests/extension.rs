@@ -1,0 +1,127 @@
+//! Proof of the plugin design: a component registered from outside `lua-core` and
+//! `lua-components` (here, in this test crate) is picked up by the unchanged engine:
+//! fetched, compared, reported, pushed and recorded in the sync state.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use lua_core::config::{Config, Environment, LoadOptions};
+use lua_core::engine::{Engine, Mode, ResolveOptions, Status};
+use lua_core::platform::PlatformError;
+use lua_core::{Registration, Remote, Server, Syncable, async_trait};
+// The built-in components, linked so the registry holds them too.
+use lua_components as _;
+use serde_json::{Value, json};
+use support::{AGENT, KEY, Platform, Project};
+
+static PUSHED: Mutex<Vec<Value>> = Mutex::new(Vec::new());
+
+/// A made-up field: `LuaAgent({ greeting })`, whose server side is fixed.
+struct Greeting;
+
+#[async_trait]
+impl Syncable for Greeting {
+    fn id(&self) -> &'static str {
+        "greeting"
+    }
+    fn title(&self) -> &'static str {
+        "Greeting"
+    }
+    async fn fetch_published(&self, server: &Server) -> Result<Option<Remote>, PlatformError> {
+        // Real traffic through the shared client, to show components reach the platform.
+        server.agent().await?;
+        Ok(Some(Remote {
+            value: json!("Hello from the server"),
+            version: Some(7),
+        }))
+    }
+    async fn push(&self, _server: &Server, local: &Value) -> Result<Option<u64>, PlatformError> {
+        if let Ok(mut pushed) = PUSHED.lock() {
+            pushed.push(local.clone());
+        }
+        Ok(Some(8))
+    }
+}
+
+lua_core::inventory::submit! {
+    Registration { id: "greeting", order: 99, make: || Box::new(Greeting) }
+}
+
+struct Env(HashMap<&'static str, String>);
+
+impl Environment for Env {
+    fn var(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+}
+
+#[test]
+fn a_component_registered_outside_the_engine_is_synced() {
+    let platform = Platform::start(Some("Bot"), &["Persona"]);
+    let project = Project::new(
+        "new LuaAgent({ name: \"Bot\", persona: \"Persona\", greeting: \"Hello from the code\" });\n",
+    );
+    let env = Env(HashMap::from([
+        ("LUA_API_URL", platform.url()),
+        ("LUA_API_KEY", KEY.to_string()),
+        ("LUA_AGENT_ID", AGENT.to_string()),
+    ]));
+    let config = Config::load_with(
+        &LoadOptions {
+            start_dir: project.root().to_path_buf(),
+            config_path: None,
+        },
+        &env,
+        false,
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let engine = Engine::new(config).unwrap();
+        let (compiled, _) = engine.compile().unwrap();
+        let server = engine.server().unwrap();
+        let report = engine.check(&compiled, &server).await;
+        let ids: Vec<&str> = report.items.iter().map(|i| i.id).collect();
+        assert!(ids.contains(&"greeting"), "{ids:?}");
+        let greeting = report.items.iter().find(|i| i.id == "greeting").unwrap();
+        assert!(matches!(greeting.status, Status::Drift), "{:?}", greeting.status);
+        assert_eq!(greeting.server_text.as_deref(), Some("Hello from the server"));
+        assert_eq!(greeting.local_text.as_deref(), Some("Hello from the code"));
+        // The built-in ones are in sync.
+        for item in report.items.iter().filter(|i| i.id != "greeting") {
+            assert!(matches!(item.status, Status::InSync), "{}: {:?}", item.id, item.status);
+        }
+
+        let outcome = engine
+            .resolve(
+                &report,
+                &compiled,
+                &server,
+                ResolveOptions {
+                    mode: Mode::Push,
+                    force: false,
+                },
+                &mut NeverAsked,
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome.exit, lua_core::engine::Exit::Ok);
+        assert_eq!(*PUSHED.lock().unwrap(), vec![json!("Hello from the code")]);
+    });
+    let state = project.read(".lua/sync-state.json");
+    assert!(state.contains("\"greeting\""), "{state}");
+    assert!(state.contains("\"serverVersion\": 8"), "{state}");
+}
+
+struct NeverAsked;
+
+impl lua_core::engine::Decider for NeverAsked {
+    fn decide(
+        &mut self,
+        _: &lua_core::engine::Prompt<'_>,
+    ) -> Result<lua_core::engine::Decision, lua_core::engine::Aborted> {
+        panic!("--push never asks")
+    }
+}

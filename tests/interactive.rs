@@ -1,0 +1,83 @@
+//! The interactive prompt, driven through a real pseudo-terminal (rexpect).
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::json;
+use support::{KEY, Platform, Project};
+
+const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.";
+
+fn index(persona: &str) -> String {
+    format!("const agent = new LuaAgent({{\n  name: \"Bot\",\n  persona: `{persona}`,\n}});\n")
+}
+
+fn lua_in_pty(project: &Project, url: &str) -> rexpect::session::PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lua"));
+    cmd.arg("sync")
+        .current_dir(project.root())
+        .env("LUA_API_URL", url)
+        .env("LUA_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn lua in a pty")
+}
+
+const DOWN: &str = "\x1b[B";
+
+#[test]
+fn choosing_pull_with_the_arrow_key_rewrites_the_file() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index(PERSONA));
+    let server = "You are a friendly support agent.\n\nAnswer in detail.";
+    platform.publish(json!(server));
+
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("PERSONA DIFF").expect("diff shown");
+    p.exp_string("What would you like to do with persona?")
+        .expect("prompt shown");
+    // No base recorded: Push is preselected; one down arrow selects Pull.
+    p.send(DOWN).expect("down");
+    p.send("\r").expect("enter");
+    p.exp_string("pulled server into src/index.ts").expect("summary");
+    p.exp_eof().expect("exit");
+
+    assert!(project.read("src/index.ts").contains("Answer in detail."));
+    let state = project.read(".lua/sync-state.json");
+    assert!(state.contains("\"persona\""), "{state}");
+}
+
+#[test]
+fn escape_aborts_and_writes_nothing() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index("Local text"));
+    let before = project.read("src/index.ts");
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("What would you like to do with persona?")
+        .expect("prompt shown");
+    p.send("\x1b").expect("esc");
+    p.exp_eof().expect("exit");
+    assert_eq!(project.read("src/index.ts"), before);
+    assert!(!project.path(".lua/sync-state.json").exists());
+    assert_eq!(platform.versions().len(), 1);
+}
+
+#[test]
+fn push_guard_fires_when_the_server_moves_while_the_prompt_is_open() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index("My local persona"));
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("What would you like to do with persona?")
+        .expect("prompt shown");
+    // A colleague publishes while we decide.
+    platform.publish(json!("A colleague's persona"));
+    // Push is preselected (no base).
+    p.send("\r").expect("enter");
+    p.exp_string("changed on the server while you were deciding")
+        .expect("guard message");
+    p.exp_eof().expect("exit");
+    let versions = platform.versions();
+    assert_eq!(versions.len(), 2, "nothing pushed over the colleague's version");
+    assert!(versions.iter().all(|v| v["persona"] != json!("My local persona")));
+}

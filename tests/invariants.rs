@@ -1,0 +1,58 @@
+//! Architecture invariants that a test can check (see ARCHITECTURE.md).
+
+use std::path::Path;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The engine and the CLI name no component: adding one touches only `components/`.
+#[test]
+fn core_and_cli_name_no_component() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("core/src"), &mut files);
+    rust_files(&root.join("cli"), &mut files);
+    assert!(files.len() > 5);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for needle in ["\"persona\"", "\"name\"", "\"model\"", "Persona", "lua_components::"] {
+            assert!(
+                !text.contains(needle),
+                "{} mentions {needle}: components must stay behind the Syncable trait",
+                file.display()
+            );
+        }
+    }
+}
+
+/// No `unwrap()`/`expect(` in shipped library and binary code (tests excepted).
+#[test]
+fn no_unwrap_or_expect_in_shipped_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["core/src", "components/src", "cli", "compile/src", "diff/src", "platform/src", "devserver/src"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Only the code before the first `#[cfg(test)]` ships.
+        let shipped = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in shipped.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains(".unwrap()") && !code.contains(".expect("),
+                "{}:{}: unwrap/expect in shipped code: {line}",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+}

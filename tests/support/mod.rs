@@ -1,0 +1,300 @@
+//! Test support for the end-to-end tests: a real `lua-devserver` on a loopback port,
+//! a temporary project made from a fixture, the real `lua` binary, and snapshots of what
+//! the user sees (exit code, stdout, stderr) with temp paths and ports filtered.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+pub const KEY: &str = "test-key-Sup3rS3cret";
+pub const AGENT: &str = "baseAgent_agent_test";
+
+/// A devserver running in this test process (real HTTP over TCP).
+pub struct Platform {
+    pub server: lua_devserver::BlockingServer,
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+impl Platform {
+    /// A devserver with one agent (`AGENT`) named `name` and the given published personas.
+    pub fn start(name: Option<&str>, personas: &[&str]) -> Platform {
+        let mut config = lua_devserver::Config::for_tests(KEY);
+        config.seed = Some(
+            serde_json::from_value(json!({
+                "agents": [{
+                    "id": AGENT,
+                    "name": name,
+                    "model": "gpt-4o",
+                    "personaVersions": personas.iter().map(|p| json!({"persona": p})).collect::<Vec<_>>(),
+                }]
+            }))
+            .expect("seed"),
+        );
+        Self::with_config(config)
+    }
+
+    pub fn with_config(config: lua_devserver::Config) -> Platform {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let server = lua_devserver::BlockingServer::start(config).expect("devserver starts");
+        Platform {
+            server,
+            runtime: runtime(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.url());
+        self.runtime.block_on(async {
+            let mut req = self.http.request(method, &url).bearer_auth(KEY);
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            let resp = req.send().await.expect("request");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.expect("body");
+            (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        })
+    }
+
+    fn data(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let (status, body) = self.send(method, path, body);
+        assert!((200..300).contains(&status), "{path}: {status} {body}");
+        body.get("data").cloned().unwrap_or(body)
+    }
+
+    /// Publish a persona version as the API does (published + current); returns its number.
+    pub fn publish(&self, persona: Value) -> u64 {
+        let data = self.data(
+            reqwest::Method::POST,
+            &format!("/developer/agents/{AGENT}/persona/version"),
+            Some(json!({ "persona": persona })),
+        );
+        data["version"].as_u64().expect("version")
+    }
+
+    /// Deploy (roll back to) a version.
+    pub fn deploy(&self, version: u64) {
+        self.data(
+            reqwest::Method::POST,
+            &format!("/developer/agents/{AGENT}/persona/version/{version}"),
+            Some(json!({})),
+        );
+    }
+
+    /// All persona versions (drafts too).
+    pub fn versions(&self) -> Vec<Value> {
+        let data = self.data(
+            reqwest::Method::GET,
+            &format!("/developer/agents/{AGENT}/persona/versions"),
+            None,
+        );
+        data["versions"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub fn agent(&self) -> Value {
+        self.data(reqwest::Method::GET, &format!("/admin/agents/{AGENT}"), None)
+    }
+
+    pub fn set_name(&self, name: &str) {
+        let (base, rest) = AGENT.split_once('_').expect("agent id");
+        self.data(
+            reqwest::Method::PATCH,
+            &format!("/agents/{base}/sub-agent"),
+            Some(json!({"id": rest, "name": name})),
+        );
+    }
+
+    /// Requests the devserver counted, by route.
+    pub fn requests(&self) -> Value {
+        self.data(reqwest::Method::GET, "/_devserver/requests", None)
+    }
+
+    pub fn reset_requests(&self) {
+        self.send(reqwest::Method::DELETE, "/_devserver/requests", None);
+    }
+
+    /// Queue a fault (see devserver/README.md).
+    pub fn fault(&self, fault: Value) {
+        self.data(reqwest::Method::POST, "/_devserver/faults", Some(fault));
+    }
+
+    pub fn clear_faults(&self) {
+        self.send(reqwest::Method::DELETE, "/_devserver/faults", None);
+    }
+}
+
+/// A temporary agent project.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+impl Project {
+    /// A project with `src/index.ts` = `index` and a lua.toml for `AGENT`.
+    pub fn new(index: &str) -> Project {
+        Self::with_files(&[("src/index.ts", index)])
+    }
+
+    pub fn with_files(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let project = Project { dir };
+        if !project.path("lua.toml").exists() && !project.path("lua.skill.yaml").exists() {
+            project.write("lua.toml", &format!("[agent]\nid = \"{AGENT}\"\n"));
+        }
+        project
+    }
+
+    /// A copy of `tests/fixtures/<name>` (plus a lua.toml for `AGENT` if it has none).
+    pub fn fixture(name: &str) -> Project {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&fixtures().join(name), dir.path());
+        let project = Project { dir };
+        if !project.path("lua.toml").exists() && !project.path("lua.skill.yaml").exists() {
+            project.write("lua.toml", &format!("[agent]\nid = \"{AGENT}\"\n"));
+        }
+        project
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).expect("read")
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    /// `lua <args>` in this project against `url`, colour off, no terminal.
+    pub fn lua(&self, url: &str, args: &[&str]) -> Run {
+        self.lua_env(url, args, &[])
+    }
+
+    pub fn lua_env(&self, url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lua"));
+        cmd.args(args)
+            .current_dir(self.root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("LUA_API_URL", url)
+            .env("LUA_API_KEY", KEY)
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
+        let output = cmd
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run lua");
+        Run {
+            output,
+            root: self.root().to_path_buf(),
+        }
+    }
+}
+
+/// The outcome of one `lua` run.
+pub struct Run {
+    pub output: Output,
+    root: PathBuf,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Exit code, stdout and stderr, with the temp dir and ports filtered, for snapshots.
+    pub fn snapshot(&self) -> String {
+        let text = format!(
+            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code(),
+            self.stdout(),
+            self.stderr()
+        );
+        filter(&text, &self.root)
+    }
+}
+
+/// Replace the temp root with `[PROJECT]` and loopback ports with `PORT`.
+pub fn filter(text: &str, root: &Path) -> String {
+    let mut out = text.replace(&root.display().to_string(), "[PROJECT]");
+    if let Ok(canon) = root.canonicalize() {
+        out = out.replace(&canon.display().to_string(), "[PROJECT]");
+    }
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(pos) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(pos + "127.0.0.1:".len());
+        result.push_str(head);
+        let digits = tail.chars().take_while(|c| c.is_ascii_digit()).count();
+        result.push_str(if digits > 0 { "PORT" } else { "" });
+        rest = &tail[digits..];
+    }
+    result.push_str(rest);
+    result
+}
+
+/// The address of a port nothing listens on.
+pub fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
