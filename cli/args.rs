@@ -65,7 +65,9 @@ Examples:
   lua compile --verbose # say which files were read and whether the cache was used")]
     Compile(CompileArgs),
     /// Print a shell completion script.
-    #[command(after_help = "Example:\n  lua completions bash > ~/.local/share/bash-completion/completions/lua")]
+    #[command(
+        after_help = "Example:\n  lua completions bash > ~/.local/share/bash-completion/completions/lua"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,

@@ -49,7 +49,12 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&printer, CliError::Io(format!("cannot start the runtime: {e}"))),
+        Err(e) => {
+            return fail(
+                &printer,
+                CliError::Io(format!("cannot start the runtime: {e}")),
+            );
+        }
     };
     match runtime.block_on(run(cli, &printer)) {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -142,11 +147,21 @@ fn compile(engine: &Engine, printer: &Printer) -> Result<(), CliError> {
     printer.detail(&format!(
         "read {} file(s): {}",
         compiled.inputs.len(),
-        compiled.inputs.keys().cloned().collect::<Vec<_>>().join(", ")
+        compiled
+            .inputs
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     printer.detail(&format!(
         "fields: {}",
-        compiled.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+        compiled
+            .fields
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     for (key, node) in &compiled.fields {
         if let lua_core::compile::Node::Unreadable(u) = node {
@@ -178,25 +193,34 @@ async fn sync(
         }
     ));
     let server = engine.server()?;
-    let report = spinner::while_waiting(printer, "Fetching the published state", engine.check(&compiled, &server)).await;
+    let report = spinner::while_waiting(
+        printer,
+        "Fetching the published state",
+        engine.check(&compiled, &server),
+    )
+    .await;
     for w in &report.warnings {
         printer.warn(w);
     }
 
-    // Errors first: a failed fetch is never "no drift".
-    let errors: Vec<String> = report
-        .items
-        .iter()
-        .filter_map(|i| match &i.status {
-            Status::Error(e) => Some(format!("{}: {e}", i.title)),
-            _ => None,
-        })
-        .collect();
+    // Errors first: a failed fetch is never "no drift". The same kind of failure in
+    // several components (a bad key, say) is said once.
+    let mut errors: Vec<String> = Vec::new();
+    let mut kinds = Vec::new();
+    for item in &report.items {
+        if let Status::Error(e) = &item.status {
+            let kind = std::mem::discriminant(e);
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+                errors.push(e.to_string());
+            }
+        }
+    }
     if let Some(e) = report.unreachable() {
         match report.on_unreachable {
-            lua_core::config::OnUnreachable::Continue => printer.warn(&format!(
-                "server unreachable, drift not checked: {e}"
-            )),
+            lua_core::config::OnUnreachable::Continue => {
+                printer.warn(&format!("server unreachable, drift not checked: {e}"))
+            }
             lua_core::config::OnUnreachable::Fail => printer.error(&format!(
                 "server unreachable (lua.toml sync.on_unreachable = \"fail\"): {e}"
             )),
@@ -235,7 +259,13 @@ async fn sync(
 
     if mode == Mode::Check {
         let outcome = engine
-            .resolve(&report, &compiled, &server, ResolveOptions { mode, force }, &mut NoDecider)
+            .resolve(
+                &report,
+                &compiled,
+                &server,
+                ResolveOptions { mode, force },
+                &mut NoDecider,
+            )
             .await?;
         if format == Format::Human && report.has_drift() {
             printer.out(&render::check_summary(&report, printer.color));
@@ -247,15 +277,27 @@ async fn sync(
     let outcome = if mode == Mode::Interactive {
         let mut decider = prompt::TerminalDecider { printer };
         engine
-            .resolve(&report, &compiled, &server, ResolveOptions { mode, force }, &mut decider)
+            .resolve(
+                &report,
+                &compiled,
+                &server,
+                ResolveOptions { mode, force },
+                &mut decider,
+            )
             .await?
     } else {
         engine
-            .resolve(&report, &compiled, &server, ResolveOptions { mode, force }, &mut NoDecider)
+            .resolve(
+                &report,
+                &compiled,
+                &server,
+                ResolveOptions { mode, force },
+                &mut NoDecider,
+            )
             .await?
     };
     if format == Format::Human && !outcome.resolutions.is_empty() {
-        printer.out(&format!("\n{}", render::outcome_summary(&outcome)));
+        printer.out(&render::outcome_summary(&outcome));
     }
     emit_machine(printer, format, &report, Some(&outcome), outcome.exit);
     Ok(outcome.exit)

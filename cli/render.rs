@@ -22,10 +22,24 @@ pub fn location(item: &Item) -> Option<String> {
     }
 }
 
-fn server_label(item: &Item) -> String {
-    match item.remote.as_ref().and_then(|r| r.version) {
-        Some(v) => format!("server v{v}"),
-        None => "server".to_string(),
+/// The first line where the two sides differ, from each side (empty when a side ends).
+fn first_difference(server: &str, local: &str) -> (String, String) {
+    let mut s = server.lines();
+    let mut l = local.lines();
+    loop {
+        match (s.next(), l.next()) {
+            (Some(a), Some(b)) if a == b => continue,
+            (None, None) => return (String::new(), String::new()),
+            (a, b) => return (a.unwrap_or("").to_string(), b.unwrap_or("").to_string()),
+        }
+    }
+}
+
+fn quoted_preview(line: &str) -> String {
+    if line.trim().is_empty() {
+        "(blank)".to_string()
+    } else {
+        format!("\"{}\"", lua_core::diff::preview(line, 60))
     }
 }
 
@@ -33,22 +47,35 @@ fn server_label(item: &Item) -> String {
 pub fn item_diff(item: &Item, color: bool) -> String {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
-    let mut out = lua_core::diff::render(item.title, server, local, lua_core::diff::Style { color });
-    let mut facts = vec![server_label(item)];
-    if let Some(loc) = location(item) {
-        facts.push(format!("local {loc}"));
+    let mut out =
+        lua_core::diff::render(item.title, server, local, lua_core::diff::Style { color });
+    let mut facts = Vec::new();
+    if let Some(v) = item.remote.as_ref().and_then(|r| r.version) {
+        facts.push(format!("server v{v}"));
     }
-    out.push_str(&format!(
-        "\n{}",
-        paint(color, Style::new().dimmed(), &format!("  {}", facts.join(", ")))
-    ));
+    if let Some(loc) = location(item) {
+        facts.push(format!("code {loc}"));
+    }
+    if !facts.is_empty() {
+        out.push_str(&format!(
+            "\n{}",
+            paint(
+                color,
+                Style::new().dimmed(),
+                &format!("  {}", facts.join(" · "))
+            )
+        ));
+    }
     if let Some(reason) = item.reason() {
         let style = if item.classification == Some(lua_core::engine::Classification::BothChanged) {
             Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
         } else {
             Style::new().fg_color(Some(AnsiColor::Cyan.into()))
         };
-        out.push_str(&format!("\n{}", paint(color, style, &format!("  {}: {reason}", item.title))));
+        out.push_str(&format!(
+            "\n{}",
+            paint(color, style, &format!("  {}: {reason}", item.title))
+        ));
     }
     out
 }
@@ -99,15 +126,23 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             "\n  {}{class}{policy}\n",
             paint(color, Style::new().bold(), item.title)
         ));
-        let loc = location(item).map(|l| format!(" ({l})")).unwrap_or_default();
+        let (server, local) = first_difference(
+            item.server_text.as_deref().unwrap_or(""),
+            item.local_text.as_deref().unwrap_or(""),
+        );
+        let loc = location(item)
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        let version = item
+            .remote
+            .as_ref()
+            .and_then(|r| r.version)
+            .map(|v| format!(" (v{v})"))
+            .unwrap_or_default();
+        out.push_str(&format!("    Local{loc}: {}\n", quoted_preview(&local)));
         out.push_str(&format!(
-            "    Local{loc}: {}\n",
-            lua_core::diff::preview(item.local_text.as_deref().unwrap_or(""), 60)
-        ));
-        out.push_str(&format!(
-            "    Server ({}): {}\n",
-            server_label(item).trim_start_matches("server ").replace("server", "no version"),
-            lua_core::diff::preview(item.server_text.as_deref().unwrap_or(""), 60)
+            "    Server{version}: {}\n",
+            quoted_preview(&server)
         ));
     }
     out.push_str("\nTo resolve:\n");
@@ -149,7 +184,9 @@ pub fn github(report: &Report, exit: Exit) -> String {
             Local::Value { node, .. } => node
                 .origin()
                 .map(|o| format!(" file={},line={},col={}", o.file, o.line, o.column)),
-            Local::Unreadable(u) => Some(format!(" file={},line={},col={}", u.file, u.line, u.column)),
+            Local::Unreadable(u) => {
+                Some(format!(" file={},line={},col={}", u.file, u.line, u.column))
+            }
             Local::Missing => None,
         }
         .unwrap_or_default();
@@ -184,7 +221,11 @@ pub fn github(report: &Report, exit: Exit) -> String {
                 } else {
                     "warning"
                 };
-                lines.push(format!("::{level}::{}: {}", item.id, escape_data(&e.to_string())));
+                lines.push(format!(
+                    "::{level}::{}: {}",
+                    item.id,
+                    escape_data(&e.to_string())
+                ));
             }
             _ => {}
         }
@@ -197,5 +238,7 @@ pub fn github(report: &Report, exit: Exit) -> String {
 
 /// GitHub's escaping for workflow command data.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }

@@ -9,7 +9,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::printer::Printer;
 
-pub async fn while_waiting<T>(printer: &Printer, message: &str, work: impl Future<Output = T>) -> T {
+pub async fn while_waiting<T>(
+    printer: &Printer,
+    message: &str,
+    work: impl Future<Output = T>,
+) -> T {
     if printer.quiet || !std::io::stderr().is_terminal() {
         return work.await;
     }

@@ -14,7 +14,7 @@ if ! command -v hyperfine >/dev/null; then
   exit 2
 fi
 
-cargo build --quiet --locked --release --bin lua --bin lua-devserver
+cargo build --quiet --locked --release -p lua-cli -p lua-devserver
 bin=$(pwd)/target/release
 work=$(mktemp -d)
 key="bench-key"

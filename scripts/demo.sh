@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=${1:-}
 
-cargo build --quiet --locked --bin lua --bin lua-devserver
+cargo build --quiet --locked -p lua-cli -p lua-devserver
 bin=$(pwd)/target/debug
 
 work=$(mktemp -d)

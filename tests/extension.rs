@@ -86,12 +86,24 @@ fn a_component_registered_outside_the_engine_is_synced() {
         let ids: Vec<&str> = report.items.iter().map(|i| i.id).collect();
         assert!(ids.contains(&"greeting"), "{ids:?}");
         let greeting = report.items.iter().find(|i| i.id == "greeting").unwrap();
-        assert!(matches!(greeting.status, Status::Drift), "{:?}", greeting.status);
-        assert_eq!(greeting.server_text.as_deref(), Some("Hello from the server"));
+        assert!(
+            matches!(greeting.status, Status::Drift),
+            "{:?}",
+            greeting.status
+        );
+        assert_eq!(
+            greeting.server_text.as_deref(),
+            Some("Hello from the server")
+        );
         assert_eq!(greeting.local_text.as_deref(), Some("Hello from the code"));
         // The built-in ones are in sync.
         for item in report.items.iter().filter(|i| i.id != "greeting") {
-            assert!(matches!(item.status, Status::InSync), "{}: {:?}", item.id, item.status);
+            assert!(
+                matches!(item.status, Status::InSync),
+                "{}: {:?}",
+                item.id,
+                item.status
+            );
         }
 
         let outcome = engine

@@ -26,6 +26,15 @@ fn lua_in_pty(project: &Project, url: &str) -> rexpect::session::PtySession {
 
 const DOWN: &str = "\x1b[B";
 
+/// Wait until the menu is fully drawn and the terminal is in raw mode: keys sent
+/// earlier may be flushed when the prompt switches modes.
+fn wait_for_menu(p: &mut rexpect::session::PtySession) {
+    p.exp_string("What would you like to do with persona?")
+        .expect("prompt shown");
+    p.exp_string("esc to abort").expect("menu drawn");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+}
+
 #[test]
 fn choosing_pull_with_the_arrow_key_rewrites_the_file() {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
@@ -35,12 +44,14 @@ fn choosing_pull_with_the_arrow_key_rewrites_the_file() {
 
     let mut p = lua_in_pty(&project, &platform.url());
     p.exp_string("PERSONA DIFF").expect("diff shown");
-    p.exp_string("What would you like to do with persona?")
-        .expect("prompt shown");
+    wait_for_menu(&mut p);
     // No base recorded: Push is preselected; one down arrow selects Pull.
     p.send(DOWN).expect("down");
+    p.flush().expect("flush");
     p.send("\r").expect("enter");
-    p.exp_string("pulled server into src/index.ts").expect("summary");
+    p.flush().expect("flush");
+    p.exp_string("pulled server into src/index.ts")
+        .expect("summary");
     p.exp_eof().expect("exit");
 
     assert!(project.read("src/index.ts").contains("Answer in detail."));
@@ -54,9 +65,9 @@ fn escape_aborts_and_writes_nothing() {
     let project = Project::new(&index("Local text"));
     let before = project.read("src/index.ts");
     let mut p = lua_in_pty(&project, &platform.url());
-    p.exp_string("What would you like to do with persona?")
-        .expect("prompt shown");
+    wait_for_menu(&mut p);
     p.send("\x1b").expect("esc");
+    p.flush().expect("flush");
     p.exp_eof().expect("exit");
     assert_eq!(project.read("src/index.ts"), before);
     assert!(!project.path(".lua/sync-state.json").exists());
@@ -68,16 +79,24 @@ fn push_guard_fires_when_the_server_moves_while_the_prompt_is_open() {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index("My local persona"));
     let mut p = lua_in_pty(&project, &platform.url());
-    p.exp_string("What would you like to do with persona?")
-        .expect("prompt shown");
+    wait_for_menu(&mut p);
     // A colleague publishes while we decide.
     platform.publish(json!("A colleague's persona"));
     // Push is preselected (no base).
     p.send("\r").expect("enter");
+    p.flush().expect("flush");
     p.exp_string("changed on the server while you were deciding")
         .expect("guard message");
     p.exp_eof().expect("exit");
     let versions = platform.versions();
-    assert_eq!(versions.len(), 2, "nothing pushed over the colleague's version");
-    assert!(versions.iter().all(|v| v["persona"] != json!("My local persona")));
+    assert_eq!(
+        versions.len(),
+        2,
+        "nothing pushed over the colleague's version"
+    );
+    assert!(
+        versions
+            .iter()
+            .all(|v| v["persona"] != json!("My local persona"))
+    );
 }

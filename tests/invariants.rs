@@ -23,7 +23,13 @@ fn core_and_cli_name_no_component() {
     assert!(files.len() > 5);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for needle in ["\"persona\"", "\"name\"", "\"model\"", "Persona", "lua_components::"] {
+        for needle in [
+            "\"persona\"",
+            "\"name\"",
+            "\"model\"",
+            "Persona",
+            "lua_components::",
+        ] {
             assert!(
                 !text.contains(needle),
                 "{} mentions {needle}: components must stay behind the Syncable trait",
@@ -38,7 +44,15 @@ fn core_and_cli_name_no_component() {
 fn no_unwrap_or_expect_in_shipped_code() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["core/src", "components/src", "cli", "compile/src", "diff/src", "platform/src", "devserver/src"] {
+    for dir in [
+        "core/src",
+        "components/src",
+        "cli",
+        "compile/src",
+        "diff/src",
+        "platform/src",
+        "devserver/src",
+    ] {
         rust_files(&root.join(dir), &mut files);
     }
     for file in files {

@@ -116,7 +116,13 @@ fn unreachable_server_warns_and_exits_0_writing_nothing() {
     let before = project.read("src/index.ts");
     let run = project.lua(&support::dead_url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
-    assert_eq!(run.stderr().lines().filter(|l| l.contains("unreachable")).count(), 1);
+    assert_eq!(
+        run.stderr()
+            .lines()
+            .filter(|l| l.contains("unreachable"))
+            .count(),
+        1
+    );
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(project.read("src/index.ts"), before);
     assert!(!project.path(".lua/sync-state.json").exists());
@@ -126,7 +132,11 @@ fn unreachable_server_warns_and_exits_0_writing_nothing() {
 fn bad_key_is_an_error_naming_lua_api_key() {
     let platform = Platform::start(Some("Support Bot"), &[PERSONA]);
     let project = Project::new(&index("Support Bot", PERSONA));
-    let run = project.lua_env(&platform.url(), &["sync", "--check"], &[("LUA_API_KEY", "wrong")]);
+    let run = project.lua_env(
+        &platform.url(),
+        &["sync", "--check"],
+        &[("LUA_API_KEY", "wrong")],
+    );
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("LUA_API_KEY"), "{}", run.stderr());
     insta::assert_snapshot!(run.snapshot());
@@ -135,7 +145,11 @@ fn bad_key_is_an_error_naming_lua_api_key() {
 #[test]
 fn missing_key_is_an_error_naming_lua_api_key() {
     let project = Project::new(&index("Support Bot", PERSONA));
-    let run = project.lua_env(&support::dead_url(), &["sync", "--check"], &[("LUA_API_KEY", "")]);
+    let run = project.lua_env(
+        &support::dead_url(),
+        &["sync", "--check"],
+        &[("LUA_API_KEY", "")],
+    );
     assert_eq!(run.code(), 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -150,7 +164,9 @@ fn no_lua_agent_is_an_error_with_the_file() {
 
 #[test]
 fn syntax_error_is_reported_with_file_line_col() {
-    let project = Project::new("const agent = new LuaAgent({\n  name: \"x\",\n  persona: `a`\n  oops oops\n});\n");
+    let project = Project::new(
+        "const agent = new LuaAgent({\n  name: \"x\",\n  persona: `a`\n  oops oops\n});\n",
+    );
     let run = project.lua(&support::dead_url(), &["sync", "--check"]);
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("src/index.ts:4:"), "{}", run.stderr());

@@ -46,6 +46,7 @@ pub(crate) fn evaluate(loader: &dyn Loader, entry: &str) -> Result<Compiled, Com
         inputs: BTreeMap::new(),
         stack: Vec::new(),
         memo: HashMap::new(),
+        sites: Vec::new(),
     };
     let module = ev.load(entry)?;
     let found = find_agent(&module).ok_or_else(|| CompileError::NoAgent { file: entry.into() })?;
@@ -158,6 +159,8 @@ struct Evaluator<'a, 'l> {
     stack: Vec<(String, String)>,
     /// Finished bindings and exports: (file, key) -> value (field paths not yet assigned).
     memo: HashMap<(String, String), Node>,
+    /// The imports being followed, innermost last: where a cycle error points.
+    sites: Vec<ImportSite>,
 }
 
 type EvalResult = Result<Node, CompileError>;
@@ -304,8 +307,8 @@ impl<'a> Evaluator<'a, '_> {
                 let (entries, unkeyed, composite) = self.eval_object(m, obj, shadowed, depth)?;
                 if let Some(first) = unkeyed.into_iter().next() {
                     let reason = format!(
-                        "the object's keys are not all known statically ({} at {}:{})",
-                        first.reason, first.line, first.column
+                        "its keys are not all known statically: `{}` at {}:{}: {}",
+                        first.field, first.line, first.column, first.reason
                     );
                     return Ok(m.unreadable(span, reason));
                 }
@@ -511,7 +514,7 @@ impl<'a> Evaluator<'a, '_> {
         obj: &'a ObjectExpression<'a>,
         shadowed: Option<&Shadowed>,
         depth: u32,
-    ) -> Result<(BTreeMap<String, Node>, Vec<Unreadable>, bool), CompileError> {
+    ) -> Result<ObjectParts, CompileError> {
         let mut entries = BTreeMap::new();
         let mut unkeyed = Vec::new();
         let mut composite = false;
@@ -650,6 +653,10 @@ impl<'a> Evaluator<'a, '_> {
                 span,
                 format!("`{name}` comes from destructuring, which is not read statically"),
             )),
+            Binding::Declared { what: "enum", span } => Ok(m.unreadable(
+                span,
+                format!("`{name}` is a TypeScript enum; enums are not read statically"),
+            )),
             Binding::Declared { what, span } => {
                 Ok(m.unreadable(span, format!("`{name}` is {what}, not a value")))
             }
@@ -686,7 +693,19 @@ impl<'a> Evaluator<'a, '_> {
             Resolved::Missing(reason) => return Err(site.error(reason)),
         };
         let target = self.load(&target)?;
-        self.eval_export(&target, name, &site, depth + 1)
+        self.follow(site, |ev, site| ev.eval_export(&target, name, site, depth + 1))
+    }
+
+    /// Run `f` while following the import at `site` (so a cycle found inside points at it).
+    fn follow(
+        &mut self,
+        site: ImportSite,
+        f: impl FnOnce(&mut Self, &ImportSite) -> EvalResult,
+    ) -> EvalResult {
+        self.sites.push(site.clone());
+        let result = f(self, &site);
+        self.sites.pop();
+        result
     }
 
     fn eval_export(
@@ -717,7 +736,7 @@ impl<'a> Evaluator<'a, '_> {
                     match ev.resolve_module(target.rel(), source.value.as_str()) {
                         Resolved::Found(rel) => {
                             let next = ev.load(&rel)?;
-                            ev.eval_export(&next, inner, &site, depth + 1)
+                            ev.follow(site, |ev, site| ev.eval_export(&next, inner, site, depth + 1))
                         }
                         Resolved::Unsupported(reason) => Ok(target.unreadable(source.span, reason)),
                         Resolved::Missing(reason) => Err(site.error(reason)),
@@ -739,11 +758,12 @@ impl<'a> Evaluator<'a, '_> {
                 };
                 let next = self.load(&rel)?;
                 if self.has_export(&next, name, &mut HashSet::new())? {
-                    return self.eval_export(&next, name, &star_site, depth + 1);
+                    return self
+                        .follow(star_site, |ev, site| ev.eval_export(&next, name, site, depth + 1));
                 }
             }
         }
-        let what = if name == "default" { "a default export".to_owned() } else { format!("an export named `{name}`") };
+        let what = if name == "default" { "default export".to_owned() } else { format!("export named `{name}`") };
         Err(site.error(format!("{} has no {what}", target.rel())))
     }
 
@@ -803,13 +823,17 @@ impl<'a> Evaluator<'a, '_> {
                 }
             }
             files.push(&key.0);
+            let reason = format!("import cycle: {}", files.join(" -> "));
+            if let Some(site) = self.sites.last() {
+                return Err(site.error(reason));
+            }
             let (line, column) = m.src.line_col(span.start);
             return Err(CompileError::Import {
                 file: m.rel().into(),
                 line,
                 column,
-                specifier: key.1.trim_start_matches("export ").trim_start_matches("const ").into(),
-                reason: format!("import cycle: {}", files.join(" -> ")),
+                specifier: m.rel().into(),
+                reason,
             });
         }
         self.stack.push(key.clone());
@@ -846,6 +870,10 @@ impl<'a> Evaluator<'a, '_> {
         }
     }
 }
+
+/// An evaluated object literal: entries, the parts that could not be keyed (spreads and
+/// computed keys not known statically), and whether known spreads contributed.
+type ObjectParts = (BTreeMap<String, Node>, Vec<Unreadable>, bool);
 
 enum Resolved {
     Found(String),
@@ -1041,7 +1069,7 @@ fn declared<'a>(decl: &'a Declaration<'a>) -> Option<(&'a str, Binding<'a>)> {
         }
         Declaration::TSEnumDeclaration(e) => Some((
             e.id.name.as_str(),
-            Binding::Declared { what: "a TypeScript enum (enums are not read statically)", span: e.id.span },
+            Binding::Declared { what: "enum", span: e.id.span },
         )),
         _ => None,
     }

@@ -100,10 +100,10 @@ pub(crate) fn join_rel(importer: &str, specifier: &str) -> String {
 /// made relative).
 pub(crate) fn entry_rel(root: &Path, entry: &str) -> String {
     let p = Path::new(entry);
-    if p.is_absolute() {
-        if let Ok(stripped) = p.strip_prefix(root) {
-            return normalize_rel(&stripped.to_string_lossy());
-        }
+    if p.is_absolute()
+        && let Ok(stripped) = p.strip_prefix(root)
+    {
+        return normalize_rel(&stripped.to_string_lossy());
     }
     normalize_rel(entry)
 }

@@ -248,7 +248,7 @@ fn columns_count_chars_and_spans_count_bytes() {
     )]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
     let o = c.fields["name"].origin().unwrap();
-    assert_eq!(o.column, 40);
+    assert_eq!(o.column, 44);
     assert_eq!(origin_text(&files, &c.fields["name"]), "'ü'");
     assert_eq!(o.end - o.start, 4);
 }

@@ -240,7 +240,7 @@ fn every_style_and_ending_round_trips_the_nasty_cases() {
         "tab\there",
         "\u{2028}\u{2029}",
         "\0",
-        "\01",
+        "\x001",
         "😀 astral \u{1F600}",
         "line1\nline2\n",
         "\n",

@@ -259,9 +259,9 @@ impl Config {
         if let Some(id) = env.var("LUA_AGENT_ID") {
             figment = figment.merge(Serialized::default("agent.id", id));
         }
-        let settings: Settings = figment
-            .extract()
-            .map_err(|e| CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref())))?;
+        let settings: Settings = figment.extract().map_err(|e| {
+            CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
+        })?;
         let api_key = env.var("LUA_API_KEY").map(SecretString::from);
         Ok(Config {
             root,
@@ -390,12 +390,9 @@ fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
     })?;
     let parsed: SkillFile = serde_yaml::from_str(&text)
         .map_err(|e| CoreError::ConfigInvalid(format!("{}: {e}", path.display())))?;
-    Ok(parsed
-        .agent
-        .and_then(|a| a.agent_id)
-        .and_then(|v| match v {
-            serde_yaml::Value::String(s) => Some(s),
-            serde_yaml::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }))
+    Ok(parsed.agent.and_then(|a| a.agent_id).and_then(|v| match v {
+        serde_yaml::Value::String(s) => Some(s),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }))
 }

@@ -277,14 +277,26 @@ pub trait Decider {
 /// What happened to one drifted component.
 #[derive(Clone, Debug)]
 pub enum Action {
-    Pushed { version: Option<u64> },
-    Pulled { files: Vec<String> },
-    Skipped { reason: String },
+    Pushed {
+        version: Option<u64>,
+    },
+    Pulled {
+        files: Vec<String>,
+    },
+    Skipped {
+        reason: String,
+    },
     /// Not done, and that is an error the user must see (exit 2).
-    Refused { message: String },
+    Refused {
+        message: String,
+    },
     /// The server moved between the diff and the push: nothing pushed (exit 2).
-    Guarded { message: String },
-    Failed { message: String },
+    Guarded {
+        message: String,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 impl Action {
@@ -344,13 +356,20 @@ impl Engine {
 
     /// Compile the project (reusing `.lua/manifest.json` when no input changed).
     pub fn compile(&self) -> Result<(Compiled, CacheStatus), CoreError> {
-        Ok(lua_compile::compile(&self.config.root, self.config.entry())?)
+        Ok(lua_compile::compile(
+            &self.config.root,
+            self.config.entry(),
+        )?)
     }
 
     /// The platform, as components see it. Needs an agent id and `LUA_API_KEY`.
     pub fn server(&self) -> Result<Server, CoreError> {
         let agent_id = self.config.agent_id()?.to_string();
-        let api_key = self.config.api_key.clone().ok_or(CoreError::MissingApiKey)?;
+        let api_key = self
+            .config
+            .api_key
+            .clone()
+            .ok_or(CoreError::MissingApiKey)?;
         let settings = &self.config.settings.server;
         let client = PlatformClient::new(ClientConfig {
             base_url: settings.url.clone(),
@@ -385,7 +404,13 @@ impl Engine {
             .zip(fetched)
             .map(|((component, policy), fetched)| {
                 let base = loaded.state.components.get(component.id()).cloned();
-                compare(component, policy, component.read_local(compiled), fetched, base)
+                compare(
+                    component,
+                    policy,
+                    component.read_local(compiled),
+                    fetched,
+                    base,
+                )
             })
             .collect();
         Report {
@@ -416,7 +441,12 @@ impl Engine {
         // Values both sides agree on become the new base.
         for item in &report.items {
             if let (Status::InSync, Some(hash)) = (&item.status, &item.local_hash) {
-                record(&mut state, item.id, hash, item.remote.as_ref().and_then(|r| r.version));
+                record(
+                    &mut state,
+                    item.id,
+                    hash,
+                    item.remote.as_ref().and_then(|r| r.version),
+                );
             }
         }
 
@@ -443,7 +473,10 @@ impl Engine {
                     Ok(Decision {
                         choice: Choice::Push,
                         ..
-                    }) => self.push(component.as_ref(), item, server, &mut state).await,
+                    }) => {
+                        self.push(component.as_ref(), item, server, &mut state)
+                            .await
+                    }
                     Ok(Decision {
                         choice: Choice::Pull,
                         confirmed_flatten,
@@ -464,16 +497,16 @@ impl Engine {
             // A pull refused because the code cannot be read statically.
             if options.mode == Mode::Accept {
                 for item in &report.items {
-                    if let (Status::Unreadable(u), Some(_)) = (&item.status, &item.remote) {
-                        if item.policy.allow.allows_pull() {
-                            resolutions.push(Resolution {
-                                id: item.id,
-                                title: item.title,
-                                action: Action::Refused {
-                                    message: format!("cannot pull into code that is not static: {u}"),
-                                },
-                            });
-                        }
+                    if let (Status::Unreadable(u), Some(_)) = (&item.status, &item.remote)
+                        && item.policy.allow.allows_pull()
+                    {
+                        resolutions.push(Resolution {
+                            id: item.id,
+                            title: item.title,
+                            action: Action::Refused {
+                                message: format!("cannot pull into code that is not static: {u}"),
+                            },
+                        });
                     }
                 }
             }
@@ -794,10 +827,22 @@ mod tests {
 
     #[test]
     fn classification_against_base() {
-        assert_eq!(classify(None, Some("s"), Some("l")), Classification::UnknownBase);
-        assert_eq!(classify(Some("b"), Some("b"), Some("l")), Classification::LocalChanged);
-        assert_eq!(classify(Some("b"), Some("s"), Some("b")), Classification::ServerChanged);
-        assert_eq!(classify(Some("b"), Some("s"), Some("l")), Classification::BothChanged);
+        assert_eq!(
+            classify(None, Some("s"), Some("l")),
+            Classification::UnknownBase
+        );
+        assert_eq!(
+            classify(Some("b"), Some("b"), Some("l")),
+            Classification::LocalChanged
+        );
+        assert_eq!(
+            classify(Some("b"), Some("s"), Some("b")),
+            Classification::ServerChanged
+        );
+        assert_eq!(
+            classify(Some("b"), Some("s"), Some("l")),
+            Classification::BothChanged
+        );
     }
 
     #[test]

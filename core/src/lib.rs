@@ -24,8 +24,8 @@ pub use component::{Local, LocalCtx, Registration, Remote, Server, Syncable};
 pub use error::CoreError;
 
 // Re-exported so components depend on one crate for the types in the trait.
+pub use async_trait::async_trait;
+pub use inventory;
 pub use lua_compile as compile;
 pub use lua_diff as diff;
 pub use lua_platform as platform;
-pub use async_trait::async_trait;
-pub use inventory;

@@ -65,7 +65,9 @@ pub fn load(root: &Path, agent_id: &str) -> Loaded {
         Err(e) => {
             return Loaded {
                 state: empty,
-                warning: Some(format!("cannot read {STATE_FILE}: {e}; treating as no previous sync")),
+                warning: Some(format!(
+                    "cannot read {STATE_FILE}: {e}; treating as no previous sync"
+                )),
             };
         }
     };
@@ -106,8 +108,8 @@ pub fn save(root: &Path, state: &SyncState) -> Result<(), CoreError> {
     };
     let dir = file.parent().unwrap_or(root);
     std::fs::create_dir_all(dir).map_err(err)?;
-    let mut text = serde_json::to_string_pretty(state)
-        .map_err(|e| err(std::io::Error::other(e)))?;
+    let mut text =
+        serde_json::to_string_pretty(state).map_err(|e| err(std::io::Error::other(e)))?;
     text.push('\n');
     if std::fs::read_to_string(&file).is_ok_and(|old| old == text) {
         return Ok(());
@@ -166,7 +168,12 @@ mod tests {
             r#"{"format": 9, "agentId": "a_b", "components": {}}"#,
         )
         .unwrap();
-        assert!(load(dir.path(), "a_b").warning.unwrap().contains("format 9"));
+        assert!(
+            load(dir.path(), "a_b")
+                .warning
+                .unwrap()
+                .contains("format 9")
+        );
         std::fs::write(
             path(dir.path()),
             r#"{"format": 1, "agentId": "x_y", "components": {"name": {"hash": "h"}}}"#,

@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 
 /// Normalise text for comparison: line endings to LF, surrounding whitespace trimmed.
 pub fn normalize_text(s: &str) -> String {
-    s.replace("\r\n", "\n").replace('\r', "\n").trim().to_string()
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .trim()
+        .to_string()
 }
 
 /// The text a value is compared and diffed as (already normalised).
@@ -24,10 +27,10 @@ pub fn canonical_text(value: &Value) -> String {
     match value {
         Value::String(s) => normalize_text(s),
         Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(s)) = map.get("base").or_else(|| map.get("text")) {
-                    return normalize_text(s);
-                }
+            if map.len() == 1
+                && let Some(Value::String(s)) = map.get("base").or_else(|| map.get("text"))
+            {
+                return normalize_text(s);
             }
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
@@ -68,8 +71,14 @@ mod tests {
 
     #[test]
     fn inner_blank_lines_and_spaces_are_content() {
-        assert_ne!(canonical_text(&json!("a\n\nb")), canonical_text(&json!("a\nb")));
-        assert_ne!(canonical_text(&json!("a  b")), canonical_text(&json!("a b")));
+        assert_ne!(
+            canonical_text(&json!("a\n\nb")),
+            canonical_text(&json!("a\nb"))
+        );
+        assert_ne!(
+            canonical_text(&json!("a  b")),
+            canonical_text(&json!("a b"))
+        );
     }
 
     #[test]

@@ -65,20 +65,25 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     for &(path, key) in PRIMITIVES {
         r = r.route(
             path,
-            get(move |state: State<AppState>, p: ApiPath<String>| async move {
-                primitive_list(state, p, Some(key)).await
-            }),
+            get(
+                move |state: State<AppState>, p: ApiPath<String>| async move {
+                    primitive_list(state, p, Some(key)).await
+                },
+            ),
         );
     }
-    r.route_layer(middleware::from_fn_with_state(state.clone(), require_bearer))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            control::inject_faults,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state,
-            control::count_requests,
-        ))
+    r.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_bearer,
+    ))
+    .route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        control::inject_faults,
+    ))
+    .route_layer(middleware::from_fn_with_state(
+        state,
+        control::count_requests,
+    ))
 }
 
 /// A NestJS-style error: `{"message", "statusCode", "error", "code"}`.
@@ -243,7 +248,10 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 /// Parses a body that must be a JSON object. An empty body counts as `{}` when `allow_empty`.
-pub(crate) fn parse_object(bytes: &[u8], allow_empty: bool) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn parse_object(
+    bytes: &[u8],
+    allow_empty: bool,
+) -> Result<Map<String, Value>, ApiError> {
     if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -281,13 +289,19 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Bearer authentication for API and control routes (a no-op in insecure mode).
-pub(crate) async fn require_bearer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn require_bearer(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(expected) = state.api_key.as_deref() else {
         return next.run(req).await;
     };
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return ApiError::unauthorized("Missing Authorization header: expected `Bearer <LUA_API_KEY>`")
-            .into_response();
+        return ApiError::unauthorized(
+            "Missing Authorization header: expected `Bearer <LUA_API_KEY>`",
+        )
+        .into_response();
     };
     let token = value
         .to_str()
@@ -302,12 +316,20 @@ pub(crate) async fn require_bearer(State(state): State<AppState>, req: Request, 
 }
 
 /// Runs a write in one immediate transaction, with idempotency: a key already seen for the agent
-/// replays the stored answer and `op` is not run; otherwise `op`'s answer is stored with its
-/// effects, atomically.
-async fn idempotent_write<F>(state: &AppState, agent_id: String, key: Option<String>, op: F) -> Response
+/// on this route replays the stored answer and `op` is not run; otherwise `op`'s answer is
+/// stored with its effects, atomically.
+async fn idempotent_write<F>(
+    state: &AppState,
+    route: &str,
+    agent_id: String,
+    key: Option<String>,
+    op: F,
+) -> Response
 where
     F: FnOnce(&Connection) -> rusqlite::Result<Answer> + Send + 'static,
 {
+    // Scoped by route too, so a key reused across endpoints never replays another endpoint's answer.
+    let key = key.map(|k| format!("{route} {k}"));
     let result = state
         .db(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -371,14 +393,20 @@ async fn patch_sub_agent(
         Err(e) => return e.into_response(),
     };
     let id = agent_id.clone();
-    idempotent_write(&state, agent_id, key, move |conn| {
-        Ok(
-            match store::update_agent(conn, &id, name.as_deref(), model.as_deref())? {
-                Some(agent) => Answer::ok(StatusCode::OK, agent.to_json()),
-                None => ApiError::agent_not_found(&id).answer(),
-            },
-        )
-    })
+    idempotent_write(
+        &state,
+        "PATCH /agents/{baseAgentId}/sub-agent",
+        agent_id,
+        key,
+        move |conn| {
+            Ok(
+                match store::update_agent(conn, &id, name.as_deref(), model.as_deref())? {
+                    Some(agent) => Answer::ok(StatusCode::OK, agent.to_json()),
+                    None => ApiError::agent_not_found(&id).answer(),
+                },
+            )
+        },
+    )
     .await
 }
 
@@ -442,32 +470,38 @@ async fn create_version(
             .map_err(ApiError::bad_request),
     });
     let agent_id = id.clone();
-    idempotent_write(&state, id, key, move |conn| {
-        let persona = match persona {
-            Ok(p) => p,
-            Err(e) => return Ok(e.answer()),
-        };
-        let created = store::create_version(
-            conn,
-            &agent_id,
-            &persona,
-            Status::Published,
-            CREATED_BY_API,
-            store::now_ms(),
-        )?;
-        Ok(match created {
-            Some(v) => Answer::ok(
-                StatusCode::CREATED,
-                json!({
-                    "version": v.version,
-                    "createdDate": v.created_date,
-                    "status": v.status.as_str(),
-                    "isCurrent": v.is_current,
-                }),
-            ),
-            None => ApiError::agent_not_found(&agent_id).answer(),
-        })
-    })
+    idempotent_write(
+        &state,
+        "POST /developer/agents/{agentId}/persona/version",
+        id,
+        key,
+        move |conn| {
+            let persona = match persona {
+                Ok(p) => p,
+                Err(e) => return Ok(e.answer()),
+            };
+            let created = store::create_version(
+                conn,
+                &agent_id,
+                &persona,
+                Status::Published,
+                CREATED_BY_API,
+                store::now_ms(),
+            )?;
+            Ok(match created {
+                Some(v) => Answer::ok(
+                    StatusCode::CREATED,
+                    json!({
+                        "version": v.version,
+                        "createdDate": v.created_date,
+                        "status": v.status.as_str(),
+                        "isCurrent": v.is_current,
+                    }),
+                ),
+                None => ApiError::agent_not_found(&agent_id).answer(),
+            })
+        },
+    )
     .await
 }
 
@@ -486,31 +520,41 @@ async fn deploy_version(
             .parse::<i64>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| ApiError::bad_request(format!("`version` must be a positive integer, not {version:?}")))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "`version` must be a positive integer, not {version:?}"
+                ))
+            })
     });
     let agent_id = id.clone();
-    idempotent_write(&state, id, key, move |conn| {
-        let n = match checked {
-            Ok(n) => n,
-            Err(e) => return Ok(e.answer()),
-        };
-        Ok(match store::deploy(conn, &agent_id, n)? {
-            Ok(v) => Answer::ok(StatusCode::OK, v.to_json()),
-            Err(VersionRefusal::NoSuchAgent) => ApiError::agent_not_found(&agent_id).answer(),
-            Err(VersionRefusal::NoSuchVersion) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "VERSION_NOT_FOUND",
-                format!("Persona version {n} not found for agent {agent_id}"),
-            )
-            .answer(),
-            Err(VersionRefusal::IsDraft | VersionRefusal::AlreadyPublished) => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "VERSION_NOT_PUBLISHED",
-                format!("Persona version {n} is a draft: publish it before deploying it"),
-            )
-            .answer(),
-        })
-    })
+    idempotent_write(
+        &state,
+        "POST /developer/agents/{agentId}/persona/version/{version}",
+        id,
+        key,
+        move |conn| {
+            let n = match checked {
+                Ok(n) => n,
+                Err(e) => return Ok(e.answer()),
+            };
+            Ok(match store::deploy(conn, &agent_id, n)? {
+                Ok(v) => Answer::ok(StatusCode::OK, v.to_json()),
+                Err(VersionRefusal::NoSuchAgent) => ApiError::agent_not_found(&agent_id).answer(),
+                Err(VersionRefusal::NoSuchVersion) => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "VERSION_NOT_FOUND",
+                    format!("Persona version {n} not found for agent {agent_id}"),
+                )
+                .answer(),
+                Err(VersionRefusal::IsDraft | VersionRefusal::AlreadyPublished) => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "VERSION_NOT_PUBLISHED",
+                    format!("Persona version {n} is a draft: publish it before deploying it"),
+                )
+                .answer(),
+            })
+        },
+    )
     .await
 }
 

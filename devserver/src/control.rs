@@ -65,7 +65,10 @@ struct FaultRule {
 impl FaultRule {
     fn matches(&self, method: &Method, path: &str) -> bool {
         self.method.as_ref().is_none_or(|m| m == method)
-            && self.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path.starts_with(p))
     }
 
     /// A persistent rule that only slows requests down: it applies alongside other rules.
@@ -135,7 +138,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 }
 
 /// Counts every request that reached an API route, before faults and auth.
-pub(crate) async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn count_requests(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -154,7 +161,11 @@ pub(crate) async fn count_requests(State(state): State<AppState>, req: Request, 
 }
 
 /// Applies the first matching fault, if fault injection is on.
-pub(crate) async fn inject_faults(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn inject_faults(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     if !state.faults_enabled {
         return next.run(req).await;
     }
@@ -251,7 +262,15 @@ async fn clear_faults(State(state): State<AppState>) -> Answer {
     Answer::ok(StatusCode::OK, json!({ "cleared": cleared }))
 }
 
-const FAULT_FIELDS: &[&str] = &["count", "pathPrefix", "method", "latencyMs", "status", "body", "drop"];
+const FAULT_FIELDS: &[&str] = &[
+    "count",
+    "pathPrefix",
+    "method",
+    "latencyMs",
+    "status",
+    "body",
+    "drop",
+];
 
 fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError> {
     if let Some(unknown) = obj.keys().find(|k| !FAULT_FIELDS.contains(&k.as_str())) {
@@ -318,7 +337,10 @@ fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError> {
         match (body, status) {
             (Some("malformed"), s) => Some(Effect::Malformed(s.unwrap_or(StatusCode::OK))),
             (Some("truncated"), s) => Some(Effect::Truncated(s.unwrap_or(StatusCode::OK))),
-            (Some(literal), s) => Some(Effect::Literal(s.unwrap_or(StatusCode::OK), literal.to_owned())),
+            (Some(literal), s) => Some(Effect::Literal(
+                s.unwrap_or(StatusCode::OK),
+                literal.to_owned(),
+            )),
             (None, Some(s)) => Some(Effect::Status(s)),
             (None, None) => None,
         }
@@ -352,15 +374,26 @@ mod tests {
     #[test]
     fn counted_rules_are_consumed_in_order() {
         let mut q = FaultQueue::default();
-        q.rules.push(rule(json!({"count": 1, "status": 500})).unwrap());
-        q.rules.push(rule(json!({"count": 2, "status": 503, "method": "get"})).unwrap());
+        q.rules
+            .push(rule(json!({"count": 1, "status": 500})).unwrap());
+        q.rules
+            .push(rule(json!({"count": 2, "status": 503, "method": "get"})).unwrap());
         let get = Method::GET;
         let post = Method::POST;
-        assert_eq!(q.take(&post, "/x"), (0, Some(Effect::Status(StatusCode::INTERNAL_SERVER_ERROR))));
+        assert_eq!(
+            q.take(&post, "/x"),
+            (0, Some(Effect::Status(StatusCode::INTERNAL_SERVER_ERROR)))
+        );
         // The GET-only rule does not match a POST.
         assert_eq!(q.take(&post, "/x"), (0, None));
-        assert_eq!(q.take(&get, "/x").1, Some(Effect::Status(StatusCode::SERVICE_UNAVAILABLE)));
-        assert_eq!(q.take(&get, "/x").1, Some(Effect::Status(StatusCode::SERVICE_UNAVAILABLE)));
+        assert_eq!(
+            q.take(&get, "/x").1,
+            Some(Effect::Status(StatusCode::SERVICE_UNAVAILABLE))
+        );
+        assert_eq!(
+            q.take(&get, "/x").1,
+            Some(Effect::Status(StatusCode::SERVICE_UNAVAILABLE))
+        );
         assert_eq!(q.take(&get, "/x"), (0, None));
         assert!(q.rules.is_empty());
     }
@@ -369,9 +402,15 @@ mod tests {
     fn persistent_latency_applies_alongside_other_rules() {
         let mut q = FaultQueue::default();
         q.rules.push(rule(json!({"latencyMs": 30})).unwrap());
-        q.rules.push(rule(json!({"count": 1, "latencyMs": 5, "drop": true, "pathPrefix": "/developer"})).unwrap());
+        q.rules.push(
+            rule(json!({"count": 1, "latencyMs": 5, "drop": true, "pathPrefix": "/developer"}))
+                .unwrap(),
+        );
         assert_eq!(q.take(&Method::GET, "/admin/agents/a"), (30, None));
-        assert_eq!(q.take(&Method::GET, "/developer/x"), (35, Some(Effect::Drop)));
+        assert_eq!(
+            q.take(&Method::GET, "/developer/x"),
+            (35, Some(Effect::Drop))
+        );
         assert_eq!(q.take(&Method::GET, "/developer/x"), (30, None));
         assert_eq!(q.rules.len(), 1);
     }
@@ -384,7 +423,10 @@ mod tests {
             (json!({"status": "500"}), "`status`"),
             (json!({"drop": true, "status": 500}), "`drop`"),
             (json!({"drop": "yes"}), "`drop`"),
-            (json!({"pathPrefix": "developer", "status": 500}), "`pathPrefix`"),
+            (
+                json!({"pathPrefix": "developer", "status": 500}),
+                "`pathPrefix`",
+            ),
             (json!({"method": "G T", "status": 500}), "`method`"),
             (json!({"latency": 5}), "`latency`"),
             (json!({"count": 3}), "at least one"),

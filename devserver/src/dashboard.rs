@@ -95,7 +95,10 @@ struct LoginForm {
     key: String,
 }
 
-async fn login(State(state): State<AppState>, form: Result<Form<LoginForm>, FormRejection>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
     let Some(expected) = state.api_key.as_deref() else {
         return Redirect::to("/").into_response();
     };
@@ -167,7 +170,11 @@ async fn create_agent(
     }
 }
 
-async fn agent_page(_: LoggedIn, State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn agent_page(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
     let lookup = id.clone();
     let loaded = state
         .db(move |conn| {
@@ -179,7 +186,9 @@ async fn agent_page(_: LoggedIn, State(state): State<AppState>, Path(id): Path<S
         })
         .await;
     match loaded {
-        Ok(Some((agent, versions))) => Html(render_agent(&state, &agent, &versions)).into_response(),
+        Ok(Some((agent, versions))) => {
+            Html(render_agent(&state, &agent, &versions)).into_response()
+        }
         Ok(None) => error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}.")),
         Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
     }
@@ -507,12 +516,15 @@ fn render_agent(state: &AppState, agent: &Agent, versions: &[Version]) -> String
          <button name=\"action\" value=\"draft\" class=\"secondary\">Save draft</button> \
          <button name=\"action\" value=\"publish\">Publish</button></form></section>\
          <section><h2>Persona versions</h2>\n{list}</section>",
-        title = agent.name.as_deref().map_or_else(|| "(no name)".to_owned(), escape),
-        id = escape(&agent.id),
-        model = agent
-            .model
+        title = agent
+            .name
             .as_deref()
-            .map_or_else(|| "<em>none</em>".to_owned(), |m| format!("<code>{}</code>", escape(m))),
+            .map_or_else(|| "(no name)".to_owned(), escape),
+        id = escape(&agent.id),
+        model = agent.model.as_deref().map_or_else(
+            || "<em>none</em>".to_owned(),
+            |m| format!("<code>{}</code>", escape(m))
+        ),
         created = format_utc(agent.created_date),
         // The newline after <textarea> is eaten by HTML parsers, so a leading newline survives.
         editor = escape(&editor_text),
@@ -614,7 +626,10 @@ mod tests {
     #[test]
     fn cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; lua_dev_session=tok; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; lua_dev_session=tok; b=2"),
+        );
         assert_eq!(session_token(&h), Some("tok"));
         assert_eq!(session_token(&HeaderMap::new()), None);
     }

@@ -12,6 +12,8 @@
 //! This crate must not know the `lua` CLI or its crates: it speaks only HTTP, so it stays a
 //! faithful stand-in for the platform and cannot hide a client bug by sharing code with it.
 
+#![warn(missing_docs)]
+
 mod api;
 mod control;
 mod dashboard;
@@ -130,7 +132,8 @@ impl FromStr for AgentSpec {
             Some((id, name)) => (id, (!name.is_empty()).then(|| name.to_owned())),
             None => (s, None),
         };
-        seed::validate_agent_id(id).map_err(|reason| format!("invalid agent id {id:?}: {reason}"))?;
+        seed::validate_agent_id(id)
+            .map_err(|reason| format!("invalid agent id {id:?}: {reason}"))?;
         Ok(AgentSpec {
             id: id.to_owned(),
             name,
@@ -219,7 +222,9 @@ impl RunningServer {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
         {
             tracing::warn!("open connections did not finish in time; aborting them");
             task.abort();

@@ -21,7 +21,11 @@ struct Args {
     #[arg(long, default_value_t = 8787)]
     port: u16,
     /// SQLite database file (its folder is created if missing).
-    #[arg(long, value_name = "PATH", default_value = ".lua-devserver/platform.db")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = ".lua-devserver/platform.db"
+    )]
     db: PathBuf,
     /// Keep everything in memory instead of a database file.
     #[arg(long, conflicts_with = "db")]
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("lua_devserver=info")),

@@ -99,15 +99,16 @@ pub(crate) fn open_and_seed(
     Ok(conn)
 }
 
-fn apply(
-    conn: &mut Connection,
-    seed: Option<&Seed>,
-    agents: &[AgentSpec],
-) -> rusqlite::Result<()> {
+fn apply(conn: &mut Connection, seed: Option<&Seed>, agents: &[AgentSpec]) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Seed first, so `--agent X` does not make a seeded X look "already present".
     for agent in seed.map(|s| s.agents.as_slice()).unwrap_or_default() {
-        if !store::insert_agent(&tx, &agent.id, agent.name.as_deref(), agent.model.as_deref())? {
+        if !store::insert_agent(
+            &tx,
+            &agent.id,
+            agent.name.as_deref(),
+            agent.model.as_deref(),
+        )? {
             tracing::info!("seed: agent {} already exists, left unchanged", agent.id);
             continue;
         }
@@ -115,14 +116,8 @@ fn apply(
         for v in &agent.persona_versions {
             // Validated by `validate` before the storage was opened.
             let status = seed_status(v.status.as_deref()).unwrap_or(Status::Published);
-            let created = store::create_version(
-                &tx,
-                &agent.id,
-                &v.persona,
-                status,
-                "seed",
-                store::now_ms(),
-            )?;
+            let created =
+                store::create_version(&tx, &agent.id, &v.persona, status, "seed", store::now_ms())?;
             if v.current == Some(true) {
                 forced_current = created.map(|c| c.version);
             }
@@ -161,7 +156,10 @@ mod tests {
         assert_eq!(a.current_version, Some(2));
         let versions = list_versions(&conn, &a, None).unwrap();
         let statuses: Vec<_> = versions.iter().map(|v| v.status).collect();
-        assert_eq!(statuses, [Status::Published, Status::Published, Status::Draft]);
+        assert_eq!(
+            statuses,
+            [Status::Published, Status::Published, Status::Draft]
+        );
         let b = get_agent(&conn, "b_1").unwrap().unwrap();
         assert_eq!(b.current_version, Some(1));
         assert_eq!(b.name, None);
@@ -169,7 +167,9 @@ mod tests {
 
     #[test]
     fn seed_does_not_touch_existing_agents_and_agents_fill_in() {
-        let s = seed(r#"{"agents":[{"id":"a_1","name":"Seeded","personaVersions":[{"persona":"p"}]}]}"#);
+        let s = seed(
+            r#"{"agents":[{"id":"a_1","name":"Seeded","personaVersions":[{"persona":"p"}]}]}"#,
+        );
         let specs = [
             "a_1=FromFlag".parse::<AgentSpec>().unwrap(),
             "c_1=New".parse().unwrap(),
@@ -189,10 +189,22 @@ mod tests {
     #[test]
     fn invalid_seeds_are_refused_with_the_place() {
         let cases = [
-            (r#"{"agents":[{"id":"a","personaVersions":[{"persona":5}]}]}"#, "personaVersions[0]"),
-            (r#"{"agents":[{"id":"a","personaVersions":[{"persona":{"base":1}}]}]}"#, "persona.base"),
-            (r#"{"agents":[{"id":"a","personaVersions":[{"persona":"x","status":"live"}]}]}"#, "\"live\""),
-            (r#"{"agents":[{"id":"a","personaVersions":[{"persona":"x","status":"draft","current":true}]}]}"#, "draft cannot be current"),
+            (
+                r#"{"agents":[{"id":"a","personaVersions":[{"persona":5}]}]}"#,
+                "personaVersions[0]",
+            ),
+            (
+                r#"{"agents":[{"id":"a","personaVersions":[{"persona":{"base":1}}]}]}"#,
+                "persona.base",
+            ),
+            (
+                r#"{"agents":[{"id":"a","personaVersions":[{"persona":"x","status":"live"}]}]}"#,
+                "\"live\"",
+            ),
+            (
+                r#"{"agents":[{"id":"a","personaVersions":[{"persona":"x","status":"draft","current":true}]}]}"#,
+                "draft cannot be current",
+            ),
             (r#"{"agents":[{"id":"a"},{"id":"a"}]}"#, "twice"),
             (r#"{"agents":[{"id":"a b"}]}"#, "invalid agent id"),
         ];

@@ -211,10 +211,16 @@ pub(crate) fn update_agent(
     model: Option<&str>,
 ) -> rusqlite::Result<Option<Agent>> {
     if let Some(name) = name {
-        conn.execute("UPDATE agents SET name = ?2 WHERE id = ?1", params![id, name])?;
+        conn.execute(
+            "UPDATE agents SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        )?;
     }
     if let Some(model) = model {
-        conn.execute("UPDATE agents SET model = ?2 WHERE id = ?1", params![id, model])?;
+        conn.execute(
+            "UPDATE agents SET model = ?2 WHERE id = ?1",
+            params![id, model],
+        )?;
     }
     get_agent(conn, id)
 }
@@ -480,7 +486,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((v1.version, v2.version, v3.version), (1, 2, 3));
-        assert_eq!((v1.created_date, v2.created_date, v3.created_date), (1000, 1001, 1002));
+        assert_eq!(
+            (v1.created_date, v2.created_date, v3.created_date),
+            (1000, 1001, 1002)
+        );
         // Publishing the draft moves it after v3.
         let p2 = publish_draft(&conn, "a_1", 2, 0).unwrap().unwrap();
         assert_eq!(p2.created_date, 1003);
@@ -499,9 +508,18 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(!d.is_current);
-        assert_eq!(deploy(&conn, "a_1", 2).unwrap(), Err(VersionRefusal::IsDraft));
-        assert_eq!(deploy(&conn, "a_1", 9).unwrap(), Err(VersionRefusal::NoSuchVersion));
-        assert_eq!(deploy(&conn, "nope", 1).unwrap(), Err(VersionRefusal::NoSuchAgent));
+        assert_eq!(
+            deploy(&conn, "a_1", 2).unwrap(),
+            Err(VersionRefusal::IsDraft)
+        );
+        assert_eq!(
+            deploy(&conn, "a_1", 9).unwrap(),
+            Err(VersionRefusal::NoSuchVersion)
+        );
+        assert_eq!(
+            deploy(&conn, "nope", 1).unwrap(),
+            Err(VersionRefusal::NoSuchAgent)
+        );
         assert_eq!(
             publish_draft(&conn, "a_1", 1, 3).unwrap(),
             Err(VersionRefusal::AlreadyPublished)
@@ -528,8 +546,15 @@ mod tests {
         {
             let conn = open(Some(&path)).unwrap();
             insert_agent(&conn, "a_1", None, None).unwrap();
-            create_version(&conn, "a_1", &json!({"base": "b"}), Status::Published, "t", 7)
-                .unwrap();
+            create_version(
+                &conn,
+                "a_1",
+                &json!({"base": "b"}),
+                Status::Published,
+                "t",
+                7,
+            )
+            .unwrap();
         }
         let conn = open(Some(&path)).unwrap();
         let agent = get_agent(&conn, "a_1").unwrap().unwrap();

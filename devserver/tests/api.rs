@@ -11,7 +11,13 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn get_agent_answers_the_envelope_with_the_agent() {
     let s = start().await;
-    let (status, body) = json(s.get(&format!("/admin/agents/{AGENT}")).send().await.unwrap()).await;
+    let (status, body) = json(
+        s.get(&format!("/admin/agents/{AGENT}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["success"], true);
     let data = body["data"].as_object().unwrap();
@@ -30,7 +36,10 @@ async fn every_route_wants_the_bearer_key() {
         ("GET", format!("/admin/agents/{AGENT}")),
         ("GET", format!("/developer/agents/{AGENT}/persona/versions")),
         ("POST", format!("/developer/agents/{AGENT}/persona/version")),
-        ("POST", format!("/developer/agents/{AGENT}/persona/version/1")),
+        (
+            "POST",
+            format!("/developer/agents/{AGENT}/persona/version/1"),
+        ),
         ("PATCH", "/agents/baseAgent/sub-agent".to_owned()),
         ("GET", format!("/developer/skills/{AGENT}")),
         ("GET", "/_devserver/requests".to_owned()),
@@ -40,7 +49,11 @@ async fn every_route_wants_the_bearer_key() {
         let url = format!("{}{path}", s.url);
         let method: reqwest::Method = method.parse().unwrap();
         let body = r#"{"persona":"x","id":"agent_123","count":1,"status":500}"#;
-        for auth in [None, Some("Bearer wrong-key"), Some(&*format!("Basic {KEY}"))] {
+        for auth in [
+            None,
+            Some("Bearer wrong-key"),
+            Some(&*format!("Basic {KEY}")),
+        ] {
             let mut req = s.client.request(method.clone(), &url).body(body);
             if let Some(a) = auth {
                 req = req.header("authorization", a);
@@ -109,8 +122,17 @@ async fn patch_sub_agent_updates_name_and_model() {
         .send()
         .await
         .unwrap();
-    let (_, body) = json(s.get(&format!("/admin/agents/{AGENT}")).send().await.unwrap()).await;
-    assert_eq!(body["data"]["name"], "New Name", "a model-only patch keeps the name");
+    let (_, body) = json(
+        s.get(&format!("/admin/agents/{AGENT}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["name"], "New Name",
+        "a model-only patch keeps the name"
+    );
     assert_eq!(body["data"]["model"], "gpt-4o");
 }
 
@@ -119,42 +141,87 @@ async fn bad_bodies_are_json_400s_naming_the_field() {
     let s = start().await;
     let version_path = format!("/developer/agents/{AGENT}/persona/version");
     let cases: Vec<(reqwest::RequestBuilder, &str, &str)> = vec![
-        (s.post(&version_path).body("{\"persona\": "), "INVALID_JSON", "JSON"),
-        (s.post(&version_path).body("not json"), "INVALID_JSON", "JSON"),
-        (s.post(&version_path).json(&json!(["persona"])), "VALIDATION_ERROR", "object"),
-        (s.post(&version_path).json(&json!({})), "VALIDATION_ERROR", "`persona`"),
-        (s.post(&version_path).json(&json!({"persona": 42})), "VALIDATION_ERROR", "`persona`"),
-        (s.post(&version_path).json(&json!({"persona": ["a"]})), "VALIDATION_ERROR", "`persona`"),
-        (s.post(&version_path).json(&json!({"persona": null})), "VALIDATION_ERROR", "`persona`"),
         (
-            s.post(&version_path).json(&json!({"persona": {"base": "ok", "voice": 3}})),
-            "VALIDATION_ERROR",
-            "`persona.voice`",
+            s.post(&version_path).body("{\"persona\": "),
+            "INVALID_JSON",
+            "JSON",
         ),
         (
-            s.patch("/agents/baseAgent/sub-agent").json(&json!({"id": "agent_123", "name": 5})),
-            "VALIDATION_ERROR",
-            "`name`",
+            s.post(&version_path).body("not json"),
+            "INVALID_JSON",
+            "JSON",
         ),
         (
-            s.patch("/agents/baseAgent/sub-agent").json(&json!({"id": "agent_123", "model": false})),
-            "VALIDATION_ERROR",
-            "`model`",
-        ),
-        (s.patch("/agents/baseAgent/sub-agent").json(&json!({"name": "x"})), "VALIDATION_ERROR", "`id`"),
-        (s.patch("/agents/baseAgent/sub-agent").json(&json!({"id": 7})), "VALIDATION_ERROR", "`id`"),
-        (
-            s.post(&format!("/developer/agents/{AGENT}/persona/version/abc")).json(&json!({})),
-            "VALIDATION_ERROR",
-            "`version`",
-        ),
-        (
-            s.post(&format!("/developer/agents/{AGENT}/persona/version/1")).body("[]"),
+            s.post(&version_path).json(&json!(["persona"])),
             "VALIDATION_ERROR",
             "object",
         ),
         (
-            s.get(&format!("/developer/agents/{AGENT}/persona/versions?status=live")),
+            s.post(&version_path).json(&json!({})),
+            "VALIDATION_ERROR",
+            "`persona`",
+        ),
+        (
+            s.post(&version_path).json(&json!({"persona": 42})),
+            "VALIDATION_ERROR",
+            "`persona`",
+        ),
+        (
+            s.post(&version_path).json(&json!({"persona": ["a"]})),
+            "VALIDATION_ERROR",
+            "`persona`",
+        ),
+        (
+            s.post(&version_path).json(&json!({"persona": null})),
+            "VALIDATION_ERROR",
+            "`persona`",
+        ),
+        (
+            s.post(&version_path)
+                .json(&json!({"persona": {"base": "ok", "voice": 3}})),
+            "VALIDATION_ERROR",
+            "`persona.voice`",
+        ),
+        (
+            s.patch("/agents/baseAgent/sub-agent")
+                .json(&json!({"id": "agent_123", "name": 5})),
+            "VALIDATION_ERROR",
+            "`name`",
+        ),
+        (
+            s.patch("/agents/baseAgent/sub-agent")
+                .json(&json!({"id": "agent_123", "model": false})),
+            "VALIDATION_ERROR",
+            "`model`",
+        ),
+        (
+            s.patch("/agents/baseAgent/sub-agent")
+                .json(&json!({"name": "x"})),
+            "VALIDATION_ERROR",
+            "`id`",
+        ),
+        (
+            s.patch("/agents/baseAgent/sub-agent")
+                .json(&json!({"id": 7})),
+            "VALIDATION_ERROR",
+            "`id`",
+        ),
+        (
+            s.post(&format!("/developer/agents/{AGENT}/persona/version/abc"))
+                .json(&json!({})),
+            "VALIDATION_ERROR",
+            "`version`",
+        ),
+        (
+            s.post(&format!("/developer/agents/{AGENT}/persona/version/1"))
+                .body("[]"),
+            "VALIDATION_ERROR",
+            "object",
+        ),
+        (
+            s.get(&format!(
+                "/developer/agents/{AGENT}/persona/versions?status=live"
+            )),
             "VALIDATION_ERROR",
             "`status`",
         ),
@@ -162,9 +229,15 @@ async fn bad_bodies_are_json_400s_naming_the_field() {
     for (req, code, needle) in cases {
         let (status, body) = json(req.send().await.unwrap()).await;
         assert_error(status, &body, StatusCode::BAD_REQUEST, code);
-        assert!(body["message"].as_str().unwrap().contains(needle), "{needle}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(needle),
+            "{needle}: {body}"
+        );
     }
-    assert!(s.versions(AGENT, None).await.is_empty(), "no bad request created a version");
+    assert!(
+        s.versions(AGENT, None).await.is_empty(),
+        "no bad request created a version"
+    );
 }
 
 #[tokio::test]
@@ -179,7 +252,12 @@ async fn bodies_over_one_mib_get_413() {
             .unwrap(),
     )
     .await;
-    assert_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+    assert_error(
+        status,
+        &body,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+    );
     // Just under the limit is fine.
     let fits = format!("{{\"persona\": \"{}\"}}", "a".repeat(1024 * 1024 - 100));
     let resp = s
@@ -211,8 +289,11 @@ async fn push_creates_a_published_current_version() {
     assert_eq!(data["isCurrent"], true);
     let created = data["createdDate"].as_i64().unwrap();
 
-    s.push(AGENT, json!({"base": "Object persona", "voice": "Speak slowly"}))
-        .await;
+    s.push(
+        AGENT,
+        json!({"base": "Object persona", "voice": "Speak slowly"}),
+    )
+    .await;
     let versions = s.versions(AGENT, Some("published")).await;
     assert_eq!(versions.len(), 2);
     let v1 = &versions[0];
@@ -223,11 +304,24 @@ async fn push_creates_a_published_current_version() {
     assert_eq!(v1["status"], "published");
     assert!(v1["createdBy"].is_string());
     let v2 = &versions[1];
-    assert_eq!(v2["persona"], json!({"base": "Object persona", "voice": "Speak slowly"}));
+    assert_eq!(
+        v2["persona"],
+        json!({"base": "Object persona", "voice": "Speak slowly"})
+    );
     assert_eq!(v2["isCurrent"], true);
     assert!(v2["createdDate"].as_i64().unwrap() > created);
     let keys: Vec<&str> = v2.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["version", "persona", "createdDate", "isCurrent", "status", "createdBy"]);
+    assert_eq!(
+        keys,
+        [
+            "version",
+            "persona",
+            "createdDate",
+            "isCurrent",
+            "status",
+            "createdBy"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -255,13 +349,15 @@ async fn idempotency_key_replays_the_first_answer_and_creates_nothing() {
     assert_eq!(other.status(), StatusCode::CREATED);
     assert_eq!(s.versions(AGENT, None).await.len(), 2);
 
-    // Keys are per agent.
-    s.patch("/agents/baseAgent/sub-agent")
+    // Keys are scoped per agent and route: k-1 on the PATCH route is a new request.
+    let first_patch = s
+        .patch("/agents/baseAgent/sub-agent")
         .header("x-idempotency-key", "k-1")
         .json(&json!({"id": "agent_123", "name": "Renamed"}))
         .send()
         .await
         .unwrap();
+    assert!(first_patch.headers().get("x-idempotent-replayed").is_none());
     let replay = s
         .patch("/agents/baseAgent/sub-agent")
         .header("x-idempotency-key", "k-1")
@@ -270,8 +366,17 @@ async fn idempotency_key_replays_the_first_answer_and_creates_nothing() {
         .await
         .unwrap();
     assert_eq!(replay.headers()["x-idempotent-replayed"], "true");
-    let (_, agent) = json(s.get(&format!("/admin/agents/{AGENT}")).send().await.unwrap()).await;
-    assert_eq!(agent["data"]["name"], "Renamed", "the replay changed nothing");
+    let (_, agent) = json(
+        s.get(&format!("/admin/agents/{AGENT}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        agent["data"]["name"], "Renamed",
+        "the replay changed nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -307,8 +412,14 @@ async fn concurrent_pushes_get_distinct_gapless_versions() {
 
     let versions = s.versions(AGENT, None).await;
     assert_eq!(versions.len(), 400);
-    let dates: Vec<i64> = versions.iter().map(|v| v["createdDate"].as_i64().unwrap()).collect();
-    assert!(dates.windows(2).all(|w| w[0] < w[1]), "createdDate strictly increases with version");
+    let dates: Vec<i64> = versions
+        .iter()
+        .map(|v| v["createdDate"].as_i64().unwrap())
+        .collect();
+    assert!(
+        dates.windows(2).all(|w| w[0] < w[1]),
+        "createdDate strictly increases with version"
+    );
     let current: Vec<&Value> = versions.iter().filter(|v| v["isCurrent"] == true).collect();
     assert_eq!(current.len(), 1);
     assert_eq!(current[0]["version"], 400);
@@ -357,7 +468,12 @@ async fn rollback_moves_current_but_not_latest_published() {
     let (status, body) = json(deploy("9").await.unwrap()).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "VERSION_NOT_FOUND");
     let (status, body) = json(deploy("4").await.unwrap()).await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "VERSION_NOT_PUBLISHED");
+    assert_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "VERSION_NOT_PUBLISHED",
+    );
     assert!(body["message"].as_str().unwrap().contains("draft"));
 
     // An empty body is accepted as `{}`.
@@ -384,7 +500,13 @@ async fn drafts_only_show_without_the_published_filter() {
     assert_eq!(drafts[0]["isCurrent"], false);
     assert_eq!(s.versions(AGENT, None).await.len(), 4);
     // The seeded model and name are served.
-    let (_, agent) = json(s.get(&format!("/admin/agents/{AGENT}")).send().await.unwrap()).await;
+    let (_, agent) = json(
+        s.get(&format!("/admin/agents/{AGENT}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(agent["data"]["model"], "gpt-4o");
 }
 
@@ -404,9 +526,19 @@ async fn primitive_lists_are_empty_for_known_agents() {
         ("workflows", "workflows"),
     ];
     for (kind, key) in cases {
-        let (status, body) = json(s.get(&format!("/developer/{kind}/{AGENT}")).send().await.unwrap()).await;
+        let (status, body) = json(
+            s.get(&format!("/developer/{kind}/{AGENT}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{kind}");
-        assert_eq!(body, json!({"success": true, "data": { key: [] }}), "{kind}");
+        assert_eq!(
+            body,
+            json!({"success": true, "data": { key: [] }}),
+            "{kind}"
+        );
     }
     let (status, body) = json(
         s.get(&format!("/developer/agents/{AGENT}/mcp-servers"))
@@ -422,13 +554,18 @@ async fn primitive_lists_are_empty_for_known_agents() {
 #[tokio::test]
 async fn request_counter_counts_api_requests_by_route_template() {
     let s = start().await;
-    s.get(&format!("/admin/agents/{AGENT}")).send().await.unwrap();
-    s.get("/admin/agents/someone_else").send().await.unwrap();
-    s.push(AGENT, json!("p")).await;
-    s.get(&format!("/developer/agents/{AGENT}/persona/versions?status=published"))
+    s.get(&format!("/admin/agents/{AGENT}"))
         .send()
         .await
         .unwrap();
+    s.get("/admin/agents/someone_else").send().await.unwrap();
+    s.push(AGENT, json!("p")).await;
+    s.get(&format!(
+        "/developer/agents/{AGENT}/persona/versions?status=published"
+    ))
+    .send()
+    .await
+    .unwrap();
     // Unauthorised requests still reached the route: counted.
     s.client
         .get(format!("{}/admin/agents/{AGENT}", s.url))
@@ -475,7 +612,10 @@ async fn insecure_mode_needs_no_key_and_a_missing_key_refuses_to_start() {
     let err = lua_devserver::start(config.clone()).await.unwrap_err();
     assert!(err.to_string().contains("LUA_API_KEY"), "{err}");
     config.api_key = Some(String::new());
-    assert!(lua_devserver::start(config.clone()).await.is_err(), "an empty key is no key");
+    assert!(
+        lua_devserver::start(config.clone()).await.is_err(),
+        "an empty key is no key"
+    );
 
     config.insecure_no_auth = true;
     config.agents.push(AGENT.parse().unwrap());

@@ -160,8 +160,7 @@ impl PlatformClient {
             Some(key) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
                     .map_err(|_| PlatformError::InvalidConfig {
-                    reason: "LUA_API_KEY contains characters that cannot be sent in an \
-                                     HTTP header"
+                    reason: "LUA_API_KEY contains characters not allowed in an HTTP header"
                         .to_owned(),
                 })?;
                 value.set_sensitive(true);
@@ -238,7 +237,8 @@ impl PlatformClient {
     }
 
     /// POSTs `body` as JSON to `path` and returns the payload. Sent with one idempotency key
-    /// for all its attempts; retried only when the server certainly did not act on it.
+    /// for all its attempts; retried only when the server certainly did not act on it
+    /// (connect error) or asked for a retry (429/503 with `Retry-After`).
     /// Empties the read cache: what was read before may have changed.
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, PlatformError> {
         self.write(Method::Post, path, body).await

@@ -15,7 +15,8 @@
 //!   error) or the server asked for it (429/503 with `Retry-After`);
 //! - GETs are cached per client and single-flight, errors included, so every component of a
 //!   run sees the same server state; `*_fresh` reads bypass the cache (the push guard);
-//! - response bodies are capped at 4 MiB; the API key never appears in any message or log.
+//! - response bodies are capped at 4 MiB; the API key never appears in any message or log
+//!   (it is scrubbed even from server text that echoes it).
 //!
 //! It must not know about components, the terminal, config files or the environment: the
 //! caller hands it a [`ClientConfig`].

@@ -4,7 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// The agent, from `GET /admin/agents/{agentId}` (also the payload of the sub-agent PATCH).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 pub struct Agent {
     /// The agent's display name; `None` when the server has none (`null` or absent).
     #[serde(default)]

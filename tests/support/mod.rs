@@ -68,7 +68,10 @@ impl Platform {
             let resp = req.send().await.expect("request");
             let status = resp.status().as_u16();
             let text = resp.text().await.expect("body");
-            (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            (
+                status,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            )
         })
     }
 
@@ -108,7 +111,11 @@ impl Platform {
     }
 
     pub fn agent(&self) -> Value {
-        self.data(reqwest::Method::GET, &format!("/admin/agents/{AGENT}"), None)
+        self.data(
+            reqwest::Method::GET,
+            &format!("/admin/agents/{AGENT}"),
+            None,
+        )
     }
 
     pub fn set_name(&self, name: &str) {

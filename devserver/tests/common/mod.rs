@@ -45,19 +45,27 @@ pub async fn start_with(config: Config) -> TestServer {
 
 impl TestServer {
     pub fn get(&self, path: &str) -> RequestBuilder {
-        self.client.get(format!("{}{path}", self.url)).bearer_auth(KEY)
+        self.client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(KEY)
     }
 
     pub fn post(&self, path: &str) -> RequestBuilder {
-        self.client.post(format!("{}{path}", self.url)).bearer_auth(KEY)
+        self.client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(KEY)
     }
 
     pub fn patch(&self, path: &str) -> RequestBuilder {
-        self.client.patch(format!("{}{path}", self.url)).bearer_auth(KEY)
+        self.client
+            .patch(format!("{}{path}", self.url))
+            .bearer_auth(KEY)
     }
 
     pub fn delete(&self, path: &str) -> RequestBuilder {
-        self.client.delete(format!("{}{path}", self.url)).bearer_auth(KEY)
+        self.client
+            .delete(format!("{}{path}", self.url))
+            .bearer_auth(KEY)
     }
 
     /// POSTs a persona version; returns the created version number.
@@ -78,10 +86,12 @@ impl TestServer {
     pub async fn versions(&self, agent: &str, status: Option<&str>) -> Vec<Value> {
         let query = status.map(|s| format!("?status={s}")).unwrap_or_default();
         let (code, body) = json(
-            self.get(&format!("/developer/agents/{agent}/persona/versions{query}"))
-                .send()
-                .await
-                .unwrap(),
+            self.get(&format!(
+                "/developer/agents/{agent}/persona/versions{query}"
+            ))
+            .send()
+            .await
+            .unwrap(),
         )
         .await;
         assert_eq!(code, StatusCode::OK, "{body}");
@@ -120,7 +130,10 @@ pub fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code
     assert_eq!(status, expected, "{body}");
     assert_eq!(body["statusCode"], expected.as_u16(), "{body}");
     assert_eq!(body["code"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_eq!(
         body["error"],
         expected.canonical_reason().unwrap(),
