@@ -239,6 +239,11 @@ async fn sync(
     for note in render::notes(&report) {
         printer.info(&note);
     }
+    for item in &report.items {
+        if matches!(item.status, Status::NotInCode) {
+            printer.detail(&format!("{}: not set in the code; nothing to compare", item.title));
+        }
+    }
 
     match format {
         Format::Human => {

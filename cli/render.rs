@@ -90,10 +90,6 @@ pub fn notes(report: &Report) -> Vec<String> {
                 "{}: nothing published on the server yet; no drift",
                 item.title
             )),
-            Status::NotInCode => Some(format!(
-                "{}: not set in the code; nothing to compare",
-                item.title
-            )),
             Status::Unreadable(u) => Some(format!(
                 "{}: cannot read statically, so it is not compared: {u}",
                 item.title
@@ -165,6 +161,7 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
                 format!("📥 {}: pulled server into {}", r.title, files.join(", "))
             }
             Action::Skipped { reason } => format!("⏭️  {}: {reason}", r.title),
+            Action::Conflict { message } => format!("⚔️  {}: {message}", r.title),
             Action::Refused { message } => format!("❌ {}: not pulled: {message}", r.title),
             Action::Guarded { message } => format!("🛑 {}: {message}", r.title),
             Action::Failed { message } => format!("❌ {}: failed: {message}", r.title),

@@ -286,6 +286,10 @@ pub enum Action {
     Skipped {
         reason: String,
     },
+    /// Changed on both sides and left alone by `--accept`/`--push`: drift remains (exit 1).
+    Conflict {
+        message: String,
+    },
     /// Not done, and that is an error the user must see (exit 2).
     Refused {
         message: String,
@@ -519,6 +523,12 @@ impl Engine {
         if options.mode == Mode::Check {
             exit = exit.max(report.check_exit());
         }
+        if resolutions
+            .iter()
+            .any(|r| matches!(r.action, Action::Conflict { .. }))
+        {
+            exit = exit.max(Exit::Drift);
+        }
         if resolutions.iter().any(|r| r.action.is_failure()) {
             exit = Exit::Error;
         }
@@ -550,10 +560,11 @@ impl Engine {
                 });
             }
             if conflict && !options.force {
-                return Err(Action::Skipped {
-                    reason: format!(
-                        "CONFLICT: {} changed on both sides since the last sync; not resolved by {flag} (use --force to override, or run `lua sync` to choose)",
-                        item.title
+                return Err(Action::Conflict {
+                    message: format!(
+                        "CONFLICT: {} changed on both sides since the last sync; not resolved by --{} (run `lua sync` to choose, or add --force)",
+                        item.title,
+                        if flag == "pull" { "accept" } else { "push" }
                     ),
                 });
             }

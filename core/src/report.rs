@@ -78,6 +78,7 @@ fn action_json(action: &Action) -> Value {
         Action::Pushed { version } => json!({"kind": "pushed", "version": version}),
         Action::Pulled { files } => json!({"kind": "pulled", "files": files}),
         Action::Skipped { reason } => json!({"kind": "skipped", "message": reason}),
+        Action::Conflict { message } => json!({"kind": "conflict", "message": message}),
         Action::Refused { message } => json!({"kind": "refused", "message": message}),
         Action::Guarded { message } => json!({"kind": "guarded", "message": message}),
         Action::Failed { message } => json!({"kind": "failed", "message": message}),
