@@ -73,7 +73,7 @@ async fn faults_are_a_fifo_queue() {
     let (_, listed) = json(s.get("/_devserver/faults").send().await.unwrap()).await;
     assert_eq!(listed["data"]["faults"][0]["status"], 500);
     assert_eq!(listed["data"]["faults"][0]["remaining"], 1);
-    let codes: Vec<StatusCode> = futures_collect(&s, 3).await;
+    let codes: Vec<StatusCode> = admin_statuses(&s, 3).await;
     assert_eq!(
         codes,
         [
@@ -84,7 +84,7 @@ async fn faults_are_a_fifo_queue() {
     );
 }
 
-async fn futures_collect(s: &TestServer, n: usize) -> Vec<StatusCode> {
+async fn admin_statuses(s: &TestServer, n: usize) -> Vec<StatusCode> {
     let mut out = Vec::new();
     for _ in 0..n {
         out.push(
