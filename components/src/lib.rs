@@ -9,4 +9,5 @@
 
 pub mod agent_field;
 pub mod name;
+pub mod model;
 pub mod persona;
