@@ -100,3 +100,62 @@ fn push_guard_fires_when_the_server_moves_while_the_prompt_is_open() {
             .all(|v| v["persona"] != json!("My local persona"))
     );
 }
+
+/// Record a base by a first in-sync check.
+fn synced(platform: &Platform, project: &Project) {
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+}
+
+#[test]
+fn server_changed_preselects_pull() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index(PERSONA));
+    synced(&platform, &project);
+    platform.publish(json!("Edited in the dashboard."));
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("changed on the server since your last sync (v1 -> v2)")
+        .expect("reason shown");
+    wait_for_menu(&mut p);
+    p.send("\r").expect("enter");
+    p.flush().expect("flush");
+    p.exp_string("pulled server into src/index.ts").expect("pulled");
+    p.exp_eof().expect("exit");
+    assert!(project.read("src/index.ts").contains("Edited in the dashboard."));
+}
+
+#[test]
+fn local_changed_preselects_push() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index(PERSONA));
+    synced(&platform, &project);
+    project.write("src/index.ts", &index("Edited in the code."));
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("changed in your code since your last sync")
+        .expect("reason shown");
+    wait_for_menu(&mut p);
+    p.send("\r").expect("enter");
+    p.flush().expect("flush");
+    p.exp_string("pushed local to server (now v2)").expect("pushed");
+    p.exp_eof().expect("exit");
+    assert_eq!(platform.versions().len(), 2);
+}
+
+#[test]
+fn a_conflict_preselects_skip() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index(PERSONA));
+    synced(&platform, &project);
+    project.write("src/index.ts", &index("Edited in the code."));
+    platform.publish(json!("Edited in the dashboard."));
+    let before = project.read("src/index.ts");
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("changed on BOTH sides").expect("conflict shown");
+    wait_for_menu(&mut p);
+    p.send("\r").expect("enter");
+    p.flush().expect("flush");
+    p.exp_string("Persona: skipped").expect("skipped");
+    p.exp_eof().expect("exit");
+    assert_eq!(project.read("src/index.ts"), before);
+    assert_eq!(platform.versions().len(), 2);
+}

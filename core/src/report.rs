@@ -33,7 +33,14 @@ pub fn to_json(report: &Report, outcome: Option<&Outcome>, exit: Exit) -> Value 
 fn item_json(item: &Item, outcome: Option<&Outcome>) -> Value {
     let diff = match (&item.status, &item.server_text, &item.local_text) {
         (Status::Drift, Some(server), Some(local)) => {
-            Value::String(lua_diff::unified(server, local, "server", "local"))
+            // Canonical text has no final newline; add one so the diff has no
+            // "\ No newline at end of file" noise.
+            Value::String(lua_diff::unified(
+                &format!("{server}\n"),
+                &format!("{local}\n"),
+                "server",
+                "local",
+            ))
         }
         _ => Value::Null,
     };
