@@ -236,12 +236,20 @@ async fn sync(
     }
     let reachable = report.unreachable().is_none();
 
-    for note in render::notes(&report) {
-        printer.info(&note);
+    for item in &report.items {
+        if let Status::Unreadable(_) = item.status {
+            // Said loudly: the user may believe this component is checked.
+            printer.warn(&render::notes_for(item).unwrap_or_default());
+        } else if let Some(note) = render::notes_for(item) {
+            printer.info(&note);
+        }
     }
     for item in &report.items {
         if matches!(item.status, Status::NotInCode) {
-            printer.detail(&format!("{}: not set in the code; nothing to compare", item.title));
+            printer.detail(&format!(
+                "{}: not set in the code; nothing to compare",
+                item.title
+            ));
         }
     }
 

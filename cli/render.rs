@@ -80,23 +80,19 @@ pub fn item_diff(item: &Item, color: bool) -> String {
     out
 }
 
-/// Notes about items that are not drift but deserve a line (stderr).
-pub fn notes(report: &Report) -> Vec<String> {
-    report
-        .items
-        .iter()
-        .filter_map(|item| match &item.status {
-            Status::NotPublished => Some(format!(
-                "{}: nothing published on the server yet; no drift",
-                item.title
-            )),
-            Status::Unreadable(u) => Some(format!(
-                "{}: cannot read statically, so it is not compared: {u}",
-                item.title
-            )),
-            _ => None,
-        })
-        .collect()
+/// A note about an item that is not drift but deserves a line (stderr).
+pub fn notes_for(item: &Item) -> Option<String> {
+    match &item.status {
+        Status::NotPublished => Some(format!(
+            "{}: nothing published on the server yet; no drift",
+            item.title
+        )),
+        Status::Unreadable(u) => Some(format!(
+            "{u}\n{} is not compared, and cannot be pulled into this code.",
+            item.title
+        )),
+        _ => None,
+    }
 }
 
 /// The `--check` summary: per drifted component its location, both previews, then the hints.

@@ -119,9 +119,14 @@ fn server_changed_preselects_pull() {
     wait_for_menu(&mut p);
     p.send("\r").expect("enter");
     p.flush().expect("flush");
-    p.exp_string("pulled server into src/index.ts").expect("pulled");
+    p.exp_string("pulled server into src/index.ts")
+        .expect("pulled");
     p.exp_eof().expect("exit");
-    assert!(project.read("src/index.ts").contains("Edited in the dashboard."));
+    assert!(
+        project
+            .read("src/index.ts")
+            .contains("Edited in the dashboard.")
+    );
 }
 
 #[test]
@@ -136,7 +141,8 @@ fn local_changed_preselects_push() {
     wait_for_menu(&mut p);
     p.send("\r").expect("enter");
     p.flush().expect("flush");
-    p.exp_string("pushed local to server (now v2)").expect("pushed");
+    p.exp_string("pushed local to server (now v2)")
+        .expect("pushed");
     p.exp_eof().expect("exit");
     assert_eq!(platform.versions().len(), 2);
 }
@@ -150,7 +156,8 @@ fn a_conflict_preselects_skip() {
     platform.publish(json!("Edited in the dashboard."));
     let before = project.read("src/index.ts");
     let mut p = lua_in_pty(&project, &platform.url());
-    p.exp_string("changed on BOTH sides").expect("conflict shown");
+    p.exp_string("changed on BOTH sides")
+        .expect("conflict shown");
     wait_for_menu(&mut p);
     p.send("\r").expect("enter");
     p.flush().expect("flush");
@@ -158,4 +165,23 @@ fn a_conflict_preselects_skip() {
     p.exp_eof().expect("exit");
     assert_eq!(project.read("src/index.ts"), before);
     assert_eq!(platform.versions().len(), 2);
+}
+
+#[test]
+fn pull_guard_refuses_when_the_file_changed_while_the_prompt_is_open() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index("My local persona"));
+    let mut p = lua_in_pty(&project, &platform.url());
+    wait_for_menu(&mut p);
+    // Someone (an editor, a teammate's script) edits the file while we decide.
+    let edited = index("Edited while the prompt was open");
+    project.write("src/index.ts", &edited);
+    p.send(DOWN).expect("down");
+    p.flush().expect("flush");
+    p.send("\r").expect("enter");
+    p.flush().expect("flush");
+    p.exp_string("changed since compile read it")
+        .expect("guard message");
+    p.exp_eof().expect("exit");
+    assert_eq!(project.read("src/index.ts"), edited, "the edit is not lost");
 }

@@ -46,5 +46,8 @@ fn model_pull_rewrites_only_the_literal() {
     let project = Project::new(&source);
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
-    assert_eq!(project.read("src/index.ts"), source.replace("gpt-4.1-mini", "gpt-4o"));
+    assert_eq!(
+        project.read("src/index.ts"),
+        source.replace("gpt-4.1-mini", "gpt-4o")
+    );
 }

@@ -81,18 +81,36 @@ fn json_report_in_sync_and_not_published() {
             )
         })
         .collect();
-    assert!(statuses.contains(&("name".into(), "in_sync".into())), "{statuses:?}");
-    assert!(statuses.contains(&("persona".into(), "not_published".into())), "{statuses:?}");
-    assert!(statuses.contains(&("model".into(), "not_in_code".into())), "{statuses:?}");
+    assert!(
+        statuses.contains(&("name".into(), "in_sync".into())),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&("persona".into(), "not_published".into())),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&("model".into(), "not_in_code".into())),
+        "{statuses:?}"
+    );
 }
 
 #[test]
 fn json_report_when_unreachable_and_on_error() {
     let project = Project::new(&index("Support Bot", PERSONA));
-    let run = project.lua(&support::dead_url(), &["sync", "--check", "--format", "json"]);
+    let run = project.lua(
+        &support::dead_url(),
+        &["sync", "--check", "--format", "json"],
+    );
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     let json = report(&run);
-    assert!(json["components"].as_array().unwrap().iter().all(|c| c["status"] == "unreachable"));
+    assert!(
+        json["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "unreachable")
+    );
 
     let platform = Platform::start(Some("Support Bot"), &[PERSONA]);
     let run = project.lua_env(
@@ -103,7 +121,13 @@ fn json_report_when_unreachable_and_on_error() {
     assert_eq!(run.code(), 2);
     let json = report(&run);
     assert_eq!(json["exitCode"], json!(2));
-    assert!(json["components"].as_array().unwrap().iter().all(|c| c["status"] == "error"));
+    assert!(
+        json["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "error")
+    );
 }
 
 #[test]
@@ -126,7 +150,10 @@ fn github_annotations() {
     let (platform, project) = drifted();
     project.write(
         "lua.toml",
-        &format!("[agent]\nid = \"{}\"\n\n[components.name]\ncheck = \"warn\"\n", support::AGENT),
+        &format!(
+            "[agent]\nid = \"{}\"\n\n[components.name]\ncheck = \"warn\"\n",
+            support::AGENT
+        ),
     );
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "github"]);
     assert_eq!(run.code(), 1);

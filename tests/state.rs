@@ -48,10 +48,12 @@ fn an_in_sync_check_records_the_base() {
     assert_eq!(state["format"], json!(1));
     assert_eq!(state["agentId"], json!(support::AGENT));
     assert_eq!(state["components"]["persona"]["serverVersion"], json!(1));
-    assert!(state["components"]["persona"]["hash"]
-        .as_str()
-        .unwrap()
-        .starts_with("sha256:"));
+    assert!(
+        state["components"]["persona"]["hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
     assert!(state["components"]["name"]["hash"].is_string());
     // Deterministic and stable: a second check does not rewrite it.
     let before = project.read(".lua/sync-state.json");
@@ -62,11 +64,18 @@ fn an_in_sync_check_records_the_base() {
 fn server_changed_is_classified_and_pull_is_the_default() {
     let (platform, project) = synced();
     platform.publish(json!("You are a helpful agent.\n\nBe very brief."));
-    let (code, report) = json_report(&project, &platform.url(), &["sync", "--check", "--format", "json"]);
+    let (code, report) = json_report(
+        &project,
+        &platform.url(),
+        &["sync", "--check", "--format", "json"],
+    );
     assert_eq!(code, 1);
     let persona = persona_item(&report);
     assert_eq!(persona["classification"], json!("server_changed"));
-    assert_eq!(persona["message"], json!("changed on the server since your last sync (v1 -> v2)"));
+    assert_eq!(
+        persona["message"],
+        json!("changed on the server since your last sync (v1 -> v2)")
+    );
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -74,15 +83,32 @@ fn server_changed_is_classified_and_pull_is_the_default() {
 #[test]
 fn local_changed_is_classified() {
     let (platform, project) = synced();
-    project.write("src/index.ts", &index("You are a helpful agent.\n\nBe kind."));
-    let (code, report) = json_report(&project, &platform.url(), &["sync", "--check", "--format", "json"]);
+    project.write(
+        "src/index.ts",
+        &index("You are a helpful agent.\n\nBe kind."),
+    );
+    let (code, report) = json_report(
+        &project,
+        &platform.url(),
+        &["sync", "--check", "--format", "json"],
+    );
     assert_eq!(code, 1);
-    assert_eq!(persona_item(&report)["classification"], json!("local_changed"));
+    assert_eq!(
+        persona_item(&report)["classification"],
+        json!("local_changed")
+    );
     // Push records the new base with the new server version.
     let run = project.lua(&platform.url(), &["sync", "--push"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
-    assert_eq!(state(&project)["components"]["persona"]["serverVersion"], json!(2));
-    let (code, _) = json_report(&project, &platform.url(), &["sync", "--check", "--format", "json"]);
+    assert_eq!(
+        state(&project)["components"]["persona"]["serverVersion"],
+        json!(2)
+    );
+    let (code, _) = json_report(
+        &project,
+        &platform.url(),
+        &["sync", "--check", "--format", "json"],
+    );
     assert_eq!(code, 0);
 }
 
@@ -94,9 +120,16 @@ fn a_conflict_is_not_resolved_by_accept_or_push_without_force() {
     let source = project.read("src/index.ts");
     let versions = platform.versions().len();
 
-    let (code, report) = json_report(&project, &platform.url(), &["sync", "--check", "--format", "json"]);
+    let (code, report) = json_report(
+        &project,
+        &platform.url(),
+        &["sync", "--check", "--format", "json"],
+    );
     assert_eq!(code, 1);
-    assert_eq!(persona_item(&report)["classification"], json!("both_changed"));
+    assert_eq!(
+        persona_item(&report)["classification"],
+        json!("both_changed")
+    );
 
     let accept = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(accept.code(), 1, "{}", accept.snapshot());
@@ -121,11 +154,21 @@ fn a_pull_records_the_server_value_as_base() {
     platform.publish(json!("Pulled persona."));
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
-    assert_eq!(state(&project)["components"]["persona"]["serverVersion"], json!(2));
+    assert_eq!(
+        state(&project)["components"]["persona"]["serverVersion"],
+        json!(2)
+    );
     // A later local edit is now "local_changed", not unknown.
     project.write("src/index.ts", &index("Edited after pull."));
-    let (_, report) = json_report(&project, &platform.url(), &["sync", "--check", "--format", "json"]);
-    assert_eq!(persona_item(&report)["classification"], json!("local_changed"));
+    let (_, report) = json_report(
+        &project,
+        &platform.url(),
+        &["sync", "--check", "--format", "json"],
+    );
+    assert_eq!(
+        persona_item(&report)["classification"],
+        json!("local_changed")
+    );
 }
 
 #[test]
@@ -137,8 +180,15 @@ fn a_corrupt_state_file_is_reported_and_treated_as_no_base() {
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     assert!(run.stderr().contains("sync-state.json"), "{}", run.stderr());
     insta::assert_snapshot!(run.snapshot());
-    let (_, report) = json_report(&project, &platform.url(), &["sync", "--check", "--format", "json"]);
-    assert_eq!(persona_item(&report)["classification"], json!("unknown_base"));
+    let (_, report) = json_report(
+        &project,
+        &platform.url(),
+        &["sync", "--check", "--format", "json"],
+    );
+    assert_eq!(
+        persona_item(&report)["classification"],
+        json!("unknown_base")
+    );
 }
 
 #[test]
@@ -149,7 +199,11 @@ fn the_agent_object_is_fetched_once_per_run() {
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     let counts = platform.requests();
-    assert_eq!(counts["byRoute"]["GET /admin/agents/{agentId}"], json!(1), "{counts}");
+    assert_eq!(
+        counts["byRoute"]["GET /admin/agents/{agentId}"],
+        json!(1),
+        "{counts}"
+    );
     assert_eq!(
         counts["byRoute"]["GET /developer/agents/{agentId}/persona/versions"],
         json!(1),

@@ -1,0 +1,141 @@
+//! Real project shapes end to end: imported, object, interpolated, dynamic and CRLF personas.
+
+mod support;
+
+use serde_json::json;
+use support::{Platform, Project};
+
+#[test]
+fn imported_persona_is_pulled_into_the_module_that_defines_it() {
+    let platform = Platform::start(
+        Some("Support Bot"),
+        &["You are a friendly support agent.\nAnswer briefly."],
+    );
+    let project = Project::fixture("imported-persona");
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+
+    platform.publish(json!(
+        "You are a friendly support agent.\nAnswer in detail."
+    ));
+    let index = project.read("src/index.ts");
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot());
+    assert_eq!(
+        project.read("src/index.ts"),
+        index,
+        "the entry file is untouched"
+    );
+    let persona = project.read("src/persona.ts");
+    assert!(
+        persona.contains("Answer in detail.` as const;"),
+        "{persona}"
+    );
+    assert!(persona.starts_with("// Kept in its own file"));
+}
+
+#[test]
+fn object_persona_compares_in_canonical_form_and_pulls_per_key() {
+    let platform = Platform::start(Some("Support Bot"), &[]);
+    platform.publish(
+        json!({"base": "You are a friendly support agent.", "voice": "Warm, brief, precise."}),
+    );
+    let project = Project::fixture("object-persona");
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+
+    platform
+        .publish(json!({"base": "You are a friendly support agent.", "voice": "Calm and slow."}));
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 1);
+    insta::assert_snapshot!("object_persona_drift", check.snapshot());
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let source = project.read("src/index.ts");
+    assert!(
+        source.contains("voice: 'Calm and slow.', // single quotes on purpose"),
+        "{source}"
+    );
+    assert_eq!(project.lua(&platform.url(), &["sync", "--check"]).code(), 0);
+}
+
+#[test]
+fn a_string_persona_equals_an_object_with_only_base() {
+    let platform = Platform::start(Some("Support Bot"), &[]);
+    platform.publish(json!({"base": "You are a friendly support agent for Acme.\nAnswer briefly and politely.\n\nIf you do not know, say so."}));
+    let project = Project::fixture("template-style");
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+}
+
+#[test]
+fn interpolated_values_are_compared_by_value_and_not_flattened_without_force() {
+    let platform = Platform::start(
+        Some("Acme Support"),
+        &["You are the Acme support agent.\nAnswer briefly."],
+    );
+    let project = Project::fixture("interpolated-brand");
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+
+    platform.publish(json!("You are the Acme support agent.\nAnswer in detail."));
+    let before = project.read("src/index.ts");
+    let refused = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(refused.code(), 2, "{}", refused.snapshot());
+    insta::assert_snapshot!("interpolated_accept_refused", refused.snapshot());
+    assert_eq!(project.read("src/index.ts"), before);
+
+    let forced = project.lua(&platform.url(), &["sync", "--accept", "--force"]);
+    assert_eq!(forced.code(), 0, "{}", forced.snapshot());
+    assert!(project.read("src/index.ts").contains("Answer in detail."));
+    assert_eq!(project.lua(&platform.url(), &["sync", "--check"]).code(), 0);
+}
+
+#[test]
+fn a_dynamic_persona_is_never_drift_and_never_pulled() {
+    let platform = Platform::start(Some("Support Bot"), &["Anything at all."]);
+    let project = Project::fixture("dynamic-persona");
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+    insta::assert_snapshot!("dynamic_check", check.snapshot());
+    let before = project.read("src/index.ts");
+    let accept = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(accept.code(), 2, "{}", accept.snapshot());
+    assert!(
+        accept.stdout().contains("cannot pull"),
+        "{}",
+        accept.snapshot()
+    );
+    assert_eq!(project.read("src/index.ts"), before);
+}
+
+#[test]
+fn a_crlf_file_stays_crlf_after_a_pull() {
+    let platform = Platform::start(
+        Some("Support Bot"),
+        &["You are a friendly support agent.\nAnswer briefly."],
+    );
+    let project = Project::fixture("crlf");
+    let before = project.read("src/index.ts");
+    assert!(
+        before.contains("\r\n"),
+        "fixture must be CRLF (check .gitattributes)"
+    );
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+
+    platform.publish(json!(
+        "You are a friendly support agent.\nAnswer in detail.\nThanks."
+    ));
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let after = project.read("src/index.ts");
+    assert!(after.contains("Answer in detail.\r\nThanks."), "{after:?}");
+    assert_eq!(
+        after.matches('\n').count(),
+        after.matches("\r\n").count(),
+        "no bare LF"
+    );
+    assert_eq!(project.lua(&platform.url(), &["sync", "--check"]).code(), 0);
+}
