@@ -44,4 +44,5 @@ if [ "$keep" = "--keep" ]; then
   echo "# devserver still running (pid $pid). Try:"
   echo "#   cd $work && LUA_API_URL=$url LUA_API_KEY=$key $bin/lua sync"
 fi
-exit "$status"
+# Drift (1) is what the demo shows; only an error (2) fails the demo.
+[ "$status" -le 1 ]
