@@ -185,3 +185,28 @@ fn pull_guard_refuses_when_the_file_changed_while_the_prompt_is_open() {
     p.exp_eof().expect("exit");
     assert_eq!(project.read("src/index.ts"), edited, "the edit is not lost");
 }
+
+#[test]
+fn pulling_a_composite_value_warns_and_asks_before_flattening() {
+    let platform = Platform::start(
+        Some("Acme Support"),
+        &["You are the Acme support agent.\nAnswer in detail."],
+    );
+    let project = Project::fixture("interpolated-brand");
+    let before = project.read("src/index.ts");
+    let mut p = lua_in_pty(&project, &platform.url());
+    p.exp_string("built from several pieces").expect("warning shown");
+    wait_for_menu(&mut p);
+    p.send(DOWN).expect("down");
+    p.flush().expect("flush");
+    p.send("\r").expect("enter");
+    p.flush().expect("flush");
+    p.exp_string("Replace the pieces with one literal?")
+        .expect("asked to confirm");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    p.send("n\r").expect("no");
+    p.flush().expect("flush");
+    p.exp_string("Persona: skipped").expect("skipped");
+    p.exp_eof().expect("exit");
+    assert_eq!(project.read("src/index.ts"), before);
+}
