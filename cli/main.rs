@@ -222,7 +222,7 @@ async fn sync(
                 printer.warn(&format!("server unreachable, drift not checked: {e}"))
             }
             lua_core::config::OnUnreachable::Fail => printer.error(&format!(
-                "server unreachable (lua.toml sync.on_unreachable = \"fail\"): {e}"
+                "server unreachable (sync.on_unreachable = \"fail\"): {e}"
             )),
         }
     }
@@ -282,6 +282,16 @@ async fn sync(
             .await?;
         if format == Format::Human && report.has_drift() {
             printer.out(&render::check_summary(&report, printer.color));
+        }
+        // Drift that does not fail the check must still be said where CI logs look.
+        for item in report
+            .drifted()
+            .filter(|i| i.policy.check == lua_core::config::CheckPolicy::Warn)
+        {
+            printer.warn(&format!(
+                "{} drifted; not failing the check because components.{}.check = \"warn\"",
+                item.title, item.id
+            ));
         }
         emit_machine(printer, format, &report, None, outcome.exit);
         return Ok(outcome.exit);

@@ -195,7 +195,8 @@ fn pulling_a_composite_value_warns_and_asks_before_flattening() {
     let project = Project::fixture("interpolated-brand");
     let before = project.read("src/index.ts");
     let mut p = lua_in_pty(&project, &platform.url());
-    p.exp_string("built from several pieces").expect("warning shown");
+    p.exp_string("built from several pieces")
+        .expect("warning shown");
     wait_for_menu(&mut p);
     p.send(DOWN).expect("down");
     p.flush().expect("flush");

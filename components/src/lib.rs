@@ -8,6 +8,6 @@
 //! registrations vanish.
 
 pub mod agent_field;
-pub mod name;
 pub mod model;
+pub mod name;
 pub mod persona;

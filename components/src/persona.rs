@@ -21,7 +21,10 @@ impl Syncable for Persona {
     }
 
     async fn fetch_published(&self, server: &Server) -> Result<Option<Remote>, PlatformError> {
-        let latest = server.latest_published_persona().await?;
+        let latest = server
+            .client()
+            .latest_published_persona(server.agent_id(), server.is_fresh())
+            .await?;
         Ok(latest.map(|v| Remote {
             value: v.persona,
             version: Some(v.version),

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use lua_compile::{Compiled, Node, Unreadable, WriteError, WriteOptions, WriteReport};
-use lua_platform::{Agent, PersonaVersion, PlatformClient, PlatformError};
+use lua_platform::{Agent, PlatformClient, PlatformError};
 use serde_json::Value;
 
 use crate::value;
@@ -79,11 +79,9 @@ impl Server {
         }
     }
 
-    /// The latest published persona version, by `createdDate` (cached per run unless fresh).
-    pub async fn latest_published_persona(&self) -> Result<Option<PersonaVersion>, PlatformError> {
-        self.client
-            .latest_published_persona(&self.agent_id, self.fresh)
-            .await
+    /// Whether reads bypass the per-run cache (the push guard's view).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
     }
 }
 
@@ -165,7 +163,7 @@ pub fn local_from_field(compiled: &Compiled, key: &str) -> Local {
 /// A component's registration, submitted with `inventory::submit!`.
 ///
 /// ```ignore
-/// inventory::submit! { Registration { id: "persona", order: 20, make: || Box::new(Persona) } }
+/// inventory::submit! { Registration { id: "greeting", order: 50, make: || Box::new(Greeting) } }
 /// ```
 pub struct Registration {
     /// Must equal the component's [`Syncable::id`].

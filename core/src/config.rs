@@ -334,17 +334,54 @@ fn validate_toml(path: &Path, text: &str) -> Result<(), CoreError> {
     match toml::from_str::<Settings>(text) {
         Ok(_) => Ok(()),
         Err(e) => {
-            let (line, column) = e
-                .span()
-                .map(|span| line_col(text, span.start))
-                .unwrap_or((1, 1));
+            let start = e.span().map(|span| span.start);
+            let (line, column) = start.map_or((1, 1), |offset| line_col(text, offset));
+            // toml names an unknown key but not the key of a bad value: add it.
+            let key = start
+                .and_then(|offset| key_at(text, offset))
+                .map(|key| format!(" (key `{key}`)"))
+                .unwrap_or_default();
             Err(CoreError::ConfigInvalid(format!(
-                "{}:{line}:{column}: {}",
+                "{}:{line}:{column}: {}{key}",
                 path.display(),
                 e.message().trim_end()
             )))
         }
     }
+}
+
+/// The dotted key set on the line holding `offset` (`[components.persona]` then
+/// `check = ...` is `components.persona.check`), or `None` off a `key = value` line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next()?.trim();
+    if line.starts_with('[') {
+        return None;
+    }
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+    if key.is_empty() {
+        return None;
+    }
+    let section = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            // `[components.persona]  # comment` -> `components.persona`
+            l.split('#')
+                .next()
+                .unwrap_or(l)
+                .trim()
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+        });
+    Some(match section {
+        Some(section) if !section.is_empty() => format!("{section}.{key}"),
+        _ => key.to_string(),
+    })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -395,4 +432,34 @@ fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
         serde_yaml::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_at_names_the_dotted_key_of_a_line() {
+        let text =
+            "# c\n[agent]\nid = \"x\"\n\n[components.persona] # p\n  check = \"sometimes\"\n";
+        let at = |needle: &str| key_at(text, text.find(needle).unwrap());
+        assert_eq!(
+            at("\"sometimes\"").as_deref(),
+            Some("components.persona.check")
+        );
+        assert_eq!(at("id =").as_deref(), Some("agent.id"));
+        assert_eq!(at("[components"), None);
+        assert_eq!(key_at("x = 1", 4).as_deref(), Some("x"));
+        assert_eq!(key_at("x = 1", 99), None);
+    }
+
+    #[test]
+    fn a_bad_value_names_file_line_and_key() {
+        let text = "[components.persona]\ncheck = \"sometimes\"\n";
+        let err = validate_toml(Path::new("lua.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lua.toml:2:9"), "{err}");
+        assert!(err.contains("`components.persona.check`"), "{err}");
+    }
 }

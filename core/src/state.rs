@@ -130,14 +130,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut state = load(dir.path(), "a_b").state;
         state.components.insert(
-            "persona".into(),
+            "beta".into(),
             StateEntry {
                 hash: "sha256:1".into(),
                 server_version: Some(3),
             },
         );
         state.components.insert(
-            "name".into(),
+            "alpha".into(),
             StateEntry {
                 hash: "sha256:2".into(),
                 server_version: None,
@@ -176,7 +176,7 @@ mod tests {
         );
         std::fs::write(
             path(dir.path()),
-            r#"{"format": 1, "agentId": "x_y", "components": {"name": {"hash": "h"}}}"#,
+            r#"{"format": 1, "agentId": "x_y", "components": {"alpha": {"hash": "h"}}}"#,
         )
         .unwrap();
         let loaded = load(dir.path(), "a_b");

@@ -305,3 +305,74 @@ pub fn dead_url() -> String {
     drop(listener);
     format!("http://127.0.0.1:{port}")
 }
+
+/// Every file under `root` (relative path -> bytes), except `.lua/manifest.json`, the
+/// compile cache every run may (re)write. Compare two of these to prove a run wrote nothing.
+pub fn files_except_manifest(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            if entry.file_type().expect("type").is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if rel != ".lua/manifest.json" {
+                    out.insert(rel, std::fs::read(&path).expect("read file"));
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+impl Project {
+    /// `lua <args>` started in `cwd` (anywhere, not necessarily inside the project), with
+    /// the same environment as [`Project::lua_env`]; paths under the project are filtered
+    /// in snapshots.
+    pub fn lua_in(&self, cwd: &Path, url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lua"));
+        cmd.args(args)
+            .current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root())
+            .env("LUA_API_URL", url)
+            .env("LUA_API_KEY", KEY)
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
+        let output = cmd
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run lua");
+        Run {
+            output,
+            root: self.root().to_path_buf(),
+        }
+    }
+}
+
+impl Platform {
+    /// API requests counted by the devserver for one route template, e.g.
+    /// `GET /developer/agents/{agentId}/persona/versions` (0 when never requested).
+    pub fn requests_to(&self, route: &str) -> u64 {
+        self.requests()["byRoute"][route].as_u64().unwrap_or(0)
+    }
+}
+
+/// The devserver's route template of the persona versions list.
+pub const PERSONA_VERSIONS_ROUTE: &str = "GET /developer/agents/{agentId}/persona/versions";
+/// The devserver's route template of the agent.
+pub const AGENT_ROUTE: &str = "GET /admin/agents/{agentId}";
