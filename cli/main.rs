@@ -270,16 +270,23 @@ async fn sync(
         Format::Json | Format::Github => {}
     }
 
+    let mut terminal = prompt::TerminalDecider { printer };
+    let decider: &mut dyn lua_core::engine::Decider = if mode == Mode::Interactive {
+        &mut terminal
+    } else {
+        &mut NoDecider
+    };
+    let outcome = engine
+        .resolve(
+            &report,
+            &compiled,
+            &server,
+            ResolveOptions { mode, force },
+            decider,
+        )
+        .await?;
+
     if mode == Mode::Check {
-        let outcome = engine
-            .resolve(
-                &report,
-                &compiled,
-                &server,
-                ResolveOptions { mode, force },
-                &mut NoDecider,
-            )
-            .await?;
         if format == Format::Human && report.has_drift() {
             printer.out(&render::check_summary(&report, printer.color));
         }
@@ -296,29 +303,6 @@ async fn sync(
         emit_machine(printer, format, &report, None, outcome.exit);
         return Ok(outcome.exit);
     }
-
-    let outcome = if mode == Mode::Interactive {
-        let mut decider = prompt::TerminalDecider { printer };
-        engine
-            .resolve(
-                &report,
-                &compiled,
-                &server,
-                ResolveOptions { mode, force },
-                &mut decider,
-            )
-            .await?
-    } else {
-        engine
-            .resolve(
-                &report,
-                &compiled,
-                &server,
-                ResolveOptions { mode, force },
-                &mut NoDecider,
-            )
-            .await?
-    };
     if format == Format::Human && !outcome.resolutions.is_empty() {
         printer.out(&render::outcome_summary(&outcome));
     }

@@ -223,30 +223,7 @@ impl Project {
     }
 
     pub fn lua_env(&self, url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lua"));
-        cmd.args(args)
-            .current_dir(self.root())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.root())
-            .env("LUA_API_URL", url)
-            .env("LUA_API_KEY", KEY)
-            .env("NO_COLOR", "1");
-        for (k, v) in env {
-            if v.is_empty() {
-                cmd.env_remove(k);
-            } else {
-                cmd.env(k, v);
-            }
-        }
-        let output = cmd
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("run lua");
-        Run {
-            output,
-            root: self.root().to_path_buf(),
-        }
+        self.lua_in(self.root(), url, args, env)
     }
 }
 
