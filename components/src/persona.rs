@@ -48,13 +48,7 @@ impl Syncable for Persona {
                 .unwrap_or_else(|| server.value.clone()),
             _ => server.value.clone(),
         };
-        lua_core::compile::write_back(
-            ctx.root,
-            ctx.compiled,
-            local_node,
-            &value,
-            lua_core::compile::WriteOptions { force: ctx.force },
-        )
+        lua_core::component::write_value(ctx, local_node, &value)
     }
 
     async fn push(&self, server: &Server, local: &Value) -> Result<Option<u64>, PlatformError> {

@@ -132,18 +132,27 @@ pub trait Syncable: Send + Sync {
         local_node: &Node,
         server: &Remote,
     ) -> Result<WriteReport, WriteError> {
-        lua_compile::write_back(
-            ctx.root,
-            ctx.compiled,
-            local_node,
-            &server.value,
-            WriteOptions { force: ctx.force },
-        )
+        write_value(ctx, local_node, &server.value)
     }
 
     /// Push the local value to the server. Returns the new server version, if the
     /// platform versions this field. Network I/O only.
     async fn push(&self, server: &Server, local: &Value) -> Result<Option<u64>, PlatformError>;
+}
+
+/// Write `value` into the source that defines `node` (exact span, atomic, guarded).
+pub fn write_value(
+    ctx: &LocalCtx<'_>,
+    node: &Node,
+    value: &Value,
+) -> Result<WriteReport, WriteError> {
+    lua_compile::write_back(
+        ctx.root,
+        ctx.compiled,
+        node,
+        value,
+        WriteOptions { force: ctx.force },
+    )
 }
 
 /// Read a top-level property of the LuaAgent config as a [`Local`].
