@@ -163,9 +163,16 @@ fn compile(engine: &Engine, printer: &Printer) -> Result<(), CliError> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    // Synced fields that cannot be read deserve a warning; other config (skills built
+    // with `new Skill(...)`, say) is runtime code by design: only mentioned with -v.
+    let synced = engine.active_ids();
     for (key, node) in &compiled.fields {
         if let lua_core::compile::Node::Unreadable(u) = node {
-            printer.warn(&format!("`{key}` cannot be read statically: {u}"));
+            if synced.contains(&key.as_str()) {
+                printer.warn(&u.to_string());
+            } else {
+                printer.detail(&format!("`{key}` is not static (not synced): {}", u.reason));
+            }
         }
     }
     printer.info(&format!(

@@ -214,3 +214,18 @@ fn compile_writes_the_manifest_and_compile_sync_checks_first() {
     assert_eq!(sync.code(), 1, "{}", sync.snapshot());
     assert!(sync.stdout().contains("PERSONA DIFF"));
 }
+
+#[test]
+fn compile_warns_only_about_synced_fields_that_are_not_static() {
+    let project = Project::new(
+        "import { LuaAgent, LuaSkill } from \"lua-cli\";\nconst skill = new LuaSkill({ name: \"s\" });\nconst agent = new LuaAgent({\n  name: \"Bot\",\n  persona: \"Hi\",\n  skills: [skill],\n});\n",
+    );
+    let run = project.lua(&support::dead_url(), &["compile"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+
+    let dynamic = Project::fixture("dynamic-persona");
+    let run = dynamic.lua(&support::dead_url(), &["compile"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot());
+}

@@ -354,6 +354,11 @@ impl Engine {
         &self.config
     }
 
+    /// Ids of the components taking part (enabled, `check` not off), in order.
+    pub fn active_ids(&self) -> Vec<&'static str> {
+        self.active().map(|(c, _)| c.id()).collect()
+    }
+
     pub fn root(&self) -> &PathBuf {
         &self.config.root
     }
