@@ -53,7 +53,10 @@ pub(crate) fn load_current(root: &Path, entry: &str) -> Option<Compiled> {
 pub(crate) fn store(root: &Path, compiled: &Compiled) -> Result<(), CompileError> {
     let path = manifest_path(root);
     let dir = root.join(".lua");
-    let err = |source| CompileError::Manifest { path: path.clone(), source };
+    let err = |source| CompileError::Manifest {
+        path: path.clone(),
+        source,
+    };
     std::fs::create_dir_all(&dir).map_err(err)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".manifest-")

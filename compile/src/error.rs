@@ -40,7 +40,9 @@ pub enum CompileError {
         file: String,
     },
     /// `LuaAgent(x)` where `x` is not statically an object.
-    #[error("{file}:{line}:{column}: the LuaAgent config is not statically an object: {reason}\n{frame}")]
+    #[error(
+        "{file}:{line}:{column}: the LuaAgent config is not statically an object: {reason}\n{frame}"
+    )]
     AgentNotObject {
         /// File relative to the project root.
         file: String,

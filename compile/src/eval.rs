@@ -16,10 +16,10 @@ use std::rc::Rc;
 use oxc_allocator::{Allocator, Vec as ArenaVec};
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
-    Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, Declaration, Expression,
-    ExportDefaultDeclarationKind, ImportDeclaration, ImportDeclarationSpecifier, ObjectExpression,
-    ObjectPropertyKind, Program, PropertyKey, PropertyKind, Statement, StringLiteral,
-    TemplateLiteral, UnaryOperator, VariableDeclaration, VariableDeclarationKind,
+    Argument, ArrayExpressionElement, BinaryOperator, BindingPattern, Declaration,
+    ExportDefaultDeclarationKind, Expression, ImportDeclaration, ImportDeclarationSpecifier,
+    ObjectExpression, ObjectPropertyKind, Program, PropertyKey, PropertyKind, Statement,
+    StringLiteral, TemplateLiteral, UnaryOperator, VariableDeclaration, VariableDeclarationKind,
     VariableDeclarator,
 };
 use oxc_ast_visit::Visit;
@@ -36,8 +36,34 @@ use crate::source::{Loader, SourceText, join_rel, sha256_hex};
 /// nesting limit, so a cached manifest can always be read back.
 const MAX_DEPTH: u32 = 48;
 
+/// How much copying of already evaluated values one evaluation may do, in [`weight`] units
+/// (some 200,000 values, or 25 MiB of text).
+const MAX_EXPANSION: u64 = 400_000;
+
+/// The cost of copying a value: a few units per node (each carries an origin), plus one per
+/// 64 bytes of text (values, keys, diagnostics' frames).
+fn weight(node: &Node) -> u64 {
+    let text = |s: &str| s.len() as u64 / 64;
+    2 + match node {
+        Node::String { value, .. } => text(value),
+        Node::Object { entries, .. } => entries.iter().map(|(k, v)| text(k) + weight(v)).sum(),
+        Node::Array { items, .. } => items.iter().map(weight).sum(),
+        Node::Unreadable(u) => text(&u.frame) + text(&u.reason),
+        _ => 0,
+    }
+}
+
 /// Evaluate the project whose files `loader` reads, starting at `entry` (normalized).
 pub(crate) fn evaluate(loader: &dyn Loader, entry: &str) -> Result<Compiled, CompileError> {
+    crate::source::with_big_stack(|| evaluate_here(loader, entry)).unwrap_or_else(|| {
+        Err(CompileError::Io {
+            path: loader.display_path(entry),
+            source: std::io::Error::other("could not start the compiler thread"),
+        })
+    })
+}
+
+fn evaluate_here(loader: &dyn Loader, entry: &str) -> Result<Compiled, CompileError> {
     let allocator = Allocator::default();
     let mut ev = Evaluator {
         alloc: &allocator,
@@ -46,6 +72,8 @@ pub(crate) fn evaluate(loader: &dyn Loader, entry: &str) -> Result<Compiled, Com
         inputs: BTreeMap::new(),
         stack: Vec::new(),
         memo: HashMap::new(),
+        expanded: 0,
+        exhausted: None,
         sites: Vec::new(),
     };
     let module = ev.load(entry)?;
@@ -55,7 +83,13 @@ pub(crate) fn evaluate(loader: &dyn Loader, entry: &str) -> Result<Compiled, Com
     for (key, node) in &mut fields {
         assign_field_paths(node, &top_level_path(key));
     }
-    Ok(Compiled { format: crate::FORMAT, entry: entry.into(), fields, inputs: ev.inputs, unkeyed })
+    Ok(Compiled {
+        format: crate::FORMAT,
+        entry: entry.into(),
+        fields,
+        inputs: ev.inputs,
+        unkeyed,
+    })
 }
 
 /// A parsed module and its top-level bindings.
@@ -76,7 +110,14 @@ impl Module<'_> {
 
     fn origin(&self, span: Span, literal: LiteralKind) -> Origin {
         let (line, column) = self.src.line_col(span.start);
-        Origin { file: self.rel().into(), start: span.start, end: span.end, line, column, literal }
+        Origin {
+            file: self.rel().into(),
+            start: span.start,
+            end: span.end,
+            line,
+            column,
+            literal,
+        }
     }
 
     fn unreadable(&self, span: Span, reason: impl Into<String>) -> Node {
@@ -97,17 +138,32 @@ impl Module<'_> {
     }
 
     fn text(&self, span: Span) -> &str {
-        self.src.text.get(span.start as usize..span.end as usize).unwrap_or("")
+        self.src
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 }
 
 #[derive(Clone, Copy)]
 enum Binding<'a> {
     Const(&'a VariableDeclarator<'a>),
-    Mutable { keyword: &'static str, span: Span },
-    Destructured { span: Span },
-    Declared { what: &'static str, span: Span },
-    Import { decl: &'a ImportDeclaration<'a>, imported: Imported<'a>, span: Span },
+    Mutable {
+        keyword: &'static str,
+        span: Span,
+    },
+    Destructured {
+        span: Span,
+    },
+    Declared {
+        what: &'static str,
+        span: Span,
+    },
+    Import {
+        decl: &'a ImportDeclaration<'a>,
+        imported: Imported<'a>,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -120,9 +176,17 @@ enum Imported<'a> {
 enum Export<'a> {
     Local(&'a str),
     Default(&'a Expression<'a>),
-    DefaultDeclared { what: &'static str, span: Span },
-    From { source: &'a StringLiteral<'a>, name: &'a str },
-    NamespaceFrom { span: Span },
+    DefaultDeclared {
+        what: &'static str,
+        span: Span,
+    },
+    From {
+        source: &'a StringLiteral<'a>,
+        name: &'a str,
+    },
+    NamespaceFrom {
+        span: Span,
+    },
 }
 
 /// Where an import is written, for error messages.
@@ -158,7 +222,11 @@ struct Evaluator<'a, 'l> {
     /// Bindings and exports being evaluated, to detect cycles: (file, key).
     stack: Vec<(String, String)>,
     /// Finished bindings and exports: (file, key) -> value (field paths not yet assigned).
-    memo: HashMap<(String, String), Node>,
+    memo: HashMap<(String, String), (Node, u64)>,
+    /// Weight of the values copied out of `memo` so far (see [`MAX_EXPANSION`]).
+    expanded: u64,
+    /// The diagnostic given for every copy once [`MAX_EXPANSION`] is reached.
+    exhausted: Option<Unreadable>,
     /// The imports being followed, innermost last: where a cycle error points.
     sites: Vec<ImportSite>,
 }
@@ -171,10 +239,10 @@ impl<'a> Evaluator<'a, '_> {
         if let Some(m) = self.modules.get(rel) {
             return Ok(Rc::clone(m));
         }
-        let bytes = self
-            .loader
-            .read(rel)
-            .map_err(|source| CompileError::Io { path: self.loader.display_path(rel), source })?;
+        let bytes = self.loader.read(rel).map_err(|source| CompileError::Io {
+            path: self.loader.display_path(rel),
+            source,
+        })?;
         self.inputs.insert(rel.into(), sha256_hex(&bytes));
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -238,10 +306,18 @@ impl<'a> Evaluator<'a, '_> {
             }
         };
         let Some(arg) = found.arguments.first() else {
-            return Err(not_object(m, found.span, "LuaAgent is called without a config".into()));
+            return Err(not_object(
+                m,
+                found.span,
+                "LuaAgent is called without a config".into(),
+            ));
         };
         let Some(expr) = arg.as_expression() else {
-            return Err(not_object(m, arg.span(), "a spread argument is not read statically".into()));
+            return Err(not_object(
+                m,
+                arg.span(),
+                "a spread argument is not read statically".into(),
+            ));
         };
         // The config object itself is kept open: keys it states are read even when a spread
         // or computed key elsewhere in it is not.
@@ -261,9 +337,11 @@ impl<'a> Evaluator<'a, '_> {
                     reason: u.reason,
                 })
             }
-            other => {
-                Err(not_object(m, expr.span(), format!("the config is {}", describe(&other))))
-            }
+            other => Err(not_object(
+                m,
+                expr.span(),
+                format!("the config is {}", describe(&other)),
+            )),
         }
     }
 
@@ -292,14 +370,20 @@ impl<'a> Evaluator<'a, '_> {
                 } else {
                     LiteralKind::DoubleQuoted
                 };
-                Node::String { value: lit.value.as_str().into(), origin: m.origin(span, kind) }
+                Node::String {
+                    value: lit.value.as_str().into(),
+                    origin: m.origin(span, kind),
+                }
             }
             Expression::TemplateLiteral(tpl) => self.eval_template(m, tpl, shadowed, depth)?,
             Expression::NumericLiteral(n) => number(m, span, n.value, LiteralKind::Other),
-            Expression::BooleanLiteral(b) => {
-                Node::Bool { value: b.value, origin: m.origin(span, LiteralKind::Other) }
-            }
-            Expression::NullLiteral(_) => Node::Null { origin: m.origin(span, LiteralKind::Other) },
+            Expression::BooleanLiteral(b) => Node::Bool {
+                value: b.value,
+                origin: m.origin(span, LiteralKind::Other),
+            },
+            Expression::NullLiteral(_) => Node::Null {
+                origin: m.origin(span, LiteralKind::Other),
+            },
             Expression::Identifier(id) => {
                 self.eval_identifier(m, id.name.as_str(), span, shadowed, depth)?
             }
@@ -312,8 +396,15 @@ impl<'a> Evaluator<'a, '_> {
                     );
                     return Ok(m.unreadable(span, reason));
                 }
-                let kind = if composite { LiteralKind::Composite } else { LiteralKind::ObjectLiteral };
-                Node::Object { entries, origin: m.origin(span, kind) }
+                let kind = if composite {
+                    LiteralKind::Composite
+                } else {
+                    LiteralKind::ObjectLiteral
+                };
+                Node::Object {
+                    entries,
+                    origin: m.origin(span, kind),
+                }
             }
             Expression::ArrayExpression(arr) => {
                 let mut items = Vec::with_capacity(arr.elements.len());
@@ -329,7 +420,10 @@ impl<'a> Evaluator<'a, '_> {
                                 Node::Unreadable(u) => items.push(Node::Unreadable(u)),
                                 other => items.push(m.unreadable(
                                     s.span,
-                                    format!("spreading {} is not read statically", describe(&other)),
+                                    format!(
+                                        "spreading {} is not read statically",
+                                        describe(&other)
+                                    ),
                                 )),
                             }
                         }
@@ -342,15 +436,25 @@ impl<'a> Evaluator<'a, '_> {
                         },
                     }
                 }
-                let kind = if composite { LiteralKind::Composite } else { LiteralKind::ArrayLiteral };
-                Node::Array { items, origin: m.origin(span, kind) }
+                let kind = if composite {
+                    LiteralKind::Composite
+                } else {
+                    LiteralKind::ArrayLiteral
+                };
+                Node::Array {
+                    items,
+                    origin: m.origin(span, kind),
+                }
             }
             Expression::BinaryExpression(bin) if bin.operator == BinaryOperator::Addition => {
                 self.eval_concat(m, expr, shadowed, depth)?
             }
             Expression::BinaryExpression(bin) => m.unreadable(
                 span,
-                format!("the operator `{}` is evaluated at run time", bin.operator.as_str()),
+                format!(
+                    "the operator `{}` is evaluated at run time",
+                    bin.operator.as_str()
+                ),
             ),
             Expression::UnaryExpression(un) if un.operator == UnaryOperator::UnaryNegation => {
                 match self.eval(m, &un.argument, shadowed, depth + 1)? {
@@ -375,7 +479,10 @@ impl<'a> Evaluator<'a, '_> {
             }
             Expression::UnaryExpression(un) => m.unreadable(
                 span,
-                format!("the operator `{}` is evaluated at run time", un.operator.as_str()),
+                format!(
+                    "the operator `{}` is evaluated at run time",
+                    un.operator.as_str()
+                ),
             ),
             Expression::StaticMemberExpression(mem) => {
                 let key = mem.property.name.as_str();
@@ -387,7 +494,9 @@ impl<'a> Evaluator<'a, '_> {
                         self.eval_member(m, &mem.object, &value, span, shadowed, depth)?
                     }
                     Node::Number { value, .. } => match js_number_to_string(value) {
-                        Some(key) => self.eval_member(m, &mem.object, &key, span, shadowed, depth)?,
+                        Some(key) => {
+                            self.eval_member(m, &mem.object, &key, span, shadowed, depth)?
+                        }
                         None => m.unreadable(span, "this index is not read statically"),
                     },
                     Node::Unreadable(u) => Node::Unreadable(u),
@@ -397,7 +506,9 @@ impl<'a> Evaluator<'a, '_> {
                     ),
                 }
             }
-            Expression::CallExpression(_) => m.unreadable(span, "function calls are evaluated at run time"),
+            Expression::CallExpression(_) => {
+                m.unreadable(span, "function calls are evaluated at run time")
+            }
             Expression::NewExpression(_) => {
                 m.unreadable(span, "`new` expressions are evaluated at run time")
             }
@@ -416,7 +527,9 @@ impl<'a> Evaluator<'a, '_> {
                 m.unreadable(span, "optional chaining is evaluated at run time")
             }
             Expression::BigIntLiteral(_) => m.unreadable(span, "BigInt values have no JSON value"),
-            Expression::RegExpLiteral(_) => m.unreadable(span, "regular expressions have no JSON value"),
+            Expression::RegExpLiteral(_) => {
+                m.unreadable(span, "regular expressions have no JSON value")
+            }
             _ => m.unreadable(span, "this expression is evaluated at run time"),
         })
     }
@@ -456,8 +569,15 @@ impl<'a> Evaluator<'a, '_> {
                 }
             }
         }
-        let kind = if tpl.expressions.is_empty() { LiteralKind::Template } else { LiteralKind::Composite };
-        Ok(Node::String { value, origin: m.origin(span, kind) })
+        let kind = if tpl.expressions.is_empty() {
+            LiteralKind::Template
+        } else {
+            LiteralKind::Composite
+        };
+        Ok(Node::String {
+            value,
+            origin: m.origin(span, kind),
+        })
     }
 
     /// `a + b + c`, flattened first: a long chain nests to the left and must not recurse.
@@ -489,7 +609,10 @@ impl<'a> Evaluator<'a, '_> {
             acc = Some(match acc {
                 None => node,
                 Some(left) => match add(&left, &node) {
-                    Some(Value::Str(s)) => Node::String { value: s, origin: m.origin(span, LiteralKind::Composite) },
+                    Some(Value::Str(s)) => Node::String {
+                        value: s,
+                        origin: m.origin(span, LiteralKind::Composite),
+                    },
                     Some(Value::Num(n)) => number(m, span, n, LiteralKind::Composite),
                     None => {
                         return Ok(m.unreadable(
@@ -530,7 +653,9 @@ impl<'a> Evaluator<'a, '_> {
                         other => {
                             let reason = match other {
                                 Node::Unreadable(u) => u.reason,
-                                other => format!("spreading {} is not read statically", describe(&other)),
+                                other => {
+                                    format!("spreading {} is not read statically", describe(&other))
+                                }
                             };
                             let mut u = m.unreadable_at(spread.span, reason);
                             u.field = m.text(spread.span).chars().take(60).collect();
@@ -562,8 +687,14 @@ impl<'a> Evaluator<'a, '_> {
                         static_key(&p.key)
                     };
                     let Some(key) = key else {
-                        let mut u = m.unreadable_at(p.key.span(), "this computed key is not known statically");
-                        u.field = format!("[{}]", m.text(p.key.span()).chars().take(60).collect::<String>());
+                        let mut u = m.unreadable_at(
+                            p.key.span(),
+                            "this computed key is not known statically",
+                        );
+                        u.field = format!(
+                            "[{}]",
+                            m.text(p.key.span()).chars().take(60).collect::<String>()
+                        );
                         unkeyed.push(u);
                         continue;
                     };
@@ -592,8 +723,14 @@ impl<'a> Evaluator<'a, '_> {
         if let Expression::Identifier(id) = object.get_inner_expression() {
             let name = id.name.as_str();
             let is_shadowed = shadowed.is_some_and(|s| s.contains(name));
-            if let (false, Some(Binding::Import { decl, imported: Imported::Namespace, span: ispan })) =
-                (is_shadowed, m.bindings.get(name).copied())
+            if let (
+                false,
+                Some(Binding::Import {
+                    decl,
+                    imported: Imported::Namespace,
+                    span: ispan,
+                }),
+            ) = (is_shadowed, m.bindings.get(name).copied())
             {
                 return self.eval_import(m, decl, key, ispan, depth);
             }
@@ -610,7 +747,10 @@ impl<'a> Evaluator<'a, '_> {
             Node::Unreadable(u) => Node::Unreadable(u),
             other => m.unreadable(
                 span,
-                format!("reading `{key}` of {} is not done statically", describe(&other)),
+                format!(
+                    "reading `{key}` of {} is not done statically",
+                    describe(&other)
+                ),
             ),
         })
     }
@@ -640,10 +780,14 @@ impl<'a> Evaluator<'a, '_> {
         match binding {
             Binding::Const(decl) => {
                 let Some(init) = &decl.init else {
-                    return Ok(m.unreadable(decl.span, format!("`{name}` is declared without a value")));
+                    return Ok(
+                        m.unreadable(decl.span, format!("`{name}` is declared without a value"))
+                    );
                 };
                 let key = (m.rel().to_owned(), format!("const {name}"));
-                self.memoized(m, key, decl.id.span(), |ev| ev.eval(m, init, None, depth + 1))
+                self.memoized(m, key, decl.id.span(), |ev| {
+                    ev.eval(m, init, None, depth + 1)
+                })
             }
             Binding::Mutable { keyword, span } => Ok(m.unreadable(
                 span,
@@ -660,10 +804,16 @@ impl<'a> Evaluator<'a, '_> {
             Binding::Declared { what, span } => {
                 Ok(m.unreadable(span, format!("`{name}` is {what}, not a value")))
             }
-            Binding::Import { decl, imported: Imported::Named(imported), span } => {
-                self.eval_import(m, decl, imported, span, depth)
-            }
-            Binding::Import { imported: Imported::Namespace, span, .. } => Ok(m.unreadable(
+            Binding::Import {
+                decl,
+                imported: Imported::Named(imported),
+                span,
+            } => self.eval_import(m, decl, imported, span, depth),
+            Binding::Import {
+                imported: Imported::Namespace,
+                span,
+                ..
+            } => Ok(m.unreadable(
                 span,
                 format!("`{name}` is a whole module; read one export, as in `{name}.X`"),
             )),
@@ -693,7 +843,9 @@ impl<'a> Evaluator<'a, '_> {
             Resolved::Missing(reason) => return Err(site.error(reason)),
         };
         let target = self.load(&target)?;
-        self.follow(site, |ev, site| ev.eval_export(&target, name, site, depth + 1))
+        self.follow(site, |ev, site| {
+            ev.eval_export(&target, name, site, depth + 1)
+        })
     }
 
     /// Run `f` while following the import at `site` (so a cycle found inside points at it).
@@ -716,7 +868,9 @@ impl<'a> Evaluator<'a, '_> {
         depth: u32,
     ) -> EvalResult {
         if depth > MAX_DEPTH {
-            return Err(site.error(format!("imports and re-exports chain more than {MAX_DEPTH} deep")));
+            return Err(site.error(format!(
+                "imports and re-exports chain more than {MAX_DEPTH} deep"
+            )));
         }
         let key = (target.rel().to_owned(), format!("export {name}"));
         if let Some(export) = target.exports.get(name).copied() {
@@ -725,18 +879,24 @@ impl<'a> Evaluator<'a, '_> {
                 Export::Local(local) => ev.eval_identifier(target, local, span, None, depth + 1),
                 Export::Default(expr) => ev.eval(target, expr, None, depth + 1),
                 Export::DefaultDeclared { what, span } => {
-                    Ok(target.unreadable(span, format!("the default export is {what}, not a value")))
+                    Ok(target
+                        .unreadable(span, format!("the default export is {what}, not a value")))
                 }
                 Export::NamespaceFrom { span } => Ok(target.unreadable(
                     span,
                     "`export * as` re-exports a whole module; it is not read statically",
                 )),
-                Export::From { source, name: inner } => {
+                Export::From {
+                    source,
+                    name: inner,
+                } => {
                     let site = import_site(target, source);
                     match ev.resolve_module(target.rel(), source.value.as_str()) {
                         Resolved::Found(rel) => {
                             let next = ev.load(&rel)?;
-                            ev.follow(site, |ev, site| ev.eval_export(&next, inner, site, depth + 1))
+                            ev.follow(site, |ev, site| {
+                                ev.eval_export(&next, inner, site, depth + 1)
+                            })
                         }
                         Resolved::Unsupported(reason) => Ok(target.unreadable(source.span, reason)),
                         Resolved::Missing(reason) => Err(site.error(reason)),
@@ -758,12 +918,17 @@ impl<'a> Evaluator<'a, '_> {
                 };
                 let next = self.load(&rel)?;
                 if self.has_export(&next, name, &mut HashSet::new())? {
-                    return self
-                        .follow(star_site, |ev, site| ev.eval_export(&next, name, site, depth + 1));
+                    return self.follow(star_site, |ev, site| {
+                        ev.eval_export(&next, name, site, depth + 1)
+                    });
                 }
             }
         }
-        let what = if name == "default" { "default export".to_owned() } else { format!("export named `{name}`") };
+        let what = if name == "default" {
+            "default export".to_owned()
+        } else {
+            format!("export named `{name}`")
+        };
         Err(site.error(format!("{} has no {what}", target.rel())))
     }
 
@@ -804,7 +969,20 @@ impl<'a> Evaluator<'a, '_> {
         span: Span,
         f: impl FnOnce(&mut Self) -> EvalResult,
     ) -> EvalResult {
-        if let Some(node) = self.memo.get(&key) {
+        if let Some((node, weight)) = self.memo.get(&key) {
+            // Every use copies the value: a few lines referring to each other twice per level
+            // would otherwise expand exponentially ("billion laughs").
+            self.expanded += weight;
+            if self.expanded > MAX_EXPANSION {
+                // One diagnostic, reused: rendering a frame per copy would be its own blow-up.
+                let u = self.exhausted.get_or_insert_with(|| {
+                    m.unreadable_at(
+                        span,
+                        "the config repeats the same values too many times to expand them",
+                    )
+                });
+                return Ok(Node::Unreadable(u.clone()));
+            }
             return Ok(node.clone());
         }
         if let Some(pos) = self.stack.iter().position(|k| *k == key) {
@@ -813,7 +991,11 @@ impl<'a> Evaluator<'a, '_> {
                 let names: Vec<&str> = cycle.iter().map(|(_, k)| k.as_str()).collect();
                 return Ok(m.unreadable(
                     span,
-                    format!("the value refers to itself ({} -> {})", names.join(" -> "), key.1),
+                    format!(
+                        "the value refers to itself ({} -> {})",
+                        names.join(" -> "),
+                        key.1
+                    ),
                 ));
             }
             let mut files: Vec<&str> = Vec::new();
@@ -840,7 +1022,7 @@ impl<'a> Evaluator<'a, '_> {
         let result = f(self);
         self.stack.pop();
         let node = result?;
-        self.memo.insert(key, node.clone());
+        self.memo.insert(key, (node.clone(), weight(&node)));
         Ok(node)
     }
 
@@ -850,19 +1032,31 @@ impl<'a> Evaluator<'a, '_> {
         }
         let base = join_rel(importer, specifier);
         let mut candidates = Vec::new();
-        for (js, ts) in [(".js", &[".ts", ".tsx"][..]), (".jsx", &[".tsx"]), (".mjs", &[".mts"]), (".cjs", &[".cts"])] {
+        for (js, ts) in [
+            (".js", &[".ts", ".tsx"][..]),
+            (".jsx", &[".tsx"]),
+            (".mjs", &[".mts"]),
+            (".cjs", &[".cts"]),
+        ] {
             if let Some(stem) = base.strip_suffix(js) {
                 candidates.extend(ts.iter().map(|ext| format!("{stem}{ext}")));
             }
         }
-        if [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"].iter().any(|e| base.ends_with(e)) {
+        if [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]
+            .iter()
+            .any(|e| base.ends_with(e))
+        {
             candidates.push(base.clone());
         }
         for ext in [".ts", ".tsx", ".js", ".jsx"] {
             candidates.push(format!("{base}{ext}"));
         }
         for ext in [".ts", ".tsx", ".js", ".jsx"] {
-            candidates.push(if base.is_empty() { format!("index{ext}") } else { format!("{base}/index{ext}") });
+            candidates.push(if base.is_empty() {
+                format!("index{ext}")
+            } else {
+                format!("{base}/index{ext}")
+            });
         }
         match candidates.iter().find(|c| self.loader.is_file(c)) {
             Some(found) => Resolved::Found(found.clone()),
@@ -884,12 +1078,20 @@ enum Resolved {
 const LONE_SURROGATE: &str = "the text contains a lone surrogate escape, which has no UTF-8 form";
 
 fn is_relative(specifier: &str) -> bool {
-    specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." || specifier == ".."
+    specifier.starts_with("./")
+        || specifier.starts_with("../")
+        || specifier == "."
+        || specifier == ".."
 }
 
 fn import_site(m: &Module<'_>, source: &StringLiteral<'_>) -> ImportSite {
     let (line, column) = m.src.line_col(source.span.start);
-    ImportSite { file: m.rel().into(), line, column, specifier: source.value.as_str().into() }
+    ImportSite {
+        file: m.rel().into(),
+        line,
+        column,
+        specifier: source.value.as_str().into(),
+    }
 }
 
 fn export_span(m: &Module<'_>, name: &str, export: Export<'_>) -> Span {
@@ -914,16 +1116,21 @@ fn export_span(m: &Module<'_>, name: &str, export: Export<'_>) -> Span {
 /// useful in the "not a top-level const" message).
 fn find_export_specifier(m: &Module<'_>, name: &str) -> Option<Span> {
     m.program.body.iter().find_map(|stmt| match stmt {
-        Statement::ExportNamedDeclaration(e) => {
-            e.specifiers.iter().find(|s| s.exported.name().as_str() == name).map(|s| s.span)
-        }
+        Statement::ExportNamedDeclaration(e) => e
+            .specifiers
+            .iter()
+            .find(|s| s.exported.name().as_str() == name)
+            .map(|s| s.span),
         _ => None,
     })
 }
 
 fn number(m: &Module<'_>, span: Span, value: f64, kind: LiteralKind) -> Node {
     if value.is_finite() {
-        Node::Number { value, origin: m.origin(span, kind) }
+        Node::Number {
+            value,
+            origin: m.origin(span, kind),
+        }
     } else {
         m.unreadable(span, "the number is not finite, so it has no JSON value")
     }
@@ -1008,7 +1215,10 @@ fn index_module<'a>(src: SourceText, program: &'a Program<'a>) -> Module<'a> {
                     if spec.export_kind.is_type() {
                         continue;
                     }
-                    m.exports.insert(spec.exported.name().as_str(), Export::Local(spec.local.name().as_str()));
+                    m.exports.insert(
+                        spec.exported.name().as_str(),
+                        Export::Local(spec.local.name().as_str()),
+                    );
                 }
             }
             Statement::ExportFromDeclaration(e) if !e.export_kind.is_type() => {
@@ -1018,23 +1228,33 @@ fn index_module<'a>(src: SourceText, program: &'a Program<'a>) -> Module<'a> {
                     }
                     m.exports.insert(
                         spec.exported.name().as_str(),
-                        Export::From { source: &e.source, name: spec.local.name().as_str() },
+                        Export::From {
+                            source: &e.source,
+                            name: spec.local.name().as_str(),
+                        },
                     );
                 }
             }
             Statement::ExportAllDeclaration(e) if !e.export_kind.is_type() => match &e.exported {
                 None => m.star_exports.push(&e.source),
                 Some(name) => {
-                    m.exports.insert(name.name().as_str(), Export::NamespaceFrom { span: e.span });
+                    m.exports
+                        .insert(name.name().as_str(), Export::NamespaceFrom { span: e.span });
                 }
             },
             Statement::ExportDefaultDeclaration(e) => {
                 let export = match &e.declaration {
                     ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
-                        Some(Export::DefaultDeclared { what: "a function", span: f.span })
+                        Some(Export::DefaultDeclared {
+                            what: "a function",
+                            span: f.span,
+                        })
                     }
                     ExportDefaultDeclarationKind::ClassDeclaration(c) => {
-                        Some(Export::DefaultDeclared { what: "a class", span: c.span })
+                        Some(Export::DefaultDeclared {
+                            what: "a class",
+                            span: c.span,
+                        })
                     }
                     ExportDefaultDeclarationKind::TSInterfaceDeclaration(_) => None,
                     other => other.as_expression().map(Export::Default),
@@ -1061,15 +1281,30 @@ fn index_module<'a>(src: SourceText, program: &'a Program<'a>) -> Module<'a> {
 /// The value binding a non-variable declaration introduces (functions, classes, enums).
 fn declared<'a>(decl: &'a Declaration<'a>) -> Option<(&'a str, Binding<'a>)> {
     match decl {
-        Declaration::FunctionDeclaration(f) => {
-            f.id.as_ref().map(|id| (id.name.as_str(), Binding::Declared { what: "a function", span: id.span }))
-        }
-        Declaration::ClassDeclaration(c) => {
-            c.id.as_ref().map(|id| (id.name.as_str(), Binding::Declared { what: "a class", span: id.span }))
-        }
+        Declaration::FunctionDeclaration(f) => f.id.as_ref().map(|id| {
+            (
+                id.name.as_str(),
+                Binding::Declared {
+                    what: "a function",
+                    span: id.span,
+                },
+            )
+        }),
+        Declaration::ClassDeclaration(c) => c.id.as_ref().map(|id| {
+            (
+                id.name.as_str(),
+                Binding::Declared {
+                    what: "a class",
+                    span: id.span,
+                },
+            )
+        }),
         Declaration::TSEnumDeclaration(e) => Some((
             e.id.name.as_str(),
-            Binding::Declared { what: "enum", span: e.id.span },
+            Binding::Declared {
+                what: "enum",
+                span: e.id.span,
+            },
         )),
         _ => None,
     }
@@ -1139,7 +1374,11 @@ fn add_import<'a>(m: &mut Module<'a>, imp: &'a ImportDeclaration<'a>) {
                 if s.import_kind.is_type() {
                     continue;
                 }
-                (&s.local, Imported::Named(s.imported.name().as_str()), s.span)
+                (
+                    &s.local,
+                    Imported::Named(s.imported.name().as_str()),
+                    s.span,
+                )
             }
             ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
                 (&s.local, Imported::Named("default"), s.span)
@@ -1151,7 +1390,14 @@ fn add_import<'a>(m: &mut Module<'a>, imp: &'a ImportDeclaration<'a>) {
         if let Imported::Named("LuaAgent") = imported {
             m.agent_names.push(local.name.as_str());
         }
-        m.bindings.insert(local.name.as_str(), Binding::Import { decl: imp, imported, span });
+        m.bindings.insert(
+            local.name.as_str(),
+            Binding::Import {
+                decl: imp,
+                imported,
+                span,
+            },
+        );
     }
 }
 
@@ -1167,7 +1413,11 @@ struct Found<'a> {
 fn find_agent<'a>(m: &Module<'a>) -> Option<Found<'a>> {
     let mut names: Vec<&str> = vec!["LuaAgent"];
     names.extend(m.agent_names.iter().copied());
-    let mut finder = AgentFinder { names, scopes: Vec::new(), found: None };
+    let mut finder = AgentFinder {
+        names,
+        scopes: Vec::new(),
+        found: None,
+    };
     finder.visit_program(m.program);
     finder.found
 }
@@ -1204,7 +1454,11 @@ impl<'a> Visit<'a> for AgentFinder<'a, '_> {
             _ => return,
         };
         if self.is_agent(callee) {
-            self.found = Some(Found { span, arguments, shadowed: self.shadowed() });
+            self.found = Some(Found {
+                span,
+                arguments,
+                shadowed: self.shadowed(),
+            });
         }
     }
 
@@ -1229,7 +1483,11 @@ impl<'a> Visit<'a> for AgentFinder<'a, '_> {
 
 /// `persona`, or `["my key"]` for a key that is not an identifier.
 fn top_level_path(key: &str) -> String {
-    if is_identifier_name(key) { key.to_owned() } else { format!("[{}]", quote_key(key)) }
+    if is_identifier_name(key) {
+        key.to_owned()
+    } else {
+        format!("[{}]", quote_key(key))
+    }
 }
 
 fn quote_key(key: &str) -> String {

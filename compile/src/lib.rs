@@ -66,5 +66,8 @@ pub fn evaluate_files(
     files: &BTreeMap<String, String>,
     entry: &str,
 ) -> Result<Compiled, CompileError> {
-    eval::evaluate(&source::MemoryLoader { files }, &source::normalize_rel(entry))
+    eval::evaluate(
+        &source::MemoryLoader { files },
+        &source::normalize_rel(entry),
+    )
 }

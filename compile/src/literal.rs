@@ -88,14 +88,15 @@ pub(crate) fn print_number(n: &serde_json::Number) -> String {
     n.to_string()
 }
 
-/// Whether `key` can be written as a bare identifier property name.
+/// Whether `key` can be written as a bare identifier property name. ASCII only: other keys
+/// are quoted, which is always valid.
 pub(crate) fn is_identifier_name(key: &str) -> bool {
     let mut chars = key.chars();
     let Some(first) = chars.next() else {
         return false;
     };
-    (first == '_' || first == '$' || first.is_alphabetic())
-        && chars.all(|c| c == '_' || c == '$' || c.is_alphanumeric())
+    (first == '_' || first == '$' || first.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c == '$' || c.is_ascii_alphanumeric())
 }
 
 /// Source for a property key.
@@ -103,7 +104,11 @@ pub(crate) fn print_key(key: &str, quote: Quote) -> String {
     if is_identifier_name(key) {
         key.to_owned()
     } else {
-        let q = if quote == Quote::Backtick { Quote::Double } else { quote };
+        let q = if quote == Quote::Backtick {
+            Quote::Double
+        } else {
+            quote
+        };
         print_string(key, q, "\n")
     }
 }
@@ -139,7 +144,10 @@ pub(crate) fn print_value(
                 return "[]".into();
             }
             let inner = format!("{}{}", layout.indent, layout.unit);
-            let child = Layout { indent: &inner, ..*layout };
+            let child = Layout {
+                indent: &inner,
+                ..*layout
+            };
             let mut out = String::from("[");
             for (i, item) in items.iter().enumerate() {
                 out.push_str(layout.eol);
@@ -159,7 +167,10 @@ pub(crate) fn print_value(
                 return "{}".into();
             }
             let inner = format!("{}{}", layout.indent, layout.unit);
-            let child = Layout { indent: &inner, ..*layout };
+            let child = Layout {
+                indent: &inner,
+                ..*layout
+            };
             let mut out = String::from("{");
             for (key, item) in map {
                 out.push_str(layout.eol);
@@ -197,18 +208,36 @@ mod tests {
     #[test]
     fn quoted_strings_escape_what_they_must() {
         assert_eq!(print_string("it's", Quote::Single, "\n"), r"'it\'s'");
-        assert_eq!(print_string("say \"hi\"", Quote::Double, "\n"), r#""say \"hi\"""#);
+        assert_eq!(
+            print_string("say \"hi\"", Quote::Double, "\n"),
+            r#""say \"hi\"""#
+        );
         assert_eq!(print_string("a\\b", Quote::Double, "\n"), r#""a\\b""#);
-        assert_eq!(print_string("a\u{2028}b\0c", Quote::Single, "\n"), r"'a\u2028b\x00c'");
-        assert_eq!(print_string("tab\there", Quote::Double, "\n"), r#""tab\there""#);
+        assert_eq!(
+            print_string("a\u{2028}b\0c", Quote::Single, "\n"),
+            r"'a\u2028b\x00c'"
+        );
+        assert_eq!(
+            print_string("tab\there", Quote::Double, "\n"),
+            r#""tab\there""#
+        );
     }
 
     #[test]
     fn templates_escape_backticks_substitutions_and_cr() {
         assert_eq!(print_string("a`b", Quote::Backtick, "\n"), "`a\\`b`");
-        assert_eq!(print_string("${x} $y", Quote::Backtick, "\n"), "`\\${x} $y`");
-        assert_eq!(print_string("l1\nl2", Quote::Backtick, "\r\n"), "`l1\r\nl2`");
-        assert_eq!(print_string("l1\r\nl2", Quote::Backtick, "\n"), "`l1\\r\nl2`");
+        assert_eq!(
+            print_string("${x} $y", Quote::Backtick, "\n"),
+            "`\\${x} $y`"
+        );
+        assert_eq!(
+            print_string("l1\nl2", Quote::Backtick, "\r\n"),
+            "`l1\r\nl2`"
+        );
+        assert_eq!(
+            print_string("l1\r\nl2", Quote::Backtick, "\n"),
+            "`l1\\r\nl2`"
+        );
     }
 
     #[test]
@@ -223,7 +252,10 @@ mod tests {
         assert_eq!(js_number_to_string(3.0).as_deref(), Some("3"));
         assert_eq!(js_number_to_string(-0.0).as_deref(), Some("0"));
         assert_eq!(js_number_to_string(1.5).as_deref(), Some("1.5"));
-        assert_eq!(js_number_to_string(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
+        assert_eq!(
+            js_number_to_string(0.1 + 0.2).as_deref(),
+            Some("0.30000000000000004")
+        );
         assert_eq!(js_number_to_string(1e21), None);
         assert_eq!(js_number_to_string(f64::NAN).as_deref(), Some("NaN"));
     }
@@ -231,7 +263,12 @@ mod tests {
     #[test]
     fn fresh_objects_are_indented_like_the_original() {
         let value = serde_json::json!({"base": "b", "my key": [1, true, null], "empty": {}});
-        let layout = Layout { indent: "  ", unit: "    ", eol: "\n", quote: Quote::Single };
+        let layout = Layout {
+            indent: "  ",
+            unit: "    ",
+            eol: "\n",
+            quote: Quote::Single,
+        };
         let printed = print_value(&value, &layout, &|_| None);
         assert_eq!(
             printed,

@@ -138,7 +138,6 @@ pub(crate) fn number_to_json(value: f64) -> serde_json::Value {
     const SAFE: f64 = 9_007_199_254_740_991.0;
     if value.fract() == 0.0 && value.abs() <= SAFE {
         // Exact: |value| <= 2^53 - 1 and integral, so the cast loses nothing.
-        #[allow(clippy::cast_possible_truncation)]
         let int = value as i64;
         return serde_json::Value::from(int);
     }

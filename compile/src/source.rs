@@ -17,9 +17,43 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Run `f` on a thread with a large stack. The parser and the AST walks recurse once per
+/// nesting level of the source, so a pathological file (`((((...` a hundred thousand deep)
+/// would overflow a normal stack; the reserve is virtual, only the pages used are committed.
+/// Falls back to a smaller stack, then to the current thread, if the system refuses a thread.
+/// `None` only if the job could not be run at all (which the fallbacks make impossible in
+/// practice).
+pub(crate) fn with_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    const SIZES: [usize; 2] = [1 << 30, 256 << 20];
+    let slot = std::sync::Mutex::new(Some(f));
+    // A failed spawn drops its copy of `run` without running it, leaving the job in `slot`.
+    let run = || {
+        slot.lock()
+            .ok()
+            .and_then(|mut job| job.take())
+            .map(|job| job())
+    };
+    let spawned = std::thread::scope(|scope| {
+        for size in SIZES {
+            let builder = std::thread::Builder::new()
+                .name("lua-compile".into())
+                .stack_size(size);
+            if let Ok(handle) = builder.spawn_scoped(scope, run) {
+                return Some(handle.join());
+            }
+        }
+        None
+    });
+    match spawned {
+        Some(Ok(out)) => out,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => run(),
+    }
+}
+
 /// Where the files of a project come from. The evaluator only reads through this, so the
 /// same code evaluates a project on disk or one held in memory (tests, benches, fuzzing).
-pub(crate) trait Loader {
+pub(crate) trait Loader: Sync {
     /// The bytes of `rel` (a normalized relative path).
     fn read(&self, rel: &str) -> io::Result<Vec<u8>>;
     /// Whether `rel` names an existing regular file.
@@ -119,12 +153,18 @@ impl SourceText {
     pub fn new(rel: String, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceText { rel, text, line_starts }
+        SourceText {
+            rel,
+            text,
+            line_starts,
+        }
     }
 
     /// 0-based line index of byte `offset`.
     fn line_index(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset).saturating_sub(1)
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
     }
 
     /// 1-based (line, column in chars) of byte `offset`; offsets past the end or inside a
@@ -133,7 +173,10 @@ impl SourceText {
         let offset = self.clamp(offset as usize);
         let line = self.line_index(offset);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
         (to_u32(line + 1), to_u32(col + 1))
     }
 
@@ -152,31 +195,59 @@ impl SourceText {
         let start = self.clamp(start as usize);
         let end = self.clamp((end as usize).max(start));
         let line = self.line_index(start);
-        let line_end = self.line_end(line);
-        let end = end.min(line_end);
-        // Only the lines around the span go to miette: it scans its source from the start,
-        // which would make many diagnostics in a large file quadratic.
+        let line_start = self.line_starts.get(line).copied().unwrap_or(0);
+        // A span may start on the line break itself (a `\r` before `\n`).
+        let start = start.min(self.line_end(line));
+        let end = end.min(self.line_end(line)).max(start);
+        let col = self.text[line_start..start].chars().count();
+        let len = self.text[start..end].chars().count();
+        // Only the lines around the span go to miette, each cut to a readable excerpt: miette
+        // scans its source from the start (quadratic over many diagnostics in a large file)
+        // and cannot render columns past 65,535.
+        let mut text = String::new();
+        let mut label_span = (0, 0);
         let first = line.saturating_sub(1);
-        let win_start = self.line_starts.get(first).copied().unwrap_or(0);
-        let win_end = self.line_end((line + 1).min(self.line_starts.len() - 1));
+        let last = (line + 1).min(self.line_starts.len() - 1);
+        for l in first..=last {
+            if l > first {
+                text.push('\n');
+            }
+            let focus = (l == line).then_some((col, len));
+            let (excerpt, span) = excerpt(self.line_text(l), focus);
+            if let Some((s, n)) = span {
+                label_span = (text.len() + s, n);
+            }
+            text.push_str(&excerpt);
+        }
         let window = Window {
             name: self.rel.clone(),
-            text: self.text.get(win_start..win_end).unwrap_or("").to_owned(),
+            text,
             first_line: first,
+            label_offset: label_span.0,
+            label_column: col,
         };
         let diag = FrameDiagnostic {
             source: window,
             label: LabeledSpan::new_primary_with_span(
-                Some(label.to_owned()),
-                SourceSpan::new((start - win_start).into(), end - start),
+                Some(sanitize_label(label)),
+                SourceSpan::new(label_span.0.into(), label_span.1),
             ),
         };
         render_frame(&diag)
     }
 
+    /// The text of line `line`, without its line break.
+    fn line_text(&self, line: usize) -> &str {
+        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        self.text.get(start..self.line_end(line)).unwrap_or("")
+    }
+
     /// Byte offset of the end of line `line` (before its `\n` or `\r\n`).
     fn line_end(&self, line: usize) -> usize {
-        let next = self.line_starts.get(line + 1).map_or(self.text.len(), |s| s - 1);
+        let next = self
+            .line_starts
+            .get(line + 1)
+            .map_or(self.text.len(), |s| s - 1);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
         if next > start && self.text.as_bytes().get(next - 1) == Some(&b'\r') {
             next - 1
@@ -190,11 +261,77 @@ pub(crate) fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A few lines cut from a file that still report their real line numbers to miette.
+/// Longest excerpt of a source line shown in a frame, in chars.
+const MAX_LINE_CHARS: usize = 120;
+
+/// A printable excerpt of `line`: at most [`MAX_LINE_CHARS`] chars (around the focus, if any),
+/// `…` where cut, control and bidi-override characters replaced so a frame cannot drive the
+/// terminal. With a focus (char column, char length), also returns its byte span in the
+/// excerpt.
+fn excerpt(line: &str, focus: Option<(usize, usize)>) -> (String, Option<(usize, usize)>) {
+    let chars: Vec<char> = line.chars().collect();
+    let (from, to) = match focus {
+        Some((col, _)) if chars.len() > MAX_LINE_CHARS => {
+            let from = col.saturating_sub(30).min(chars.len());
+            (from, (from + MAX_LINE_CHARS).min(chars.len()))
+        }
+        _ => (0, chars.len().min(MAX_LINE_CHARS)),
+    };
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let mut span = None;
+    for (i, c) in chars.iter().enumerate().take(to).skip(from) {
+        if let Some((col, _)) = focus
+            && i == col
+        {
+            span = Some(out.len());
+        }
+        out.push(printable(*c));
+    }
+    if let Some((col, _)) = focus
+        && span.is_none()
+    {
+        // The span starts at the end of the line (or past the excerpt).
+        span = Some(if col >= to { out.len() } else { 0 });
+    }
+    let label = span.map(|start| {
+        let len_chars = focus.map_or(0, |(col, len)| len.min(to.saturating_sub(col)));
+        let len = out[start..]
+            .chars()
+            .take(len_chars)
+            .map(char::len_utf8)
+            .sum();
+        (start, len)
+    });
+    if to < chars.len() {
+        out.push('…');
+    }
+    (out, label)
+}
+
+fn printable(c: char) -> char {
+    let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if (c.is_control() && c != '\t') || bidi || c == '\u{2028}' || c == '\u{2029}' {
+        '\u{fffd}'
+    } else {
+        c
+    }
+}
+
+fn sanitize_label(label: &str) -> String {
+    label.chars().map(printable).collect()
+}
+
+/// A few lines cut from a file that still report their real line numbers (and the label's
+/// real column) to miette.
 struct Window {
     name: String,
     text: String,
     first_line: usize,
+    label_offset: usize,
+    label_column: usize,
 }
 
 impl SourceCode for Window {
@@ -205,10 +342,21 @@ impl SourceCode for Window {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.text.read_span(span, before, after)?;
-        // miette counts columns in bytes; diagnostics here count chars.
+        // miette counts columns in bytes of its (excerpted) text; diagnostics here count chars
+        // of the real line.
         let offset = inner.span().offset().min(self.text.len());
-        let line_start = self.text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-        let column = self.text.get(line_start..offset).map_or(0, |t| t.chars().count());
+        let column = if offset == self.label_offset {
+            self.label_column
+        } else {
+            let line_start = self
+                .text
+                .get(..offset)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            self.text
+                .get(line_start..offset)
+                .map_or(0, |t| t.chars().count())
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),

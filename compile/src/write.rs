@@ -54,7 +54,9 @@ pub fn write_back(
     let store = FsStore { root };
     let new_texts = plan_texts(&store, compiled, node, new_value, opts)?;
     commit_fs(root, compiled, &new_texts)?;
-    Ok(WriteReport { files: new_texts.into_keys().collect() })
+    Ok(WriteReport {
+        files: new_texts.into_keys().collect(),
+    })
 }
 
 /// [`write_back`] on a project held in memory (relative path -> text), as returned by
@@ -70,7 +72,9 @@ pub fn write_back_files(
         let store = MemStore { files };
         plan_texts(&store, compiled, node, new_value, opts)?
     };
-    let report = WriteReport { files: new_texts.keys().cloned().collect() };
+    let report = WriteReport {
+        files: new_texts.keys().cloned().collect(),
+    };
     files.extend(new_texts);
     Ok(report)
 }
@@ -87,7 +91,9 @@ pub fn needs_force(node: &Node) -> bool {
             origin.literal == LiteralKind::Composite || items.iter().any(needs_force)
         }
         Node::Unreadable(_) => false,
-        other => other.origin().is_some_and(|o| o.literal == LiteralKind::Composite),
+        other => other
+            .origin()
+            .is_some_and(|o| o.literal == LiteralKind::Composite),
     }
 }
 
@@ -99,7 +105,8 @@ pub fn needs_force_for(node: &Node, new_value: &Value) -> bool {
     match (node, new_value) {
         (Node::Object { entries, origin }, Value::Object(map)) => {
             if same_keys(entries, map) {
-                map.iter().any(|(k, v)| entries.get(k).is_some_and(|n| needs_force_for(n, v)))
+                map.iter()
+                    .any(|(k, v)| entries.get(k).is_some_and(|n| needs_force_for(n, v)))
             } else {
                 origin.literal == LiteralKind::Composite
             }
@@ -111,7 +118,9 @@ pub fn needs_force_for(node: &Node, new_value: &Value) -> bool {
                 origin.literal == LiteralKind::Composite
             }
         }
-        (node, _) => node.origin().is_some_and(|o| o.literal == LiteralKind::Composite),
+        (node, _) => node
+            .origin()
+            .is_some_and(|o| o.literal == LiteralKind::Composite),
     }
 }
 
@@ -156,11 +165,18 @@ impl Store for MemStore<'_> {
 
 /// Read `rel` and check it is byte for byte what compile read.
 fn read_checked(store: &dyn Store, compiled: &Compiled, rel: &str) -> Result<String, WriteError> {
-    let changed = || WriteError::Changed { file: rel.to_owned() };
+    let changed = || WriteError::Changed {
+        file: rel.to_owned(),
+    };
     let bytes = match store.read(rel) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(changed()),
-        Err(source) => return Err(WriteError::Io { path: store.path(rel), source }),
+        Err(source) => {
+            return Err(WriteError::Io {
+                path: store.path(rel),
+                source,
+            });
+        }
     };
     if compiled.inputs.get(rel) != Some(&sha256_hex(&bytes)) {
         return Err(changed());
@@ -193,8 +209,13 @@ fn plan_texts(
     new_value: &Value,
     opts: WriteOptions,
 ) -> Result<BTreeMap<String, String>, WriteError> {
-    let mut planner =
-        Planner { store, compiled, force: opts.force, texts: HashMap::new(), edits: Vec::new() };
+    let mut planner = Planner {
+        store,
+        compiled,
+        force: opts.force,
+        texts: HashMap::new(),
+        edits: Vec::new(),
+    };
     planner.plan(node, new_value)?;
     planner.apply()
 }
@@ -203,13 +224,20 @@ impl Planner<'_> {
     fn text(&mut self, rel: &str) -> Result<&SourceText, WriteError> {
         if !self.texts.contains_key(rel) {
             let text = read_checked(self.store, self.compiled, rel)?;
-            self.texts.insert(rel.to_owned(), SourceText::new(rel.to_owned(), text));
+            self.texts
+                .insert(rel.to_owned(), SourceText::new(rel.to_owned(), text));
         }
-        self.texts.get(rel).ok_or_else(|| WriteError::Changed { file: rel.to_owned() })
+        self.texts.get(rel).ok_or_else(|| WriteError::Changed {
+            file: rel.to_owned(),
+        })
     }
 
     fn composite_error(origin: &Origin) -> WriteError {
-        WriteError::Composite { file: origin.file.clone(), line: origin.line, column: origin.column }
+        WriteError::Composite {
+            file: origin.file.clone(),
+            line: origin.line,
+            column: origin.column,
+        }
     }
 
     fn plan(&mut self, node: &Node, value: &Value) -> Result<(), WriteError> {
@@ -253,7 +281,9 @@ impl Planner<'_> {
             | (Node::Array { origin, .. }, Value::Array(_)) => self.reprint(node, origin, value),
             (node, value) => {
                 let Some(origin) = node.origin() else {
-                    return Err(WriteError::Shape { reason: "the value has no source".into() });
+                    return Err(WriteError::Shape {
+                        reason: "the value has no source".into(),
+                    });
                 };
                 Err(shape_mismatch(origin, describe_json(value)))
             }
@@ -270,7 +300,12 @@ impl Planner<'_> {
     }
 
     fn push(&mut self, origin: &Origin, text: String) {
-        self.edits.push(Edit { file: origin.file.clone(), start: origin.start, end: origin.end, text });
+        self.edits.push(Edit {
+            file: origin.file.clone(),
+            start: origin.start,
+            end: origin.end,
+            text,
+        });
     }
 
     /// Replace a whole object or array literal with a freshly printed one (the key set or
@@ -298,7 +333,12 @@ impl Planner<'_> {
             })
             .unwrap_or(if indent.contains('\t') { "\t" } else { "  " });
         let quote = first_quote(node);
-        let layout = Layout { indent, unit, eol: eol(text), quote };
+        let layout = Layout {
+            indent,
+            unit,
+            eol: eol(text),
+            quote,
+        };
         // A container built with spreads does not line up with its literal's own entries.
         let can_reuse = origin.literal != LiteralKind::Composite;
         let reuse = |entry: Entry<'_>| -> Option<String> {
@@ -307,11 +347,15 @@ impl Planner<'_> {
             }
             match (entry, node) {
                 (Entry::Key(key, v), Node::Object { entries, .. }) => {
-                    let unchanged = entries.get(key).is_some_and(|n| n.to_json().is_ok_and(|j| j == *v));
+                    let unchanged = entries
+                        .get(key)
+                        .is_some_and(|n| n.to_json().is_ok_and(|j| j == *v));
                     unchanged.then(|| parts.keyed.get(key).cloned()).flatten()
                 }
                 (Entry::Index(i, v), Node::Array { items, .. }) => {
-                    let unchanged = items.get(i).is_some_and(|n| n.to_json().is_ok_and(|j| j == *v));
+                    let unchanged = items
+                        .get(i)
+                        .is_some_and(|n| n.to_json().is_ok_and(|j| j == *v));
                     unchanged.then(|| parts.indexed.get(i).cloned()).flatten()
                 }
                 _ => None,
@@ -324,13 +368,17 @@ impl Planner<'_> {
 
     /// Apply the planned edits: sorted, identical duplicates merged, overlaps refused.
     fn apply(mut self) -> Result<BTreeMap<String, String>, WriteError> {
-        self.edits.sort_by(|a, b| (&a.file, a.start, a.end).cmp(&(&b.file, b.start, b.end)));
+        self.edits
+            .sort_by(|a, b| (&a.file, a.start, a.end).cmp(&(&b.file, b.start, b.end)));
         self.edits.dedup();
         let mut out = BTreeMap::new();
         let mut i = 0;
         while i < self.edits.len() {
             let file = self.edits[i].file.clone();
-            let src = self.texts.get(&file).ok_or_else(|| WriteError::Changed { file: file.clone() })?;
+            let src = self
+                .texts
+                .get(&file)
+                .ok_or_else(|| WriteError::Changed { file: file.clone() })?;
             let text = &src.text;
             let mut new_text = String::with_capacity(text.len());
             let mut pos = 0usize;
@@ -344,7 +392,11 @@ impl Planner<'_> {
                         ),
                     });
                 }
-                if end > text.len() || start > end || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                if end > text.len()
+                    || start > end
+                    || !text.is_char_boundary(start)
+                    || !text.is_char_boundary(end)
+                {
                     return Err(WriteError::Shape {
                         reason: format!("the recorded span {start}..{end} does not fit {file}"),
                     });
@@ -377,7 +429,9 @@ fn shape_mismatch(origin: &Origin, new: &str) -> WriteError {
 
 fn describe_kind(kind: LiteralKind) -> &'static str {
     match kind {
-        LiteralKind::SingleQuoted | LiteralKind::DoubleQuoted | LiteralKind::Template => "a string literal",
+        LiteralKind::SingleQuoted | LiteralKind::DoubleQuoted | LiteralKind::Template => {
+            "a string literal"
+        }
         LiteralKind::Composite => "an expression built from several pieces",
         LiteralKind::ObjectLiteral => "an object literal",
         LiteralKind::ArrayLiteral => "an array literal",
@@ -416,7 +470,10 @@ fn quote_at(text: &str, start: u32) -> Quote {
 /// Leading whitespace of the line containing byte `offset`.
 fn line_indent(text: &str, offset: usize) -> &str {
     let offset = offset.min(text.len());
-    let start = text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let start = text
+        .get(..offset)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let line = &text[start..];
     let len = line.len() - line.trim_start_matches([' ', '\t']).len();
     &line[..len]
@@ -450,10 +507,18 @@ struct ContainerParts {
 }
 
 fn container_parts(text: &str, rel: &str, span: Span) -> ContainerParts {
+    crate::source::with_big_stack(|| container_parts_here(text, rel, span)).unwrap_or_default()
+}
+
+fn container_parts_here(text: &str, rel: &str, span: Span) -> ContainerParts {
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(rel).unwrap_or_else(|_| SourceType::ts());
     let ret = Parser::new(&allocator, text, source_type).parse();
-    let mut finder = ContainerFinder { span, text, parts: None };
+    let mut finder = ContainerFinder {
+        span,
+        text,
+        parts: None,
+    };
     finder.visit_program(&ret.program);
     finder.parts.unwrap_or_default()
 }
@@ -469,15 +534,24 @@ impl<'a> Visit<'a> for ContainerFinder<'_> {
         if self.parts.is_some() {
             return;
         }
-        let slice = |s: Span| self.text.get(s.start as usize..s.end as usize).unwrap_or("").to_owned();
+        let slice = |s: Span| {
+            self.text
+                .get(s.start as usize..s.end as usize)
+                .unwrap_or("")
+                .to_owned()
+        };
         match kind {
             AstKind::ObjectExpression(obj) if obj.span == self.span => {
                 let mut parts = ContainerParts::default();
                 for prop in &obj.properties {
-                    parts.first_entry_start.get_or_insert(prop.span().start as usize);
+                    parts
+                        .first_entry_start
+                        .get_or_insert(prop.span().start as usize);
                     if let ObjectPropertyKind::ObjectProperty(p) = prop {
                         let key = match &p.key {
-                            PropertyKey::StaticIdentifier(id) if !p.computed => Some(id.name.as_str().to_owned()),
+                            PropertyKey::StaticIdentifier(id) if !p.computed => {
+                                Some(id.name.as_str().to_owned())
+                            }
                             PropertyKey::StringLiteral(s) => Some(s.value.as_str().to_owned()),
                             _ => None,
                         };
@@ -491,7 +565,9 @@ impl<'a> Visit<'a> for ContainerFinder<'_> {
             AstKind::ArrayExpression(arr) if arr.span == self.span => {
                 let mut parts = ContainerParts::default();
                 for el in &arr.elements {
-                    parts.first_entry_start.get_or_insert(el.span().start as usize);
+                    parts
+                        .first_entry_start
+                        .get_or_insert(el.span().start as usize);
                     parts.indexed.push(slice(el.span()));
                 }
                 self.parts = Some(parts);
@@ -502,14 +578,24 @@ impl<'a> Visit<'a> for ContainerFinder<'_> {
 }
 
 /// Write every file atomically, after checking again that none changed since compile.
-fn commit_fs(root: &Path, compiled: &Compiled, new_texts: &BTreeMap<String, String>) -> Result<(), WriteError> {
+fn commit_fs(
+    root: &Path,
+    compiled: &Compiled,
+    new_texts: &BTreeMap<String, String>,
+) -> Result<(), WriteError> {
     let store = FsStore { root };
     let mut prepared = Vec::new();
     for (rel, text) in new_texts {
         let path = root.join(rel);
         // Write through symlinks: replacing the link itself would detach it from its target.
-        let target = std::fs::canonicalize(&path).map_err(|source| WriteError::Io { path: path.clone(), source })?;
-        let io_err = |source| WriteError::Io { path: target.clone(), source };
+        let target = std::fs::canonicalize(&path).map_err(|source| WriteError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let io_err = |source| WriteError::Io {
+            path: target.clone(),
+            source,
+        };
         let dir = target.parent().unwrap_or(root).to_path_buf();
         let perms = std::fs::metadata(&target).map_err(io_err)?.permissions();
         let mut tmp = tempfile::Builder::new()
@@ -527,8 +613,14 @@ fn commit_fs(root: &Path, compiled: &Compiled, new_texts: &BTreeMap<String, Stri
         read_checked(&store, compiled, rel)?;
     }
     for (tmp, target, dir) in prepared {
-        tmp.persist(&target).map_err(|e| WriteError::Io { path: target.clone(), source: e.error })?;
-        sync_dir(&dir).map_err(|source| WriteError::Io { path: dir.clone(), source })?;
+        tmp.persist(&target).map_err(|e| WriteError::Io {
+            path: target.clone(),
+            source: e.error,
+        })?;
+        sync_dir(&dir).map_err(|source| WriteError::Io {
+            path: dir.clone(),
+            source,
+        })?;
     }
     Ok(())
 }

@@ -12,7 +12,11 @@ fn project() -> tempfile::TempDir {
         "import { LuaAgent } from 'lua-cli';\nimport { PERSONA } from './persona';\nexport const agent = new LuaAgent({ persona: PERSONA, name: 'Bot', z: 1, a: [true] });\n",
     )
     .unwrap();
-    std::fs::write(dir.path().join("src/persona.ts"), "export const PERSONA = `Be kind.`;\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/persona.ts"),
+        "export const PERSONA = `Be kind.`;\n",
+    )
+    .unwrap();
     dir
 }
 
@@ -29,18 +33,28 @@ fn a_second_compile_reuses_the_manifest() {
     assert_eq!(status, CacheStatus::Reused);
     assert_eq!(first, second);
     // `./src/index.ts` is the same entry.
-    assert_eq!(compile(dir.path(), "./src/index.ts").unwrap().1, CacheStatus::Reused);
+    assert_eq!(
+        compile(dir.path(), "./src/index.ts").unwrap().1,
+        CacheStatus::Reused
+    );
 }
 
 #[test]
 fn changing_an_imported_file_recompiles() {
     let dir = project();
     compile(dir.path(), "src/index.ts").unwrap();
-    std::fs::write(dir.path().join("src/persona.ts"), "export const PERSONA = `Be brief.`;\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/persona.ts"),
+        "export const PERSONA = `Be brief.`;\n",
+    )
+    .unwrap();
     let (c, status) = compile(dir.path(), "src/index.ts").unwrap();
     assert_eq!(status, CacheStatus::Compiled);
     assert_eq!(c.fields["persona"].to_json().unwrap(), "Be brief.");
-    assert_eq!(compile(dir.path(), "src/index.ts").unwrap().1, CacheStatus::Reused);
+    assert_eq!(
+        compile(dir.path(), "src/index.ts").unwrap().1,
+        CacheStatus::Reused
+    );
 }
 
 #[test]
@@ -49,7 +63,10 @@ fn rewriting_a_file_with_the_same_bytes_still_reuses() {
     compile(dir.path(), "src/index.ts").unwrap();
     let bytes = std::fs::read(dir.path().join("src/persona.ts")).unwrap();
     std::fs::write(dir.path().join("src/persona.ts"), bytes).unwrap();
-    assert_eq!(compile(dir.path(), "src/index.ts").unwrap().1, CacheStatus::Reused);
+    assert_eq!(
+        compile(dir.path(), "src/index.ts").unwrap().1,
+        CacheStatus::Reused
+    );
 }
 
 #[test]
@@ -57,9 +74,16 @@ fn a_deleted_input_a_corrupt_manifest_or_another_entry_recompiles() {
     let dir = project();
     compile(dir.path(), "src/index.ts").unwrap();
     std::fs::write(dir.path().join(".lua/manifest.json"), "{ not json").unwrap();
-    assert_eq!(compile(dir.path(), "src/index.ts").unwrap().1, CacheStatus::Compiled);
+    assert_eq!(
+        compile(dir.path(), "src/index.ts").unwrap().1,
+        CacheStatus::Compiled
+    );
 
-    std::fs::write(dir.path().join("src/other.ts"), "import { LuaAgent } from 'lua-cli';\nnew LuaAgent({ name: 'Other' });\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/other.ts"),
+        "import { LuaAgent } from 'lua-cli';\nnew LuaAgent({ name: 'Other' });\n",
+    )
+    .unwrap();
     let (other, status) = compile(dir.path(), "src/other.ts").unwrap();
     assert_eq!(status, CacheStatus::Compiled);
     assert_eq!(other.entry, "src/other.ts");
@@ -98,7 +122,11 @@ fn the_manifest_is_deterministic_sorted_and_ends_with_a_newline() {
         }
     }
     check(&value);
-    let top: Vec<&str> = text.lines().filter(|l| l.starts_with("  \"")).map(|l| l.trim().split(':').next().unwrap()).collect();
+    let top: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  \""))
+        .map(|l| l.trim().split(':').next().unwrap())
+        .collect();
     assert_eq!(top, ["\"entry\"", "\"fields\"", "\"format\"", "\"inputs\""]);
     // It reads back as the same result.
     let back: Compiled = serde_json::from_str(&text).unwrap();
@@ -110,7 +138,11 @@ fn no_temp_files_are_left_in_the_cache_folder() {
     let dir = project();
     compile(dir.path(), "src/index.ts").unwrap();
     std::fs::remove_file(dir.path().join("src/persona.ts")).unwrap();
-    std::fs::write(dir.path().join("src/persona.ts"), "export const PERSONA = 'x';\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/persona.ts"),
+        "export const PERSONA = 'x';\n",
+    )
+    .unwrap();
     compile(dir.path(), "src/index.ts").unwrap();
     let names: Vec<String> = std::fs::read_dir(dir.path().join(".lua"))
         .unwrap()

@@ -6,7 +6,10 @@ use lua_compile::{CompileError, Compiled, LiteralKind, Node, evaluate_files};
 use serde_json::{Value, json};
 
 fn project(files: &[(&str, &str)]) -> BTreeMap<String, String> {
-    files.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())).collect()
+    files
+        .iter()
+        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+        .collect()
 }
 
 fn eval(files: &[(&str, &str)]) -> Result<Compiled, CompileError> {
@@ -19,11 +22,15 @@ fn ok(files: &[(&str, &str)]) -> Compiled {
 
 /// The entry file with `body` as the LuaAgent config's properties.
 fn agent(prelude: &str, props: &str) -> String {
-    format!("import {{ LuaAgent }} from \"lua-cli\";\n{prelude}\nconst agent = new LuaAgent({{\n{props}\n}});\n")
+    format!(
+        "import {{ LuaAgent }} from \"lua-cli\";\n{prelude}\nconst agent = new LuaAgent({{\n{props}\n}});\n"
+    )
 }
 
 fn json_of(c: &Compiled, key: &str) -> Value {
-    c.fields[key].to_json().unwrap_or_else(|u| panic!("{key} unreadable: {u}"))
+    c.fields[key]
+        .to_json()
+        .unwrap_or_else(|u| panic!("{key} unreadable: {u}"))
 }
 
 fn origin_text<'f>(files: &'f BTreeMap<String, String>, node: &Node) -> &'f str {
@@ -48,19 +55,37 @@ fn string_literals_keep_their_quotes_in_the_span() {
     assert_eq!(json_of(&c, "name"), json!("Bot"));
     assert_eq!(json_of(&c, "persona"), json!("Say \"hi\" é"));
     assert_eq!(origin_text(&files, &c.fields["name"]), "'Bot'");
-    assert_eq!(origin_text(&files, &c.fields["persona"]), "\"Say \\\"hi\\\" \\u00e9\"");
+    assert_eq!(
+        origin_text(&files, &c.fields["persona"]),
+        "\"Say \\\"hi\\\" \\u00e9\""
+    );
     let name = c.fields["name"].origin().unwrap();
-    assert_eq!((name.literal, name.line, name.column), (LiteralKind::SingleQuoted, 4, 9));
-    assert_eq!(c.fields["persona"].origin().unwrap().literal, LiteralKind::DoubleQuoted);
+    assert_eq!(
+        (name.literal, name.line, name.column),
+        (LiteralKind::SingleQuoted, 4, 9)
+    );
+    assert_eq!(
+        c.fields["persona"].origin().unwrap().literal,
+        LiteralKind::DoubleQuoted
+    );
 }
 
 #[test]
 fn templates_without_substitutions_are_templates() {
-    let files = project(&[("src/index.ts", &agent("", "  persona: `Line 1\nLine \\`2\\``,"))]);
+    let files = project(&[(
+        "src/index.ts",
+        &agent("", "  persona: `Line 1\nLine \\`2\\``,"),
+    )]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
     assert_eq!(json_of(&c, "persona"), json!("Line 1\nLine `2`"));
-    assert_eq!(c.fields["persona"].origin().unwrap().literal, LiteralKind::Template);
-    assert_eq!(origin_text(&files, &c.fields["persona"]), "`Line 1\nLine \\`2\\``");
+    assert_eq!(
+        c.fields["persona"].origin().unwrap().literal,
+        LiteralKind::Template
+    );
+    assert_eq!(
+        origin_text(&files, &c.fields["persona"]),
+        "`Line 1\nLine \\`2\\``"
+    );
 }
 
 #[test]
@@ -73,7 +98,10 @@ fn template_substitutions_with_known_values_are_composite() {
         ),
     )]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
-    assert_eq!(json_of(&c, "persona"), json!("Support for Acme since 2024 (true, null, 1.5)"));
+    assert_eq!(
+        json_of(&c, "persona"),
+        json!("Support for Acme since 2024 (true, null, 1.5)")
+    );
     let o = c.fields["persona"].origin().unwrap();
     assert_eq!(o.literal, LiteralKind::Composite);
     assert!(origin_text(&files, &c.fields["persona"]).starts_with("`Support for ${BRAND}"));
@@ -121,7 +149,14 @@ fn relative_imports_resolve_like_typescript() {
     let inputs: Vec<&str> = c.inputs.keys().map(String::as_str).collect();
     assert_eq!(
         inputs,
-        ["shared/text.ts", "src/a.ts", "src/b.ts", "src/e.ts", "src/folder/index.ts", "src/index.ts"]
+        [
+            "shared/text.ts",
+            "src/a.ts",
+            "src/b.ts",
+            "src/e.ts",
+            "src/folder/index.ts",
+            "src/index.ts"
+        ]
     );
     assert!(c.inputs.values().all(|h| h.len() == 64));
 }
@@ -140,7 +175,10 @@ fn exports_in_every_form() {
         ),
         ("src/more.ts", "export const Z = 'z';"),
         ("src/star.ts", "export const W = 'w';"),
-        ("src/def.ts", "const value = { deep: 'yes' };\nexport default value;"),
+        (
+            "src/def.ts",
+            "const value = { deep: 'yes' };\nexport default value;",
+        ),
     ]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
     assert_eq!(json_of(&c, "x"), json!("x"));
@@ -156,13 +194,22 @@ fn exports_in_every_form() {
 fn concatenation_is_composite_over_the_whole_expression() {
     let files = project(&[(
         "src/index.ts",
-        &agent("const A = 'You are ';", "  persona: A + \"helpful\" + ` and ` + 2 + 3,\n  sum: 2 + 3,"),
+        &agent(
+            "const A = 'You are ';",
+            "  persona: A + \"helpful\" + ` and ` + 2 + 3,\n  sum: 2 + 3,",
+        ),
     )]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
     assert_eq!(json_of(&c, "persona"), json!("You are helpful and 23"));
     assert_eq!(json_of(&c, "sum"), json!(5));
-    assert_eq!(origin_text(&files, &c.fields["persona"]), "A + \"helpful\" + ` and ` + 2 + 3");
-    assert_eq!(c.fields["persona"].origin().unwrap().literal, LiteralKind::Composite);
+    assert_eq!(
+        origin_text(&files, &c.fields["persona"]),
+        "A + \"helpful\" + ` and ` + 2 + 3"
+    );
+    assert_eq!(
+        c.fields["persona"].origin().unwrap().literal,
+        LiteralKind::Composite
+    );
 }
 
 #[test]
@@ -175,9 +222,18 @@ fn typescript_wrappers_are_transparent() {
         ),
     )]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
-    for (k, v, text) in [("a", "Hi", "'Hi'"), ("b", "x", "'x'"), ("c", "y", "\"y\""), ("e", "w", "`w`")] {
+    for (k, v, text) in [
+        ("a", "Hi", "'Hi'"),
+        ("b", "x", "'x'"),
+        ("c", "y", "\"y\""),
+        ("e", "w", "`w`"),
+    ] {
         assert_eq!(json_of(&c, k), json!(v));
-        assert_eq!(origin_text(&files, &c.fields[k]), text, "{k}: span is the literal alone");
+        assert_eq!(
+            origin_text(&files, &c.fields[k]),
+            text,
+            "{k}: span is the literal alone"
+        );
     }
     // `<const>` assertions are not TypeScript in .ts files with JSX off only; either way no panic.
     assert!(c.fields.contains_key("d"));
@@ -193,14 +249,28 @@ fn objects_arrays_numbers_bools_null() {
         ),
     )]);
     let c = evaluate_files(&files, "src/index.ts").unwrap();
-    assert_eq!(json_of(&c, "persona"), json!({"base": "b", "voice": {"tone": "warm", "level": -2}}));
-    assert_eq!(json_of(&c, "list"), json!([1, 2.5, true, false, null, "x", [], {}]));
+    assert_eq!(
+        json_of(&c, "persona"),
+        json!({"base": "b", "voice": {"tone": "warm", "level": -2}})
+    );
+    assert_eq!(
+        json_of(&c, "list"),
+        json!([1, 2.5, true, false, null, "x", [], {}])
+    );
     assert_eq!(json_of(&c, "quoted key"), json!(1));
     assert_eq!(json_of(&c, "42"), json!("n"));
-    let Node::Object { entries, origin } = &c.fields["persona"] else { panic!("object") };
+    let Node::Object { entries, origin } = &c.fields["persona"] else {
+        panic!("object")
+    };
     assert_eq!(origin.literal, LiteralKind::ObjectLiteral);
-    assert_eq!(entries["base"].origin().unwrap().literal, LiteralKind::SingleQuoted);
-    assert_eq!(origin_text(&files, &c.fields["list"]), "[1, 2.5, true, false, null, 'x', [], {}]");
+    assert_eq!(
+        entries["base"].origin().unwrap().literal,
+        LiteralKind::SingleQuoted
+    );
+    assert_eq!(
+        origin_text(&files, &c.fields["list"]),
+        "[1, 2.5, true, false, null, 'x', [], {}]"
+    );
 }
 
 #[test]
@@ -216,7 +286,10 @@ fn the_config_may_be_a_const_an_export_or_a_call() {
         "import { LuaAgent } from 'lua-cli';\nimport { config } from './config';\nnew LuaAgent(config);",
     ];
     for src in cases {
-        let c = ok(&[("src/index.ts", src), ("src/config.ts", "export const config = { persona: `p` };")]);
+        let c = ok(&[
+            ("src/index.ts", src),
+            ("src/config.ts", "export const config = { persona: `p` };"),
+        ]);
         assert_eq!(json_of(&c, "persona"), json!("p"), "{src}");
     }
 }
@@ -225,7 +298,10 @@ fn the_config_may_be_a_const_an_export_or_a_call() {
 fn member_access_on_known_objects() {
     let c = ok(&[(
         "src/index.ts",
-        &agent("const TEXT = { persona: { base: 'b' }, list: ['zero', 'one'] };", "  a: TEXT.persona.base,\n  b: TEXT['list'][1],"),
+        &agent(
+            "const TEXT = { persona: { base: 'b' }, list: ['zero', 'one'] };",
+            "  a: TEXT.persona.base,\n  b: TEXT['list'][1],",
+        ),
     )]);
     assert_eq!(json_of(&c, "a"), json!("b"));
     assert_eq!(json_of(&c, "b"), json!("one"));
@@ -280,14 +356,32 @@ fn more_unreadable_forms() {
             "  tagged: dedent`text`,\n  cyclic: A,\n  destructured,\n  fn: helper,\n  arrow: () => 'x',\n  cond: 1 > 0 ? 'a' : 'b',\n  enumValue: Mode.A,\n  nested: { ok: 'yes', bad: Math.random() },\n  lone: '\\uD800',\n  sub: `x ${[1, 2]}`,\n  hole: [1, , 2],\n  get getter() { return 'g'; },",
         ),
     )]);
-    for key in ["tagged", "cyclic", "destructured", "fn", "arrow", "cond", "enumValue", "lone", "sub", "getter"] {
+    for key in [
+        "tagged",
+        "cyclic",
+        "destructured",
+        "fn",
+        "arrow",
+        "cond",
+        "enumValue",
+        "lone",
+        "sub",
+        "getter",
+    ] {
         insta::assert_snapshot!(format!("unreadable_{key}"), unreadable(&c, key));
     }
     // Inside an object, only the unreadable entry is unreadable; its path names it.
-    let Node::Object { entries, .. } = &c.fields["nested"] else { panic!("object") };
+    let Node::Object { entries, .. } = &c.fields["nested"] else {
+        panic!("object")
+    };
     assert_eq!(entries["ok"].to_json().ok(), Some(json!("yes")));
-    insta::assert_snapshot!("unreadable_nested", entries["bad"].unreadables()[0].to_string());
-    let Node::Array { items, .. } = &c.fields["hole"] else { panic!("array") };
+    insta::assert_snapshot!(
+        "unreadable_nested",
+        entries["bad"].unreadables()[0].to_string()
+    );
+    let Node::Array { items, .. } = &c.fields["hole"] else {
+        panic!("array")
+    };
     assert_eq!(items[1].unreadables()[0].field, "hole[1]");
 }
 
@@ -324,7 +418,10 @@ fn spreads_and_computed_keys_in_the_config() {
 fn nested_objects_with_unknown_spreads_are_unreadable_as_a_whole() {
     let c = ok(&[(
         "src/index.ts",
-        &agent("import { extra } from 'pkg';", "  persona: { ...extra, base: 'b' },"),
+        &agent(
+            "import { extra } from 'pkg';",
+            "  persona: { ...extra, base: 'b' },",
+        ),
     )]);
     insta::assert_snapshot!("nested_spread", unreadable(&c, "persona"));
 }
@@ -338,22 +435,34 @@ fn error(files: &[(&str, &str)]) -> String {
 
 #[test]
 fn missing_modules_and_exports_are_import_errors() {
-    let missing = error(&[("src/index.ts", &agent("import { P } from './persona';", "  persona: P,"))]);
+    let missing = error(&[(
+        "src/index.ts",
+        &agent("import { P } from './persona';", "  persona: P,"),
+    )]);
     insta::assert_snapshot!("missing_module", missing);
     let no_export = error(&[
-        ("src/index.ts", &agent("import { P } from './persona';", "  persona: P,")),
+        (
+            "src/index.ts",
+            &agent("import { P } from './persona';", "  persona: P,"),
+        ),
         ("src/persona.ts", "export const Q = 'q';"),
     ]);
     insta::assert_snapshot!("missing_export", no_export);
     // An import nothing in the config needs is never followed.
-    let c = ok(&[("src/index.ts", &agent("import { tool } from './missing-tool';", "  name: 'n',"))]);
+    let c = ok(&[(
+        "src/index.ts",
+        &agent("import { tool } from './missing-tool';", "  name: 'n',"),
+    )]);
     assert_eq!(c.inputs.len(), 1);
 }
 
 #[test]
 fn import_cycles_are_errors_naming_the_chain() {
     let e = eval(&[
-        ("src/index.ts", &agent("import { A } from './a';", "  persona: A,")),
+        (
+            "src/index.ts",
+            &agent("import { A } from './a';", "  persona: A,"),
+        ),
         ("src/a.ts", "import { B } from './b';\nexport const A = B;"),
         ("src/b.ts", "import { A } from './a';\nexport const B = A;"),
     ])
@@ -362,8 +471,14 @@ fn import_cycles_are_errors_naming_the_chain() {
     insta::assert_snapshot!("import_cycle", e.to_string());
     // A file-level cycle that values do not follow is fine, as in JavaScript.
     let c = ok(&[
-        ("src/index.ts", &agent("import { A } from './a';", "  persona: A,")),
-        ("src/a.ts", "import { B } from './b';\nexport const A = 'a';\nexport const C = B;"),
+        (
+            "src/index.ts",
+            &agent("import { A } from './a';", "  persona: A,"),
+        ),
+        (
+            "src/a.ts",
+            "import { B } from './b';\nexport const A = 'a';\nexport const C = B;",
+        ),
         ("src/b.ts", "import { C } from './a';\nexport const B = C;"),
     ]);
     assert_eq!(json_of(&c, "persona"), json!("a"));
@@ -371,18 +486,30 @@ fn import_cycles_are_errors_naming_the_chain() {
 
 #[test]
 fn agent_errors() {
-    insta::assert_snapshot!("no_agent", error(&[("src/index.ts", "export const x = 1;\n")]));
+    insta::assert_snapshot!(
+        "no_agent",
+        error(&[("src/index.ts", "export const x = 1;\n")])
+    );
     insta::assert_snapshot!(
         "agent_without_config",
-        error(&[("src/index.ts", "import { LuaAgent } from 'lua-cli';\nnew LuaAgent();\n")])
+        error(&[(
+            "src/index.ts",
+            "import { LuaAgent } from 'lua-cli';\nnew LuaAgent();\n"
+        )])
     );
     insta::assert_snapshot!(
         "agent_config_is_a_string",
-        error(&[("src/index.ts", "import { LuaAgent } from 'lua-cli';\nnew LuaAgent('name');\n")])
+        error(&[(
+            "src/index.ts",
+            "import { LuaAgent } from 'lua-cli';\nnew LuaAgent('name');\n"
+        )])
     );
     insta::assert_snapshot!(
         "agent_config_is_a_call",
-        error(&[("src/index.ts", "import { LuaAgent } from 'lua-cli';\nnew LuaAgent(loadConfig());\n")])
+        error(&[(
+            "src/index.ts",
+            "import { LuaAgent } from 'lua-cli';\nnew LuaAgent(loadConfig());\n"
+        )])
     );
 }
 
@@ -390,25 +517,40 @@ fn agent_errors() {
 fn syntax_and_io_errors() {
     insta::assert_snapshot!(
         "syntax_error",
-        error(&[("src/index.ts", "import { LuaAgent } from 'lua-cli';\nconst agent = new LuaAgent({\n  name: 'x'\n  persona: 'y',\n});\n")])
+        error(&[(
+            "src/index.ts",
+            "import { LuaAgent } from 'lua-cli';\nconst agent = new LuaAgent({\n  name: 'x'\n  persona: 'y',\n});\n"
+        )])
     );
     insta::assert_snapshot!(
         "syntax_error_in_import",
         error(&[
-            ("src/index.ts", &agent("import { P } from './p';", "  persona: P,")),
+            (
+                "src/index.ts",
+                &agent("import { P } from './p';", "  persona: P,")
+            ),
             ("src/p.ts", "export const P = `unterminated;\n"),
         ])
     );
     let missing = evaluate_files(&BTreeMap::new(), "src/index.ts").unwrap_err();
     assert!(matches!(missing, CompileError::Io { .. }));
-    assert!(missing.to_string().starts_with("cannot read src/index.ts: "), "{missing}");
+    assert!(
+        missing
+            .to_string()
+            .starts_with("cannot read src/index.ts: "),
+        "{missing}"
+    );
 }
 
 #[test]
 fn non_utf8_files_are_syntax_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/index.ts"), b"const a = 'ok';\nconst b = '\xff';\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/index.ts"),
+        b"const a = 'ok';\nconst b = '\xff';\n",
+    )
+    .unwrap();
     let e = lua_compile::evaluate(dir.path(), "src/index.ts").unwrap_err();
     insta::assert_snapshot!("not_utf8", e.to_string());
 }
@@ -417,7 +559,10 @@ fn non_utf8_files_are_syntax_errors_not_panics() {
 fn deep_nesting_is_bounded_not_a_stack_overflow() {
     let deep = format!("{}'x'{}", "[".repeat(200), "]".repeat(200));
     let chain: String = (0..3000).map(|i| format!(" + 'p{i}'")).collect();
-    let c = ok(&[("src/index.ts", &agent("", &format!("  deep: {deep},\n  long: 'start'{chain},")))]);
+    let c = ok(&[(
+        "src/index.ts",
+        &agent("", &format!("  deep: {deep},\n  long: 'start'{chain},")),
+    )]);
     assert!(!c.fields["deep"].unreadables().is_empty());
     let long = json_of(&c, "long");
     assert!(long.as_str().unwrap().ends_with("p2999"));
@@ -425,4 +570,88 @@ fn deep_nesting_is_bounded_not_a_stack_overflow() {
     let bytes = lua_compile::manifest_bytes(&c);
     let back: Compiled = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(back, c);
+}
+
+#[test]
+fn pathological_nesting_does_not_overflow_the_stack() {
+    for (open, close) in [
+        ("(", ")"),
+        ("!", ""),
+        ("[", "]"),
+        ("`${", "}`"),
+        ("a ? b : ", ""),
+    ] {
+        let n = 50_000;
+        let src = agent(
+            "",
+            &format!(
+                "  persona: {}1{},\n  name: 'n',",
+                open.repeat(n),
+                close.repeat(n)
+            ),
+        );
+        let c = ok(&[("src/index.ts", &src)]);
+        assert_eq!(json_of(&c, "name"), json!("n"), "{open}");
+    }
+}
+
+#[test]
+fn frames_of_very_long_lines_are_excerpts() {
+    let long = "x".repeat(100_000);
+    let c = ok(&[(
+        "src/index.ts",
+        &agent("", &format!("  persona: '{long}' + load(), name: 'n',")),
+    )]);
+    let text = unreadable(&c, "persona");
+    assert!(
+        text.starts_with("src/index.ts:4:100017: cannot read `persona` statically"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
+    insta::assert_snapshot!("long_line", text);
+}
+
+#[test]
+fn values_that_expand_exponentially_are_cut_off() {
+    let mut prelude = String::from("const L0 = { s: 'xxxxxxxxxxxxxxxx', n: [1, 2, 3] };\n");
+    for i in 1..=40 {
+        prelude.push_str(&format!(
+            "const L{i} = {{ a: L{p}, b: L{p} }};\nconst S{i} = S{p} + S{p};\n",
+            p = i - 1
+        ));
+    }
+    prelude.push_str("const S0 = 'abcdefgh';\n");
+    let c = ok(&[(
+        "src/index.ts",
+        &agent(&prelude, "  tree: L40,\n  text: S40,\n  name: 'n',"),
+    )]);
+    assert_eq!(json_of(&c, "name"), json!("n"));
+    assert!(!c.fields["tree"].unreadables().is_empty());
+    assert!(!c.fields["text"].unreadables().is_empty());
+    let reasons: Vec<&str> = c.fields["tree"]
+        .unreadables()
+        .iter()
+        .map(|u| u.reason.as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("too many times")),
+        "{:?}",
+        &reasons[..3]
+    );
+}
+
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    // Found by `cargo fuzz run evaluate`: an error span on the `\r` of a line break.
+    for src in [
+        "wait=\r",
+        "wait=\r\n",
+        "x = `\r",
+        "'\r",
+        "\r",
+        "\u{feff}\r\n(",
+    ] {
+        let e = eval(&[("src/index.ts", src)]);
+        assert!(e.is_err(), "{src:?}");
+    }
 }

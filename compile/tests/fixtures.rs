@@ -37,7 +37,11 @@ fn shorten(value: &mut Value) {
                     Value::String(s) if key == "value" && s.chars().count() > 300 => {
                         let hash = hex::encode(Sha256::digest(s.as_bytes()));
                         let prefix: String = s.chars().take(60).collect();
-                        *s = format!("{prefix}… ({} chars, sha256 {})", s.chars().count(), &hash[..16]);
+                        *s = format!(
+                            "{prefix}… ({} chars, sha256 {})",
+                            s.chars().count(),
+                            &hash[..16]
+                        );
                     }
                     other => shorten(other),
                 }
@@ -78,7 +82,10 @@ fn every_fixture_compiles_as_snapshotted() {
         .collect();
     names.sort();
     for required in REQUIRED {
-        assert!(names.iter().any(|n| n == required), "fixture {required} is missing");
+        assert!(
+            names.iter().any(|n| n == required),
+            "fixture {required} is missing"
+        );
     }
     for name in names {
         let root = fixtures_dir().join(&name);
@@ -95,5 +102,8 @@ fn crlf_fixture_really_uses_crlf() {
     let text = std::fs::read(fixtures_dir().join("crlf/src/index.ts")).unwrap();
     let lf = text.iter().filter(|b| **b == b'\n').count();
     let crlf = text.windows(2).filter(|w| w == b"\r\n").count();
-    assert!(lf > 0 && lf == crlf, "a checkout converted the CRLF fixture's line endings");
+    assert!(
+        lf > 0 && lf == crlf,
+        "a checkout converted the CRLF fixture's line endings"
+    );
 }

@@ -30,10 +30,18 @@ fn initial_literal(style: Style, eol: &str) -> String {
 fn project(style: Style, crlf: bool, imported: bool) -> (BTreeMap<String, String>, String) {
     let eol = if crlf { "\r\n" } else { "\n" };
     let literal = initial_literal(style, eol);
-    let persona_expr = if imported { "PERSONA".to_owned() } else { literal.clone() };
+    let persona_expr = if imported {
+        "PERSONA".to_owned()
+    } else {
+        literal.clone()
+    };
     let index = [
         "import { LuaAgent } from \"lua-cli\";",
-        if imported { "import { PERSONA } from \"./persona\";" } else { "// persona inline" },
+        if imported {
+            "import { PERSONA } from \"./persona\";"
+        } else {
+            "// persona inline"
+        },
         "",
         "export const agent = new LuaAgent({",
         "  name: 'Support Bot', // trailing comment",
@@ -51,13 +59,21 @@ fn project(style: Style, crlf: bool, imported: bool) -> (BTreeMap<String, String
             format!("/* persona */{eol}export const PERSONA = {literal} as const;{eol}"),
         );
     }
-    let holder = if imported { "src/persona.ts" } else { "src/index.ts" };
+    let holder = if imported {
+        "src/persona.ts"
+    } else {
+        "src/index.ts"
+    };
     (files, holder.to_owned())
 }
 
 fn persona(files: &BTreeMap<String, String>) -> Node {
     let compiled = evaluate_files(files, "src/index.ts").expect("compiles");
-    compiled.fields.get("persona").expect("persona field").clone()
+    compiled
+        .fields
+        .get("persona")
+        .expect("persona field")
+        .clone()
 }
 
 fn text_strategy() -> impl Strategy<Value = String> {
@@ -113,7 +129,12 @@ fn style_strategy() -> impl Strategy<Value = Style> {
 }
 
 /// Write `text` into the project's persona in memory and check the invariant.
-fn check_roundtrip(text: &str, style: Style, crlf: bool, imported: bool) -> Result<(), TestCaseError> {
+fn check_roundtrip(
+    text: &str,
+    style: Style,
+    crlf: bool,
+    imported: bool,
+) -> Result<(), TestCaseError> {
     let (mut files, holder) = project(style, crlf, imported);
     let before = files.clone();
     let compiled = evaluate_files(&files, "src/index.ts").expect("compiles");
@@ -144,7 +165,10 @@ fn check_roundtrip(text: &str, style: Style, crlf: bool, imported: bool) -> Resu
     }
     // A CRLF file stays CRLF: no bare LF appears.
     if crlf {
-        prop_assert!(!new.replace("\r\n", "").contains('\n'), "bare LF written into a CRLF file");
+        prop_assert!(
+            !new.replace("\r\n", "").contains('\n'),
+            "bare LF written into a CRLF file"
+        );
     }
 
     // Compiling again yields the string, byte for byte, and the other fields as before.
@@ -153,8 +177,14 @@ fn check_roundtrip(text: &str, style: Style, crlf: bool, imported: bool) -> Resu
         Some(Node::String { value, .. }) => prop_assert_eq!(value, text),
         other => prop_assert!(false, "persona is now {:?}", other),
     }
-    prop_assert_eq!(again.fields["name"].to_json().ok(), Some(Value::from("Support Bot")));
-    prop_assert_eq!(again.fields["after"].to_json().ok(), Some(Value::from("tail")));
+    prop_assert_eq!(
+        again.fields["name"].to_json().ok(),
+        Some(Value::from("Support Bot"))
+    );
+    prop_assert_eq!(
+        again.fields["after"].to_json().ok(),
+        Some(Value::from("tail"))
+    );
     if report.files.is_empty() {
         prop_assert_eq!(&files, &before);
     } else {
@@ -248,16 +278,25 @@ fn every_style_and_ending_round_trips_the_nasty_cases() {
         "*/ /* // <!--",
     ];
     for text in nasty {
-        for style in [Style::Single, Style::Double, Style::Template, Style::MultiLineTemplate] {
+        for style in [
+            Style::Single,
+            Style::Double,
+            Style::Template,
+            Style::MultiLineTemplate,
+        ] {
             for crlf in [false, true] {
                 for imported in [false, true] {
-                    check_roundtrip(text, style, crlf, imported)
-                        .unwrap_or_else(|e| panic!("{text:?} {style:?} crlf={crlf} imported={imported}: {e}"));
+                    check_roundtrip(text, style, crlf, imported).unwrap_or_else(|e| {
+                        panic!("{text:?} {style:?} crlf={crlf} imported={imported}: {e}")
+                    });
                 }
             }
         }
     }
     // A sanity check that the helper reads what it wrote.
     let (files, _) = project(Style::Single, false, false);
-    assert_eq!(persona(&files).to_json().ok(), Some(Value::from("You are helpful.")));
+    assert_eq!(
+        persona(&files).to_json().ok(),
+        Some(Value::from("You are helpful."))
+    );
 }
