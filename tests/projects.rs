@@ -139,3 +139,22 @@ fn a_crlf_file_stays_crlf_after_a_pull() {
     );
     assert_eq!(project.lua(&platform.url(), &["sync", "--check"]).code(), 0);
 }
+
+#[test]
+fn a_spread_that_cannot_be_read_makes_absent_keys_unreadable_not_missing() {
+    let platform = Platform::start(Some("Bot"), &["Server persona."]);
+    let project = Project::new(
+        "import { defaults } from \"./defaults\";\nconst agent = new LuaAgent({ ...loadDefaults(), name: \"Bot\" });\n",
+    );
+    let run = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let persona = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "persona")
+        .unwrap();
+    assert_eq!(persona["status"], json!("unreadable"), "{persona}");
+    assert!(run.stderr().contains("warning:"), "{}", run.stderr());
+}

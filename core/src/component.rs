@@ -158,7 +158,11 @@ pub fn write_value(
 /// Read a top-level property of the LuaAgent config as a [`Local`].
 pub fn local_from_field(compiled: &Compiled, key: &str) -> Local {
     match compiled.fields.get(key) {
-        None => Local::Missing,
+        // A spread or computed key that cannot be read may set this property at run time.
+        None => match compiled.unkeyed.first() {
+            Some(unreadable) => Local::Unreadable(unreadable.clone()),
+            None => Local::Missing,
+        },
         Some(node) => match node.to_json() {
             Ok(value) => Local::Value {
                 value,

@@ -157,8 +157,11 @@ impl Item {
 
     /// Whether pulling would flatten a value built from several pieces.
     pub fn pull_needs_force(&self) -> bool {
-        match &self.local {
-            Local::Value { node, .. } => lua_compile::needs_force(node),
+        match (&self.local, &self.remote) {
+            (Local::Value { node, .. }, Some(remote)) => {
+                lua_compile::needs_force_for(node, &remote.value)
+            }
+            (Local::Value { node, .. }, None) => lua_compile::needs_force(node),
             _ => false,
         }
     }
