@@ -37,6 +37,19 @@ cp -R examples/support-bot/. "$work/insync/"
 (cd "$work/insync" && LUA_API_URL="$url" LUA_API_KEY="$key" "$bin/lua" sync --accept >/dev/null)
 
 export LUA_API_URL="$url" LUA_API_KEY="$key" NO_COLOR=1
+# Time the paths we mean to time: in sync exits 0, drift exits 1 (hyperfine's -i would
+# otherwise hide an error exit 2 as well).
+expect_exit() {
+  local want=$1 dir=$2 got=0
+  "$bin/lua" -C "$dir" sync --check >/dev/null 2>&1 || got=$?
+  if [ "$got" != "$want" ]; then
+    echo "expected exit $want from lua sync --check in $dir, got $got:" >&2
+    "$bin/lua" -C "$dir" sync --check >&2 || true
+    exit 2
+  fi
+}
+expect_exit 0 "$work/insync"
+expect_exit 1 "$work/drift"
 hyperfine --warmup 10 --runs "$runs" -N --export-markdown "$work/results.md" \
   -i -n "in sync" "$bin/lua -C $work/insync sync --check" \
   -n "drift"   "$bin/lua -C $work/drift sync --check"

@@ -241,9 +241,9 @@ impl Drop for RunningServer {
     }
 }
 
-/// Starts the devserver on the current tokio runtime: opens the storage, applies `agents` and
-/// `seed`, binds the socket and spawns the server task. Returns once it accepts connections.
-pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
+/// Checks what [`start`] and [`router`] need before touching storage: returns the key to
+/// require (`None` in insecure mode).
+fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
     let api_key = match (&config.api_key, config.insecure_no_auth) {
         (_, true) => None,
         (Some(key), false) if !key.is_empty() => Some(key.clone()),
@@ -258,6 +258,31 @@ pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
             reason,
         })?;
     }
+    Ok(api_key)
+}
+
+/// The whole application (API, control routes, dashboard) as an axum [`Router`], without a
+/// socket: for driving requests in-process with `tower::ServiceExt::oneshot`, as the fuzz
+/// target `fuzz/fuzz_targets/devserver_json.rs` does. Opens the storage and applies `agents`
+/// and `seed` synchronously (use [`Storage::Memory`] for tests); `host` and `port` are
+/// ignored. Requests must be served inside a tokio runtime (database calls use
+/// `spawn_blocking`).
+///
+/// [`Router`]: axum::Router
+pub fn router(config: &Config) -> Result<axum::Router, DevServerError> {
+    let api_key = checked_key(config)?;
+    let conn = seed::open_and_seed(&config.storage, config.seed.as_ref(), &config.agents)?;
+    Ok(state::router(state::AppState::new(
+        conn,
+        api_key,
+        config.faults,
+    )))
+}
+
+/// Starts the devserver on the current tokio runtime: opens the storage, applies `agents` and
+/// `seed`, binds the socket and spawns the server task. Returns once it accepts connections.
+pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
+    let api_key = checked_key(&config)?;
 
     let storage = config.storage.clone();
     let seed_data = config.seed.clone();
