@@ -229,3 +229,14 @@ fn compile_warns_only_about_synced_fields_that_are_not_static() {
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     insta::assert_snapshot!(run.snapshot());
 }
+
+#[test]
+fn accept_pulls_several_components_from_the_same_file() {
+    let platform = Platform::start(Some("Support Bot"), &[PERSONA]);
+    let source = index("Old Name", "Old persona\nsecond line");
+    let project = Project::new(&source);
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    assert_eq!(project.read("src/index.ts"), index("Support Bot", PERSONA));
+    assert_eq!(project.lua(&platform.url(), &["sync", "--check"]).code(), 0);
+}
