@@ -47,8 +47,12 @@ fn quoted_preview(line: &str) -> String {
 pub fn item_diff(item: &Item, color: bool) -> String {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
-    let mut out =
-        lua_core::diff::render(item.title, server, local, lua_core::diff::Style { color });
+    let style = lua_core::diff::Style { color };
+    let multi_line = server.contains('\n') || local.contains('\n');
+    let mut out = match &item.drift {
+        Some(drift) if multi_line => lua_core::diff::render_block(item.title, drift, style),
+        _ => lua_core::diff::render(item.title, server, local, style),
+    };
     let mut facts = Vec::new();
     if let Some(v) = item.remote.as_ref().and_then(|r| r.version) {
         facts.push(format!("server v{v}"));

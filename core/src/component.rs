@@ -119,9 +119,11 @@ pub trait Syncable: Send + Sync {
         value::canonical_text(value)
     }
 
-    /// Whether the values differ. Pure. The default compares [`Syncable::text`].
-    fn differs(&self, server: &Value, local: &Value) -> bool {
-        self.text(server) != self.text(local)
+    /// The drift between the two values, or `None` when they are the same. Pure. The
+    /// default diffs [`Syncable::text`] of each side line by line (with word highlights).
+    fn diff(&self, server: &Value, local: &Value) -> Option<lua_diff::Drift> {
+        let (server, local) = (self.text(server), self.text(local));
+        (server != local).then(|| lua_diff::compute(&server, &local))
     }
 
     /// Write the server value into the local source (pull). File I/O only; must write

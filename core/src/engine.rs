@@ -123,6 +123,8 @@ pub struct Item {
     pub local_text: Option<String>,
     pub server_hash: Option<String>,
     pub local_hash: Option<String>,
+    /// The line diff (server -> local), set when `status` is drift.
+    pub drift: Option<lua_diff::Drift>,
     /// Set when `status` is drift.
     pub classification: Option<Classification>,
     /// The recorded base, if any.
@@ -748,6 +750,7 @@ fn compare(
         local,
         server_text: None,
         server_hash: None,
+        drift: None,
         classification: None,
         base,
     };
@@ -774,8 +777,14 @@ fn compare(
     item.status = match (&item.local, &local_value) {
         (Local::Unreadable(u), _) => Status::Unreadable(u.clone()),
         (_, None) => Status::NotInCode,
-        (_, Some(local_value)) if component.differs(&remote_value, local_value) => Status::Drift,
-        _ => Status::InSync,
+        (_, Some(local_value)) => {
+            item.drift = component.diff(&remote_value, local_value);
+            if item.drift.is_some() {
+                Status::Drift
+            } else {
+                Status::InSync
+            }
+        }
     };
     if matches!(item.status, Status::Drift) {
         item.classification = Some(classify(
