@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  in sync (or drift only where lua.toml says warn/off, or all drift resolved)
-  1  drift found by --check
+  1  drift found by --check, or left unresolved (conflict, prompt aborted)
   2  error (config, compile, auth, protocol, refused action, no terminal, ...)
 
 Environment:

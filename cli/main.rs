@@ -310,7 +310,7 @@ async fn sync(
         emit_machine(printer, format, &report, None, outcome.exit);
         return Ok(outcome.exit);
     }
-    if format == Format::Human && !outcome.resolutions.is_empty() {
+    if format == Format::Human && (!outcome.resolutions.is_empty() || outcome.aborted) {
         printer.out(&render::outcome_summary(&outcome));
     }
     emit_machine(printer, format, &report, Some(&outcome), outcome.exit);

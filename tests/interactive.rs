@@ -211,3 +211,22 @@ fn pulling_a_composite_value_warns_and_asks_before_flattening() {
     p.exp_eof().expect("exit");
     assert_eq!(project.read("src/index.ts"), before);
 }
+
+#[test]
+fn ctrl_c_at_the_prompt_writes_nothing_and_fails() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index("Local text"));
+    let before = project.read("src/index.ts");
+    let mut p = lua_in_pty(&project, &platform.url());
+    wait_for_menu(&mut p);
+    p.send_control('c').expect("ctrl-c");
+    p.exp_eof().expect("exit");
+    let status = p.process().wait().expect("status");
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 1)),
+        "aborting leaves drift unresolved: exit 1, got {status:?}"
+    );
+    assert_eq!(project.read("src/index.ts"), before);
+    assert!(!project.path(".lua/sync-state.json").exists());
+    assert_eq!(platform.versions().len(), 1);
+}

@@ -533,9 +533,11 @@ impl Engine {
         if options.mode == Mode::Check {
             exit = exit.max(report.check_exit());
         }
-        if resolutions
-            .iter()
-            .any(|r| matches!(r.action, Action::Conflict { .. }))
+        // Drift left by an abort or a conflict is still drift.
+        if aborted
+            || resolutions
+                .iter()
+                .any(|r| matches!(r.action, Action::Conflict { .. }))
         {
             exit = exit.max(Exit::Drift);
         }
