@@ -5,11 +5,8 @@
 //! **Invariant: the engine names no component.** Everything component-specific happens
 //! behind [`Syncable`]; policies come from `[components.<id>]` by id.
 
-use std::path::PathBuf;
-
 use lua_compile::{CacheStatus, Compiled, Unreadable};
 use lua_platform::{ClientConfig, PlatformClient, PlatformError};
-use serde_json::Value;
 
 use crate::component::{Local, LocalCtx, Remote, Server, Syncable};
 use crate::config::{CheckPolicy, ComponentPolicy, Config, DefaultChoice, OnUnreachable};
@@ -362,10 +359,6 @@ impl Engine {
     /// Ids of the components taking part (enabled, `check` not off), in order.
     pub fn active_ids(&self) -> Vec<&'static str> {
         self.active().map(|(c, _)| c.id()).collect()
-    }
-
-    pub fn root(&self) -> &PathBuf {
-        &self.config.root
     }
 
     /// Compile the project (reusing `.lua/manifest.json` when no input changed).
@@ -844,11 +837,6 @@ fn moved_message(item: &Item, now: Option<&Remote>) -> String {
         version(item.remote.as_ref()),
         version(now)
     )
-}
-
-/// Convenience for components: a [`Remote`] from a JSON value.
-pub fn remote(value: Value, version: Option<u64>) -> Remote {
-    Remote { value, version }
 }
 
 #[cfg(test)]
