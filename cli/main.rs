@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use lua_core::CoreError;
+use lua_core::compile::{CacheStatus, Compiled};
 use lua_core::config::{Config, LoadOptions};
 use lua_core::engine::{Engine, Exit, Mode, Report, ResolveOptions, Status};
 // Links the components crate so its `inventory` registrations are in the binary.
@@ -117,32 +118,32 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 return Err(CliError::NoTerminal);
             }
             let engine = Engine::new(Config::load(&options)?)?;
-            sync(&engine, printer, mode, args.force, args.format).await
+            let compiled = engine.compile()?;
+            sync(&engine, printer, &compiled, mode, args.force, args.format).await
         }
         Command::Compile(args) => {
             let engine = Engine::new(Config::load(&options)?)?;
-            if args.sync {
-                let exit = sync(&engine, printer, Mode::Check, false, args.format).await?;
-                if exit == Exit::Error {
-                    return Ok(exit);
-                }
-                compile(&engine, printer)?;
-                Ok(exit)
+            // One compile serves both the drift check and the compile report.
+            let compiled = engine.compile()?;
+            let exit = if args.sync {
+                sync(&engine, printer, &compiled, Mode::Check, false, args.format).await?
             } else {
-                compile(&engine, printer)?;
-                Ok(Exit::Ok)
+                Exit::Ok
+            };
+            if exit != Exit::Error {
+                report_compile(&engine, printer, &compiled);
             }
+            Ok(exit)
         }
         Command::Completions { .. } => Ok(Exit::Ok),
     }
 }
 
-fn compile(engine: &Engine, printer: &Printer) -> Result<(), CliError> {
-    let (compiled, cache) = engine.compile()?;
+fn report_compile(engine: &Engine, printer: &Printer, (compiled, cache): &(Compiled, CacheStatus)) {
     let manifest = PathBuf::from(".lua").join("manifest.json");
     let how = match cache {
-        lua_core::compile::CacheStatus::Reused => "no input changed, manifest reused",
-        lua_core::compile::CacheStatus::Compiled => "compiled",
+        CacheStatus::Reused => "no input changed, manifest reused",
+        CacheStatus::Compiled => "compiled",
     };
     printer.detail(&format!(
         "read {} file(s): {}",
@@ -180,30 +181,29 @@ fn compile(engine: &Engine, printer: &Printer) -> Result<(), CliError> {
         compiled.entry,
         manifest.display()
     ));
-    Ok(())
 }
 
 async fn sync(
     engine: &Engine,
     printer: &Printer,
+    (compiled, cache): &(Compiled, CacheStatus),
     mode: Mode,
     force: bool,
     format: Format,
 ) -> Result<Exit, CliError> {
-    let (compiled, cache) = engine.compile()?;
     printer.detail(&format!(
         "compiled {} ({})",
         compiled.entry,
         match cache {
-            lua_core::compile::CacheStatus::Reused => "manifest reused",
-            lua_core::compile::CacheStatus::Compiled => "manifest written",
+            CacheStatus::Reused => "manifest reused",
+            CacheStatus::Compiled => "manifest written",
         }
     ));
     let server = engine.server()?;
     let report = spinner::while_waiting(
         printer,
         "Fetching the published state",
-        engine.check(&compiled, &server),
+        engine.check(compiled, &server),
     )
     .await;
     for w in &report.warnings {
@@ -286,7 +286,7 @@ async fn sync(
     let outcome = engine
         .resolve(
             &report,
-            &compiled,
+            compiled,
             &server,
             ResolveOptions { mode, force },
             decider,
