@@ -207,6 +207,8 @@ pub struct Report {
     /// Warnings the user should see (corrupt state file...).
     pub warnings: Vec<String>,
     pub on_unreachable: OnUnreachable,
+    /// `.lua/sync-state.json` as read for this check (the bases); resolve builds on it.
+    pub state: SyncState,
 }
 
 impl Report {
@@ -427,6 +429,7 @@ impl Engine {
             items,
             warnings: loaded.warning.into_iter().collect(),
             on_unreachable: self.config.settings.sync.on_unreachable,
+            state: loaded.state,
         }
     }
 
@@ -439,8 +442,7 @@ impl Engine {
         options: ResolveOptions,
         decider: &mut dyn Decider,
     ) -> Result<Outcome, CoreError> {
-        let mut state = state::load(&self.config.root, &report.agent_id).state;
-        let loaded = state.clone();
+        let mut state = report.state.clone();
         let mut compiled = compiled.clone();
         let mut resolutions = Vec::new();
         let mut aborted = false;
@@ -519,7 +521,7 @@ impl Engine {
             }
         }
 
-        if !aborted && state != loaded {
+        if !aborted && state != report.state {
             state::save(&self.config.root, &state)?;
         }
         let mut exit = report.error_exit();
