@@ -417,7 +417,7 @@ struct SkillFile {
 #[derive(Deserialize)]
 struct SkillAgent {
     #[serde(rename = "agentId")]
-    agent_id: Option<serde_yaml::Value>,
+    agent_id: Option<serde_norway::Value>,
 }
 
 fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
@@ -425,11 +425,11 @@ fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let parsed: SkillFile = serde_yaml::from_str(&text)
+    let parsed: SkillFile = serde_norway::from_str(&text)
         .map_err(|e| CoreError::ConfigInvalid(format!("{}: {e}", path.display())))?;
     Ok(parsed.agent.and_then(|a| a.agent_id).and_then(|v| match v {
-        serde_yaml::Value::String(s) => Some(s),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_norway::Value::String(s) => Some(s),
+        serde_norway::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }))
 }
