@@ -14,184 +14,38 @@
 
 #![warn(missing_docs)]
 
-mod api;
-mod control;
-mod dashboard;
+// Layers, lowest first; a module only uses modules above it in this list:
+// - leaves: `error` (startup errors), `validate` (ids, personas), `store` (SQLite), `faults`
+//   and `counter` (test-control data), `config` (what `start` needs), `seed` (startup data);
+// - `state`: the shared state (no routes, no HTTP);
+// - `http`: plumbing every route module shares (JSON errors and answers, extractors, auth,
+//   the counter and fault layers);
+// - `routes::{api, control, dashboard}`: handlers; they never use each other;
+// - `app`: builds the router from the route modules and the layers;
+// - this file: start, stop, the blocking wrapper.
+mod app;
+mod config;
+mod counter;
 mod error;
+mod faults;
+mod http;
+mod routes;
 mod seed;
 mod state;
 mod store;
+mod validate;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
-use std::str::FromStr;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Deserialize;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use config::{AgentSpec, Config, Seed, SeedAgent, SeedVersion, Storage};
 pub use error::DevServerError;
 
 /// How long a graceful shutdown may wait for open requests before the server task is aborted.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Where the devserver keeps its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Storage {
-    /// An in-memory database: gone when the server stops.
-    Memory,
-    /// A SQLite file (its folder is created if missing); state survives restarts.
-    File(PathBuf),
-}
-
-/// Everything the devserver needs to start. Build it by hand, with [`Config::for_tests`], or
-/// from the command line (`main.rs`).
-#[derive(Clone)]
-pub struct Config {
-    /// Address to listen on. Default 127.0.0.1.
-    pub host: IpAddr,
-    /// Port to listen on; 0 picks a free one (read it back with [`RunningServer::addr`]).
-    pub port: u16,
-    /// Where data lives.
-    pub storage: Storage,
-    /// The key every API request must present as `Authorization: Bearer <key>`, and the
-    /// dashboard's login password. `None` (or empty) without `insecure_no_auth` refuses to start.
-    pub api_key: Option<String>,
-    /// Serve without any authentication (API and dashboard). Wins over `api_key`.
-    pub insecure_no_auth: bool,
-    /// Agents to create at start if missing (from `--agent ID[=NAME]`).
-    pub agents: Vec<AgentSpec>,
-    /// Initial data, applied at start to agents that do not exist yet (from `--seed FILE.json`).
-    pub seed: Option<Seed>,
-    /// Enable the fault-injection routes (`/_devserver/faults`).
-    pub faults: bool,
-}
-
-impl std::fmt::Debug for Config {
-    // Hand-written so the key never lands in a log or a test failure message.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("storage", &self.storage)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("insecure_no_auth", &self.insecure_no_auth)
-            .field("agents", &self.agents)
-            .field("seed", &self.seed)
-            .field("faults", &self.faults)
-            .finish()
-    }
-}
-
-impl Default for Config {
-    /// The command line's defaults: 127.0.0.1:8787, `.lua-devserver/platform.db`, no key (so
-    /// [`start`] refuses until one is set), no faults.
-    fn default() -> Config {
-        Config {
-            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: 8787,
-            storage: Storage::File(PathBuf::from(".lua-devserver/platform.db")),
-            api_key: None,
-            insecure_no_auth: false,
-            agents: Vec::new(),
-            seed: None,
-            faults: false,
-        }
-    }
-}
-
-impl Config {
-    /// For tests: in-memory storage, 127.0.0.1 on a free port, the given key, faults enabled.
-    pub fn for_tests(api_key: &str) -> Config {
-        Config {
-            port: 0,
-            storage: Storage::Memory,
-            api_key: Some(api_key.to_owned()),
-            faults: true,
-            ..Config::default()
-        }
-    }
-}
-
-/// An agent to create at start if it does not exist: `--agent ID[=NAME]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentSpec {
-    /// The full agent id, e.g. `baseAgent_agent_123`.
-    pub id: String,
-    /// Its name; `None` leaves the name null.
-    pub name: Option<String>,
-}
-
-impl FromStr for AgentSpec {
-    type Err = String;
-
-    /// Parses `ID` or `ID=NAME` (the name may contain `=`; an empty name means none).
-    fn from_str(s: &str) -> Result<AgentSpec, String> {
-        let (id, name) = match s.split_once('=') {
-            Some((id, name)) => (id, (!name.is_empty()).then(|| name.to_owned())),
-            None => (s, None),
-        };
-        seed::validate_agent_id(id)
-            .map_err(|reason| format!("invalid agent id {id:?}: {reason}"))?;
-        Ok(AgentSpec {
-            id: id.to_owned(),
-            name,
-        })
-    }
-}
-
-/// Initial data (`--seed FILE.json`): see the crate README for the format.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Seed {
-    /// Agents to create, each only if absent.
-    pub agents: Vec<SeedAgent>,
-}
-
-impl Seed {
-    /// Reads and parses a seed file. Errors name the file and, for bad JSON, the field.
-    pub fn from_file(path: &std::path::Path) -> Result<Seed, DevServerError> {
-        let text = std::fs::read_to_string(path).map_err(|source| DevServerError::SeedRead {
-            path: path.to_owned(),
-            source,
-        })?;
-        serde_json::from_str(&text).map_err(|source| DevServerError::SeedParse {
-            path: path.to_owned(),
-            source,
-        })
-    }
-}
-
-/// One seeded agent.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedAgent {
-    /// Full agent id.
-    pub id: String,
-    /// Agent name (null if absent).
-    pub name: Option<String>,
-    /// Model (null if absent).
-    pub model: Option<String>,
-    /// Persona versions in order: they become versions 1, 2, 3...
-    #[serde(default)]
-    pub persona_versions: Vec<SeedVersion>,
-}
-
-/// One seeded persona version.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedVersion {
-    /// A string, or an object of strings (`{"base": "...", "voice": "..."}`).
-    pub persona: serde_json::Value,
-    /// `"published"` (default) or `"draft"`.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// `true` makes this (published) version current even if later ones are published.
-    /// Otherwise the last published version is current.
-    #[serde(default)]
-    pub current: Option<bool>,
-}
 
 /// A devserver running on the caller's tokio runtime.
 ///
@@ -253,7 +107,7 @@ fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
         seed::validate(seed)?;
     }
     for spec in &config.agents {
-        seed::validate_agent_id(&spec.id).map_err(|reason| DevServerError::InvalidAgentId {
+        validate::validate_agent_id(&spec.id).map_err(|reason| DevServerError::InvalidAgentId {
             id: spec.id.clone(),
             reason,
         })?;
@@ -272,7 +126,7 @@ fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
 pub fn router(config: &Config) -> Result<axum::Router, DevServerError> {
     let api_key = checked_key(config)?;
     let conn = seed::open_and_seed(&config.storage, config.seed.as_ref(), &config.agents)?;
-    Ok(state::router(state::AppState::new(
+    Ok(app::router(state::AppState::new(
         conn,
         api_key,
         config.faults,
@@ -302,7 +156,7 @@ pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
         .map_err(|source| DevServerError::Bind { addr, source })?;
 
     let state = state::AppState::new(conn, api_key, config.faults);
-    let app = state::router(state);
+    let app = app::router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -404,31 +258,5 @@ impl Drop for BlockingServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn agent_spec_parses_id_and_optional_name() {
-        let a: AgentSpec = "baseAgent_agent_1=Support Bot".parse().unwrap();
-        assert_eq!(a.id, "baseAgent_agent_1");
-        assert_eq!(a.name.as_deref(), Some("Support Bot"));
-        let b: AgentSpec = "x_1".parse().unwrap();
-        assert_eq!(b.name, None);
-        let c: AgentSpec = "x_1=a=b".parse().unwrap();
-        assert_eq!(c.name.as_deref(), Some("a=b"));
-        assert!("=name".parse::<AgentSpec>().is_err());
-        assert!("a b".parse::<AgentSpec>().is_err());
-    }
-
-    #[test]
-    fn config_debug_never_shows_the_key() {
-        let c = Config::for_tests("super-secret-key");
-        let shown = format!("{c:?}");
-        assert!(!shown.contains("super-secret-key"), "{shown}");
-        assert!(shown.contains("<redacted>"));
     }
 }

@@ -2,37 +2,10 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use crate::DevServerError;
+use crate::config::{AgentSpec, Seed, Storage};
 use crate::store::{self, Status};
-use crate::{AgentSpec, DevServerError, Seed, Storage};
-
-/// Agent ids become URL path segments and HTML: keep them to a safe, unambiguous alphabet.
-pub(crate) fn validate_agent_id(id: &str) -> Result<(), &'static str> {
-    if id.is_empty() {
-        return Err("it is empty");
-    }
-    if id.len() > 128 {
-        return Err("it is longer than 128 characters");
-    }
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-    {
-        return Err("use only letters, digits, '_', '-' and '.'");
-    }
-    Ok(())
-}
-
-/// Checks a persona the way the API does: a string, or an object whose values are strings.
-pub(crate) fn check_persona(persona: &serde_json::Value) -> Result<(), String> {
-    match persona {
-        serde_json::Value::String(_) => Ok(()),
-        serde_json::Value::Object(map) => match map.iter().find(|(_, v)| !v.is_string()) {
-            Some((key, _)) => Err(format!("`persona.{key}` must be a string")),
-            None => Ok(()),
-        },
-        _ => Err("`persona` must be a string or an object of strings".to_owned()),
-    }
-}
+use crate::validate::{check_persona, validate_agent_id};
 
 /// Rejects a seed the platform could not have produced, before anything is written.
 pub(crate) fn validate(seed: &Seed) -> Result<(), DevServerError> {

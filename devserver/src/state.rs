@@ -1,17 +1,13 @@
-//! Shared server state and the router that ties the API, control routes and dashboard together.
+//! The shared server state: the database handle, the key, the counter, the fault queue and the
+//! dashboard sessions. State only: no routes, no HTTP.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use rusqlite::Connection;
 
-use crate::control::{Counter, FaultQueue};
-use crate::{api, control, dashboard};
-
-/// Largest accepted request body; bigger ones get 413.
-pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+use crate::counter::Counter;
+use crate::faults::FaultQueue;
 
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
@@ -83,36 +79,4 @@ impl AppState {
 /// (SQLite rolls back an unfinished transaction when it is dropped).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Compares secrets without an early exit on the first differing byte.
-pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The whole application. API and dashboard share the `/agents` prefix but never a method and
-/// path pair: the API only has `PATCH /agents/{baseAgentId}/sub-agent`.
-pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(api::router(state.clone()))
-        .merge(control::router(state.clone()))
-        .merge(dashboard::router())
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::same_secret;
-
-    #[test]
-    fn same_secret_needs_equal_bytes() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abd", "abc"));
-        assert!(!same_secret("ab", "abc"));
-        assert!(!same_secret("", "abc"));
-    }
 }

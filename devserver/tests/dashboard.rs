@@ -335,7 +335,7 @@ async fn persona_text_is_html_escaped() {
         );
         if path != "/" {
             assert!(!html.contains("</textarea><b>"), "{html}");
-            let escaped = "Hi &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;&lt;/textarea&gt;&lt;b&gt;";
+            let escaped = "Hi &lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;quotes&quot;&lt;/textarea&gt;&lt;b&gt;";
             assert!(html.contains(&format!("<pre>{escaped}</pre>")), "{html}");
             // The editor is prefilled with the latest published text.
             assert!(

@@ -1,42 +1,25 @@
-//! Test-control routes under `/_devserver`: the API request counter and fault injection.
+//! Fault injection's data: the rules a test queues with `POST /_devserver/faults`, the FIFO
+//! queue that picks what happens to each API request, and the responses a fault produces.
 //!
-//! Both only ever apply to API routes (never the dashboard nor these routes themselves).
+//! It knows no routes and no state: the control routes fill the queue, a layer in `http`
+//! consults it in front of the API routes.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use futures::StreamExt as _;
 use serde_json::{Map, Value, json};
 
-use crate::api::{self, Answer, ApiError, RawBody, parse_object};
-use crate::state::{AppState, lock};
+use crate::http::error::ApiError;
 
 /// Longest latency a fault may add.
 const MAX_LATENCY_MS: u64 = 600_000;
 
-/// API requests seen, keyed by `METHOD /route/{template}`.
-#[derive(Debug, Default)]
-pub(crate) struct Counter {
-    total: u64,
-    by_route: BTreeMap<String, u64>,
-}
-
-impl Counter {
-    fn to_json(&self) -> Value {
-        json!({ "total": self.total, "byRoute": self.by_route })
-    }
-}
-
 /// What a fault does to a request it matches (latency aside).
 #[derive(Debug, Clone, PartialEq)]
-enum Effect {
+pub(crate) enum Effect {
     /// Answer this status with a JSON error body.
     Status(StatusCode),
     /// Answer with a body that is not JSON.
@@ -51,7 +34,7 @@ enum Effect {
 
 /// One queued fault.
 #[derive(Debug, Clone)]
-struct FaultRule {
+pub(crate) struct FaultRule {
     /// `None`: persistent until `DELETE /_devserver/faults`.
     remaining: Option<u64>,
     path_prefix: Option<String>,
@@ -76,7 +59,7 @@ impl FaultRule {
         self.remaining.is_none() && self.effect.is_none()
     }
 
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut v = self.spec.clone();
         if let Value::Object(map) = &mut v {
             map.insert("remaining".to_owned(), json!(self.remaining));
@@ -92,10 +75,28 @@ pub(crate) struct FaultQueue {
 }
 
 impl FaultQueue {
+    /// Queues a rule; returns how many are queued now.
+    pub(crate) fn push(&mut self, rule: FaultRule) -> usize {
+        self.rules.push(rule);
+        self.rules.len()
+    }
+
+    /// The queued rules as JSON, in queue order.
+    pub(crate) fn to_json(&self) -> Vec<Value> {
+        self.rules.iter().map(FaultRule::to_json).collect()
+    }
+
+    /// Removes every rule; returns how many there were.
+    pub(crate) fn clear(&mut self) -> usize {
+        let cleared = self.rules.len();
+        self.rules.clear();
+        cleared
+    }
+
     /// Picks what happens to one request: the summed latency of every matching persistent
     /// latency-only rule, plus the first other matching rule in queue order (which uses up one
     /// of its count).
-    fn take(&mut self, method: &Method, path: &str) -> (u64, Option<Effect>) {
+    pub(crate) fn take(&mut self, method: &Method, path: &str) -> (u64, Option<Effect>) {
         let mut latency: u64 = self
             .rules
             .iter()
@@ -122,63 +123,6 @@ impl FaultQueue {
     }
 }
 
-/// `/_devserver/*`: the counter always, faults only when enabled. Bearer auth on all of them.
-pub(crate) fn router(state: AppState) -> Router<AppState> {
-    let mut r = Router::new().route(
-        "/_devserver/requests",
-        get(get_requests).delete(reset_requests),
-    );
-    if state.faults_enabled {
-        r = r.route(
-            "/_devserver/faults",
-            post(add_fault).get(list_faults).delete(clear_faults),
-        );
-    }
-    r.route_layer(middleware::from_fn_with_state(state, api::require_bearer))
-}
-
-/// Counts every request that reached an API route, before faults and auth.
-pub(crate) async fn count_requests(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
-    let key = format!("{} {route}", req.method());
-    {
-        let mut counter = lock(&state.counter);
-        counter.total += 1;
-        *counter.by_route.entry(key).or_insert(0) += 1;
-    }
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let response = next.run(req).await;
-    tracing::info!("{method} {path} -> {}", response.status().as_u16());
-    response
-}
-
-/// Applies the first matching fault, if fault injection is on.
-pub(crate) async fn inject_faults(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    if !state.faults_enabled {
-        return next.run(req).await;
-    }
-    let (latency, effect) = lock(&state.faults).take(req.method(), req.uri().path());
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
-    match effect {
-        None => next.run(req).await,
-        Some(effect) => fault_response(effect),
-    }
-}
-
 fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     *r.status_mut() = status;
@@ -189,7 +133,8 @@ fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     r
 }
 
-fn fault_response(effect: Effect) -> Response {
+/// The response a fault answers instead of the route.
+pub(crate) fn fault_response(effect: Effect) -> Response {
     match effect {
         Effect::Status(status) => ApiError::new(
             status,
@@ -229,39 +174,6 @@ fn fault_response(effect: Effect) -> Response {
     }
 }
 
-async fn get_requests(State(state): State<AppState>) -> Answer {
-    Answer::ok(StatusCode::OK, lock(&state.counter).to_json())
-}
-
-async fn reset_requests(State(state): State<AppState>) -> Answer {
-    let mut counter = lock(&state.counter);
-    *counter = Counter::default();
-    Answer::ok(StatusCode::OK, counter.to_json())
-}
-
-async fn add_fault(State(state): State<AppState>, RawBody(body): RawBody) -> Response {
-    let rule = match parse_object(&body, false).and_then(parse_rule) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let mut faults = lock(&state.faults);
-    faults.rules.push(rule);
-    Answer::ok(StatusCode::CREATED, json!({ "queued": faults.rules.len() })).into_response()
-}
-
-async fn list_faults(State(state): State<AppState>) -> Answer {
-    let faults = lock(&state.faults);
-    let list: Vec<Value> = faults.rules.iter().map(FaultRule::to_json).collect();
-    Answer::ok(StatusCode::OK, json!({ "faults": list }))
-}
-
-async fn clear_faults(State(state): State<AppState>) -> Answer {
-    let mut faults = lock(&state.faults);
-    let cleared = faults.rules.len();
-    faults.rules.clear();
-    Answer::ok(StatusCode::OK, json!({ "cleared": cleared }))
-}
-
 const FAULT_FIELDS: &[&str] = &[
     "count",
     "pathPrefix",
@@ -272,7 +184,8 @@ const FAULT_FIELDS: &[&str] = &[
     "drop",
 ];
 
-fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError> {
+/// Parses the body of `POST /_devserver/faults`; errors name the field.
+pub(crate) fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError> {
     if let Some(unknown) = obj.keys().find(|k| !FAULT_FIELDS.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!(
             "unknown field `{unknown}`: expected one of {}",

@@ -1,26 +1,26 @@
-//! The platform API (see `API_CONTRACT.md`): routes, envelope, NestJS-style errors, auth.
+//! The platform API routes (see `API_CONTRACT.md`): agents, persona versions, primitive lists,
+//! idempotent writes.
 //!
-//! Every answer is JSON. Axum's own plain-text rejections (bad path, bad body, too large) are
-//! turned into the same error body, so a client never sees a non-JSON answer by accident.
+//! Every answer is JSON (the envelope and error body live in `http::error`, the extractors
+//! with JSON rejections in `http::extract`). Authentication, the request counter and fault
+//! injection are layers `app` puts in front of these routes; this module knows none of them.
 
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header, request::Parts};
-use axum::middleware::{self, Next};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use rusqlite::{Connection, TransactionBehavior};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::control;
-use crate::seed::check_persona;
-use crate::state::{AppState, DbError, same_secret};
+use crate::http::error::{Answer, ApiError};
+use crate::http::extract::{ApiPath, RawBody, parse_object};
+use crate::state::AppState;
 use crate::store::{self, Status, StoredAnswer, VersionRefusal};
+use crate::validate::check_persona;
 
 /// `createdBy` of versions created through the API.
 const CREATED_BY_API: &str = "api";
@@ -39,8 +39,8 @@ const PRIMITIVES: &[(&str, &str)] = &[
     ("/developer/workflows/{agentId}", "workflows"),
 ];
 
-/// The API routes, wrapped (outermost first) in: request counter, fault injection, auth.
-pub(crate) fn router(state: AppState) -> Router<AppState> {
+/// The API routes, bare: `app` wraps them in the counter, fault and auth layers.
+pub(crate) fn router() -> Router<AppState> {
     let mut r = Router::new()
         .route("/admin/agents/{agentId}", get(get_agent))
         .route("/agents/{baseAgentId}/sub-agent", patch(patch_sub_agent))
@@ -72,198 +72,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             ),
         );
     }
-    r.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        require_bearer,
-    ))
-    .route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        control::inject_faults,
-    ))
-    .route_layer(middleware::from_fn_with_state(
-        state,
-        control::count_requests,
-    ))
-}
-
-/// A NestJS-style error: `{"message", "statusCode", "error", "code"}`.
-#[derive(Debug, Clone)]
-pub(crate) struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
-    }
-
-    fn agent_not_found(id: &str) -> Self {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "AGENT_NOT_FOUND",
-            format!("Agent {id} not found"),
-        )
-    }
-
-    pub(crate) fn unauthorized(message: &str) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
-    }
-
-    fn internal(e: &DbError) -> Self {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            format!("Internal server error: {}", e.0),
-        )
-    }
-
-    /// The JSON error body.
-    pub(crate) fn body(&self) -> Value {
-        json!({
-            "message": self.message,
-            "statusCode": self.status.as_u16(),
-            "error": self.status.canonical_reason().unwrap_or("Error"),
-            "code": self.code,
-        })
-    }
-
-    fn answer(&self) -> Answer {
-        Answer {
-            status: self.status,
-            body: self.body().to_string(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        self.answer().into_response()
-    }
-}
-
-/// A complete JSON answer (status and serialised body): what idempotency stores and replays.
-#[derive(Debug, Clone)]
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: String,
-}
-
-impl Answer {
-    /// A success in the platform's envelope `{"success": true, "data": ...}`.
-    pub(crate) fn ok(status: StatusCode, data: Value) -> Answer {
-        Answer {
-            status,
-            body: json!({"success": true, "data": data}).to_string(),
-        }
-    }
-
-    fn stored(&self) -> StoredAnswer {
-        StoredAnswer {
-            status: self.status.as_u16(),
-            body: self.body.clone(),
-        }
-    }
-
-    fn from_stored(s: StoredAnswer) -> Answer {
-        Answer {
-            status: StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK),
-            body: s.body,
-        }
-    }
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            )],
-            self.body,
-        )
-            .into_response()
-    }
-}
-
-/// Answers unknown routes (and known paths with an unknown method) like NestJS does.
-pub(crate) async fn not_found(method: Method, uri: Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "ROUTE_NOT_FOUND",
-        format!("Cannot {method} {}", uri.path()),
-    )
-}
-
-/// Path parameters with a JSON rejection.
-pub(crate) struct ApiPath<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for ApiPath<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| ApiPath(v))
-            .map_err(|e: PathRejection| ApiError::bad_request(e.body_text()))
-    }
-}
-
-/// The raw body, at most 1 MiB, with JSON rejections (413 when too large).
-pub(crate) struct RawBody(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for RawBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        Bytes::from_request(req, state)
-            .await
-            .map(RawBody)
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "PAYLOAD_TOO_LARGE",
-                        "Request body is larger than the 1 MiB limit",
-                    )
-                } else {
-                    ApiError::new(e.status(), "INVALID_BODY", e.body_text())
-                }
-            })
-    }
-}
-
-/// Parses a body that must be a JSON object. An empty body counts as `{}` when `allow_empty`.
-pub(crate) fn parse_object(
-    bytes: &[u8],
-    allow_empty: bool,
-) -> Result<Map<String, Value>, ApiError> {
-    if allow_empty && bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("Request body must be a JSON object")),
-        Err(e) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_JSON",
-            format!("Request body is not valid JSON: {e}"),
-        )),
-    }
+    r
 }
 
 /// An optional string field: absent is `None`, anything but a string is a 400 naming the field.
@@ -288,33 +97,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Bearer authentication for API and control routes (a no-op in insecure mode).
-pub(crate) async fn require_bearer(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Some(expected) = state.api_key.as_deref() else {
-        return next.run(req).await;
-    };
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return ApiError::unauthorized(
-            "Missing Authorization header: expected `Bearer <LUA_API_KEY>`",
-        )
-        .into_response();
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match token {
-        Some(token) if same_secret(token, expected) => next.run(req).await,
-        _ => ApiError::unauthorized("Invalid API key").into_response(),
-    }
-}
-
 /// Runs a write in one immediate transaction, with idempotency: a key already seen for the agent
 /// on this route replays the stored answer and `op` is not run; otherwise `op`'s answer is
 /// stored with its effects, atomically.
@@ -336,11 +118,11 @@ where
             if let Some(key) = &key
                 && let Some(stored) = store::idempotent_get(&tx, &agent_id, key)?
             {
-                return Ok((Answer::from_stored(stored), true));
+                return Ok((from_stored(stored), true));
             }
             let answer = op(&tx)?;
             if let Some(key) = &key {
-                store::idempotent_put(&tx, &agent_id, key, &answer.stored())?;
+                store::idempotent_put(&tx, &agent_id, key, &stored(&answer))?;
             }
             tx.commit()?;
             Ok((answer, false))
@@ -578,27 +360,16 @@ async fn primitive_list(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_body_has_the_nestjs_shape() {
-        let e = ApiError::agent_not_found("x_1");
-        assert_eq!(
-            e.body(),
-            json!({"message": "Agent x_1 not found", "statusCode": 404, "error": "Not Found", "code": "AGENT_NOT_FOUND"})
-        );
+fn stored(answer: &Answer) -> StoredAnswer {
+    StoredAnswer {
+        status: answer.status.as_u16(),
+        body: answer.body.clone(),
     }
+}
 
-    #[test]
-    fn parse_object_messages() {
-        assert!(parse_object(b"  ", true).unwrap().is_empty());
-        let e = parse_object(b"", false).unwrap_err();
-        assert_eq!(e.code, "INVALID_JSON");
-        let e = parse_object(b"[1]", false).unwrap_err();
-        assert!(e.message.contains("JSON object"));
-        let e = parse_object(b"{\"a\":", false).unwrap_err();
-        assert!(e.message.contains("not valid JSON"), "{}", e.message);
+fn from_stored(s: StoredAnswer) -> Answer {
+    Answer {
+        status: StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK),
+        body: s.body,
     }
 }

@@ -1,0 +1,408 @@
+//! The admin dashboard: server-rendered HTML forms, no JavaScript, one stylesheet.
+//!
+//! It is the "a colleague changed it on the platform" side of every sync scenario: edit the
+//! name, save a persona draft, publish, roll back. Handlers here; the HTML is in `views`
+//! (maud, escaped by default).
+
+mod views;
+
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::http::auth::same_secret;
+use crate::state::{AppState, lock};
+use crate::store::{self, Status, VersionRefusal};
+use crate::validate::{check_persona, validate_agent_id};
+use views::{Chrome, agent_href};
+
+/// The session cookie's name.
+const COOKIE: &str = "lua_dev_session";
+/// `createdBy` of versions created from the dashboard.
+const CREATED_BY_DASHBOARD: &str = "dashboard";
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route(views::CSS_PATH, get(stylesheet))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/agents", post(create_agent))
+        .route("/agents/{id}", get(agent_page))
+        .route("/agents/{id}/name", post(set_name))
+        .route("/agents/{id}/persona", post(save_persona))
+        .route("/agents/{id}/versions/{n}/publish", post(publish_version))
+        .route("/agents/{id}/versions/{n}/deploy", post(deploy_version))
+}
+
+/// Proof that the request may use the dashboard; otherwise it is sent to the login page.
+struct LoggedIn;
+
+impl FromRequestParts<AppState> for LoggedIn {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Redirect> {
+        if logged_in(state, &parts.headers) {
+            Ok(LoggedIn)
+        } else {
+            Err(Redirect::to("/"))
+        }
+    }
+}
+
+fn logged_in(state: &AppState, headers: &HeaderMap) -> bool {
+    if state.api_key.is_none() {
+        return true;
+    }
+    session_token(headers).is_some_and(|t| lock(&state.sessions).contains(t))
+}
+
+fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// A fresh random session token (from the OS generator, via uuid v4).
+fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !logged_in(&state, &headers) {
+        return login_page(StatusCode::OK, None);
+    }
+    match state.db(|conn| store::list_agents(conn)).await {
+        Ok(agents) => agents_page(&state, &agents),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    key: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let Some(expected) = state.api_key.as_deref() else {
+        return Redirect::to("/").into_response();
+    };
+    let Ok(Form(form)) = form else {
+        return login_page(StatusCode::BAD_REQUEST, Some("Enter the API key."));
+    };
+    if !same_secret(form.key.trim(), expected) {
+        return login_page(StatusCode::UNAUTHORIZED, Some("Wrong API key."));
+    }
+    let token = new_token();
+    lock(&state.sessions).insert(token.clone());
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    with_cookie(Redirect::to("/").into_response(), &cookie)
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = session_token(&headers) {
+        lock(&state.sessions).remove(token);
+    }
+    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    with_cookie(Redirect::to("/").into_response(), &cookie)
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct NewAgentForm {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    model: String,
+}
+
+async fn create_agent(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    form: Result<Form<NewAgentForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return error_page(e.status(), &e.body_text()),
+    };
+    let id = form.id.trim().to_owned();
+    if let Err(reason) = validate_agent_id(&id) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid agent id {id:?}: {reason}."),
+        );
+    }
+    let name = Some(form.name).filter(|n| !n.is_empty());
+    let model = Some(form.model.trim().to_owned()).filter(|m| !m.is_empty());
+    let agent_id = id.clone();
+    let created = state
+        .db(move |conn| store::insert_agent(conn, &agent_id, name.as_deref(), model.as_deref()))
+        .await;
+    match created {
+        Ok(true) => Redirect::to(&agent_href(&id)).into_response(),
+        Ok(false) => error_page(
+            StatusCode::CONFLICT,
+            &format!("An agent with id {id:?} already exists."),
+        ),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
+    }
+}
+
+async fn agent_page(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
+    let lookup = id.clone();
+    let loaded = state
+        .db(move |conn| {
+            let Some(agent) = store::get_agent(conn, &lookup)? else {
+                return Ok(None);
+            };
+            let versions = store::list_versions(conn, &agent, None)?;
+            Ok(Some((agent, versions)))
+        })
+        .await;
+    match loaded {
+        Ok(Some((agent, versions))) => {
+            Html(views::agent_page(&chrome(&state), &agent, &versions).into_string())
+                .into_response()
+        }
+        Ok(None) => error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}.")),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
+    }
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    name: String,
+}
+
+async fn set_name(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<NameForm>, FormRejection>,
+) -> Response {
+    let name = match form {
+        Ok(Form(f)) => f.name,
+        Err(e) => return error_page(e.status(), &e.body_text()),
+    };
+    let agent_id = id.clone();
+    match state
+        .db(move |conn| store::update_agent(conn, &agent_id, Some(&name), None))
+        .await
+    {
+        Ok(Some(_)) => Redirect::to(&agent_href(&id)).into_response(),
+        Ok(None) => error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}.")),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
+    }
+}
+
+#[derive(Deserialize)]
+struct PersonaForm {
+    persona: String,
+    action: String,
+    /// `text` (default): the persona is the text. `json`: the text is a JSON object of strings.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+async fn save_persona(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Result<Form<PersonaForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return error_page(e.status(), &e.body_text()),
+    };
+    let status = match form.action.as_str() {
+        "draft" => Status::Draft,
+        "publish" => Status::Published,
+        other => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("Unknown action {other:?}: expected \"draft\" or \"publish\"."),
+            );
+        }
+    };
+    // Browsers send textarea line breaks as CRLF: that is transport, not content.
+    let text = form.persona.replace("\r\n", "\n");
+    let persona = match form.format.as_deref().unwrap_or("text") {
+        "text" => Value::String(text),
+        "json" => match serde_json::from_str::<Value>(&text) {
+            Ok(v @ Value::Object(_)) => match check_persona(&v) {
+                Ok(()) => v,
+                Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
+            },
+            _ => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "With format \"json\" the persona must be a JSON object of strings, such as {\"base\": \"...\"}.",
+                );
+            }
+        },
+        other => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("Unknown format {other:?}: expected \"text\" or \"json\"."),
+            );
+        }
+    };
+    let agent_id = id.clone();
+    let created = state
+        .db(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let v = store::create_version(
+                &tx,
+                &agent_id,
+                &persona,
+                status,
+                CREATED_BY_DASHBOARD,
+                store::now_ms(),
+            )?;
+            tx.commit()?;
+            Ok(v)
+        })
+        .await;
+    match created {
+        Ok(Some(_)) => Redirect::to(&agent_href(&id)).into_response(),
+        Ok(None) => error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}.")),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
+    }
+}
+
+async fn publish_version(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Response {
+    version_action(state, id, n, true).await
+}
+
+async fn deploy_version(
+    _: LoggedIn,
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, String)>,
+) -> Response {
+    version_action(state, id, n, false).await
+}
+
+/// Publish a draft (`publish`) or deploy a published version (`!publish`).
+async fn version_action(state: AppState, id: String, n: String, publish: bool) -> Response {
+    let Some(n) = n.parse::<i64>().ok().filter(|n| *n > 0) else {
+        return error_page(StatusCode::NOT_FOUND, &format!("No version {n:?}."));
+    };
+    let agent_id = id.clone();
+    let result = state
+        .db(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let r = if publish {
+                store::publish_draft(&tx, &agent_id, n, store::now_ms())?
+            } else {
+                store::deploy(&tx, &agent_id, n)?
+            };
+            tx.commit()?;
+            Ok(r)
+        })
+        .await;
+    match result {
+        Ok(Ok(_)) => Redirect::to(&agent_href(&id)).into_response(),
+        Ok(Err(VersionRefusal::NoSuchAgent)) => {
+            error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}."))
+        }
+        Ok(Err(VersionRefusal::NoSuchVersion)) => error_page(
+            StatusCode::NOT_FOUND,
+            &format!("Agent {id:?} has no version {n}."),
+        ),
+        Ok(Err(VersionRefusal::IsDraft)) => error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("Version {n} is a draft: publish it first."),
+        ),
+        Ok(Err(VersionRefusal::AlreadyPublished)) => error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("Version {n} is already published."),
+        ),
+        Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+fn chrome(state: &AppState) -> Chrome {
+    Chrome {
+        logout: state.api_key.is_some(),
+    }
+}
+
+fn login_page(status: StatusCode, error: Option<&str>) -> Response {
+    (status, Html(views::login_page(error).into_string())).into_response()
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let page = views::error_page(status.as_u16(), reason, message);
+    (status, Html(page.into_string())).into_response()
+}
+
+fn agents_page(state: &AppState, agents: &[store::AgentSummary]) -> Response {
+    Html(views::agents_page(&chrome(state), agents).into_string()).into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        views::CSS,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; lua_dev_session=tok; b=2"),
+        );
+        assert_eq!(session_token(&h), Some("tok"));
+        assert_eq!(session_token(&HeaderMap::new()), None);
+    }
+}
