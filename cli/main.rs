@@ -2,19 +2,19 @@
 //! Errors become messages and exit codes in one place ([`fail`]).
 
 mod args;
+mod commands;
 mod printer;
 mod prompt;
 mod render;
 mod spinner;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use lua_core::CoreError;
 use lua_core::compile::{CacheStatus, Compiled};
-use lua_core::config::{Config, LoadOptions};
+use lua_core::config::LoadOptions;
 use lua_core::engine::{Engine, Exit, Mode, Report, ResolveOptions, Status};
 // Links the components crate so its `inventory` registrations are in the binary.
 use lua_components as _;
@@ -25,7 +25,10 @@ use crate::printer::Printer;
 /// Errors only the CLI can have; everything else is the engine's.
 #[derive(Debug)]
 enum CliError {
-    NoTerminal,
+    /// Interactive without a terminal, or under `--ci` (`true`).
+    NoTerminal(bool),
+    /// A refused action, with the hint that says how to do it.
+    Refused(String),
     Core(CoreError),
     Io(String),
 }
@@ -66,9 +69,16 @@ fn main() -> ExitCode {
 /// The one place errors become messages and exit code 2.
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
     let message = match error {
-        CliError::NoTerminal => "`lua sync` asks what to do with each drifted component, which needs a terminal.\n\
-             hint: in scripts and CI use `lua sync --check` (fail on drift), `--accept` (pull) or `--push` (push)"
-            .to_string(),
+        CliError::NoTerminal(ci) => format!(
+            "`lua sync` asks what to do with each drifted component, which needs a terminal{}.\n\
+             hint: in scripts and CI use `lua sync --check` (fail on drift), `--accept` (pull) or `--push` (push)",
+            if ci {
+                " (and --ci says never prompt)"
+            } else {
+                ""
+            }
+        ),
+        CliError::Refused(e) => e,
         CliError::Core(e) => e.to_string(),
         CliError::Io(e) => e,
     };
@@ -112,17 +122,15 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             } else {
                 Mode::Interactive
             };
-            if mode == Mode::Interactive
-                && !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
-            {
-                return Err(CliError::NoTerminal);
+            if mode == Mode::Interactive && !commands::can_prompt(cli.global.ci) {
+                return Err(CliError::NoTerminal(cli.global.ci));
             }
-            let engine = Engine::new(Config::load(&options)?)?;
+            let engine = Engine::new(commands::load_config(&options, printer)?)?;
             let compiled = engine.compile()?;
             sync(&engine, printer, &compiled, mode, args.force, args.format).await
         }
         Command::Compile(args) => {
-            let engine = Engine::new(Config::load(&options)?)?;
+            let engine = Engine::new(commands::load_config(&options, printer)?)?;
             // One compile serves both the drift check and the compile report.
             let compiled = engine.compile()?;
             let exit = if args.sync {
@@ -135,6 +143,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             }
             Ok(exit)
         }
+        Command::Auth(args) => commands::auth::run(&args, &options, cli.global.ci, printer),
         Command::Completions { .. } => Ok(Exit::Ok),
     }
 }

@@ -160,8 +160,10 @@ pub struct Config {
     pub root: PathBuf,
     pub source: ConfigSource,
     pub settings: Settings,
-    /// `LUA_API_KEY`; never printed, logged or written.
+    /// The API key (see [`crate::credentials`]); never printed, logged or written.
     pub api_key: Option<SecretString>,
+    /// Where `api_key` came from.
+    pub api_key_source: Option<crate::credentials::KeySource>,
 }
 
 /// How to find the configuration.
@@ -262,12 +264,14 @@ impl Config {
         let settings: Settings = figment.extract().map_err(|e| {
             CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
         })?;
-        let api_key = env.var("LUA_API_KEY").map(SecretString::from);
+        let found = crate::credentials::resolve(env, &root)?;
+        let (api_key, api_key_source) = found.map(|f| (f.key, f.source)).unzip();
         Ok(Config {
             root,
             source,
             settings,
             api_key,
+            api_key_source,
         })
     }
 

@@ -30,8 +30,12 @@ pub enum CoreError {
     DuplicateComponent(String),
     #[error("component registered as `{registered}` reports the id `{actual}`")]
     RegistrationMismatch { registered: String, actual: String },
-    #[error("no API key: set LUA_API_KEY to your Lua API key")]
+    #[error(
+        "no API key: set LUA_API_KEY in the environment, add LUA_API_KEY=<key> to the project's .env, or run `lua auth configure --api-key <key>` (writes ~/.lua-cli/credentials)"
+    )]
     MissingApiKey,
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialsError),
     #[error(transparent)]
     Compile(#[from] CompileError),
     #[error(transparent)]

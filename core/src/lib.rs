@@ -13,6 +13,7 @@
 
 pub mod component;
 pub mod config;
+pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod registry;

@@ -1,0 +1,56 @@
+//! Subcommands beside `sync` and `compile`, one module each, so that `main` only
+//! dispatches to them. Each returns an [`Exit`] or a [`CliError`] for `main::fail`.
+
+pub mod auth;
+
+use std::path::{Path, PathBuf};
+
+use lua_core::config::{self, Config, LoadOptions};
+use lua_core::credentials::KeySource;
+
+use crate::CliError;
+use crate::printer::Printer;
+
+/// Load the configuration and say what the user should know about the key's source
+/// (a credentials file others can read).
+pub fn load_config(options: &LoadOptions, printer: &Printer) -> Result<Config, CliError> {
+    let config = Config::load(options)?;
+    if let Some(source) = &config.api_key_source {
+        warn_loose(source, printer);
+    }
+    Ok(config)
+}
+
+/// Warn when the credentials file in use is readable or writable by the group or others.
+pub fn warn_loose(source: &KeySource, printer: &Printer) {
+    if let KeySource::File {
+        path,
+        loose_mode: Some(mode),
+    } = source
+    {
+        printer.warn(&format!(
+            "{} is accessible by other users (mode {mode:04o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        ));
+    }
+}
+
+/// The project root as config loading finds it, without reading any config file.
+pub fn project_root(options: &LoadOptions) -> PathBuf {
+    match &options.config_path {
+        Some(path) => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        None => config::find_project_root(&options.start_dir)
+            .unwrap_or_else(|| options.start_dir.clone()),
+    }
+}
+
+/// Whether a prompt may be shown: never under `--ci`, and only with a terminal on
+/// stdin and stderr (where inquire reads and draws).
+pub fn can_prompt(ci: bool) -> bool {
+    use std::io::IsTerminal;
+    !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
