@@ -11,7 +11,8 @@ Exit codes:
   2  error (config, compile, auth, protocol, refused action, no terminal, ...)
 
 Environment:
-  LUA_API_KEY   API key for the platform (never printed, logged or written)
+  LUA_API_KEY   API key for the platform (never printed or logged); else LUA_API_KEY
+                in the project's .env, else ~/.lua-cli/credentials (`lua auth`)
   LUA_API_URL   platform base URL (default https://api.heylua.ai)
   LUA_AGENT_ID  agent id (overrides lua.toml / lua.skill.yaml)
   LUA_COMPONENTS__<ID>__CHECK=warn  and other nested lua.toml overrides
@@ -44,6 +45,10 @@ pub struct Global {
     /// Show detailed output: compile details and request logs on stderr (-vv for more).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Never prompt (as lua-cli's --ci): a command that would ask exits 2 with a hint.
+    /// Only this flag counts; the CI environment variable does not.
+    #[arg(long, global = true)]
+    pub ci: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +69,8 @@ Examples:
   lua compile --sync    # check for drift first; exit 1 on drift
   lua compile --verbose # say which files were read and whether the cache was used")]
     Compile(CompileArgs),
+    /// Show or manage the API key (environment, .env, ~/.lua-cli/credentials).
+    Auth(crate::commands::auth::AuthArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  lua completions bash > ~/.local/share/bash-completion/completions/lua"
@@ -79,8 +86,8 @@ pub struct SyncArgs {
     /// Check for drift only; exit 1 if drift is found (for CI).
     #[arg(long, group = "mode")]
     pub check: bool,
-    /// Pull the server's values into your code without prompting.
-    #[arg(long, group = "mode")]
+    /// Pull the server's values into your code without prompting (lua-cli's --pull).
+    #[arg(long, group = "mode", visible_alias = "pull")]
     pub accept: bool,
     /// Push your code's values to the server without prompting.
     #[arg(long, group = "mode")]
