@@ -3,7 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use similar::{Algorithm, DiffOp, InlineChangeMode, InlineChangeOptions, TextDiff};
+use similar::{
+    Algorithm, DiffOp, InlineChangeMode, InlineChangeOptions, TextDiff,
+    capture_diff_slices_deadline,
+};
+
+use crate::lines::{EndingNote, SplitLine, ending_note, split_lines};
 
 /// Unchanged lines kept around each change.
 pub(crate) const CONTEXT: usize = 3;
@@ -20,11 +25,15 @@ pub(crate) const MAX_INLINE_CHARS: usize = 2_000;
 /// A computed diff between a `server` value (old, shown as `-`) and a
 /// `local` value (new, shown as `+`).
 ///
-/// It holds only the changed regions ([`Hunk`]s) with their context lines,
-/// and the counts of unchanged lines left out between them.
+/// Lines are compared by their text, without their terminators. It holds
+/// only the changed regions ([`Hunk`]s) with their context lines, and the
+/// counts of unchanged lines left out between them. When every line reads
+/// the same and only the terminators differ (a missing final newline, `\r\n`
+/// against `\n`), the difference is an [`EndingNote`] instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
     hunks: Vec<Hunk>,
+    ending_note: Option<EndingNote>,
     unchanged_after: usize,
     added: usize,
     removed: usize,
@@ -35,7 +44,14 @@ pub struct Drift {
 impl Drift {
     /// `true` when the two values are byte-for-byte equal (no changes).
     pub fn is_empty(&self) -> bool {
-        self.hunks.is_empty()
+        self.ending_note.is_none() && self.added == 0 && self.removed == 0
+    }
+
+    /// Set when the lines read the same on both sides and only their
+    /// terminators differ; the hunks then hold context lines only (the last
+    /// lines, for a missing final newline).
+    pub fn ending_note(&self) -> Option<&EndingNote> {
+        self.ending_note.as_ref()
     }
 
     /// Number of lines only in the local value (`+` lines).
@@ -48,7 +64,8 @@ impl Drift {
         self.removed
     }
 
-    /// The changed regions, in order, each with up to 3 context lines.
+    /// The changed regions, in order, each with up to 3 context lines (for
+    /// an [`EndingNote`], the unchanged lines it refers to).
     pub fn hunks(&self) -> &[Hunk] {
         &self.hunks
     }
@@ -116,8 +133,8 @@ pub enum LineTag {
 }
 
 /// How a line ended in its value. Lines are split at `\n`, `\r\n` and a
-/// lone `\r` (as `similar` does); the terminator is kept apart from the text
-/// so that a line-ending-only change can be shown explicitly.
+/// lone `\r` (as `similar` does); the terminator is kept apart from the text,
+/// which alone is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LineEnding {
     /// Last line of a value without a final newline.
@@ -140,7 +157,6 @@ pub struct Line {
     new_index: Option<usize>,
     segments: Vec<Segment>,
     whitespace_only: bool,
-    ending_differs: bool,
     show_whitespace: ShowWhitespace,
 }
 
@@ -192,16 +208,9 @@ impl Line {
     }
 
     /// `true` for a changed line whose paired counterpart differs from it
-    /// only in whitespace or line ending; the renderer then makes all of its
-    /// whitespace visible.
+    /// only in whitespace; the renderer then makes that whitespace visible.
     pub fn whitespace_only(&self) -> bool {
         self.whitespace_only
-    }
-
-    /// `true` when this changed line and its paired counterpart end
-    /// differently (for example `\r\n` against `\n`, or no final newline).
-    pub fn ending_differs(&self) -> bool {
-        self.ending_differs
     }
 
     pub(crate) fn show_whitespace(&self) -> ShowWhitespace {
@@ -239,10 +248,16 @@ pub fn compute(server: &str, local: &str) -> Drift {
 
 /// [`compute`] with an explicit deadline (tests use an expired one).
 pub(crate) fn compute_with_deadline(server: &str, local: &str, deadline: Instant) -> Drift {
-    let diff = line_diff(server, local, deadline);
-    let old: Vec<&str> = diff.iter_old_slices().collect();
-    let new: Vec<&str> = diff.iter_new_slices().collect();
-    let ops = normalize_ops(diff.ops());
+    let old = split_lines(server);
+    let new = split_lines(local);
+    let old_texts: Vec<&str> = old.iter().map(|(text, _)| *text).collect();
+    let new_texts: Vec<&str> = new.iter().map(|(text, _)| *text).collect();
+    let ops = normalize_ops(&capture_diff_slices_deadline(
+        Algorithm::Patience,
+        &old_texts,
+        &new_texts,
+        Some(deadline),
+    ));
 
     let mut added = 0;
     let mut removed = 0;
@@ -254,19 +269,53 @@ pub(crate) fn compute_with_deadline(server: &str, local: &str, deadline: Instant
         }
     }
 
-    let (groups, unchanged_after) = group_ops(&ops, CONTEXT);
-    let hunks = groups
-        .into_iter()
-        .map(|(unchanged_before, ops)| build_hunk(unchanged_before, &ops, &old, &new, deadline))
-        .collect();
+    let (mut hunks, mut unchanged_after, mut note) = (Vec::new(), 0, None);
+    if added + removed == 0 {
+        // Every line reads the same: any difference is in the terminators.
+        note = ending_note(&old, &new);
+        match note {
+            Some(n) if n.missing_final_newline().is_some() => hunks.push(last_lines(&old)),
+            Some(_) => unchanged_after = old.len(),
+            None => {}
+        }
+    } else {
+        let (groups, after) = group_ops(&ops, CONTEXT);
+        unchanged_after = after;
+        hunks = groups
+            .into_iter()
+            .map(|(before, ops)| build_hunk(before, &ops, &old, &new, deadline))
+            .collect();
+    }
 
     Drift {
         hunks,
+        ending_note: note,
         unchanged_after,
         added,
         removed,
         server_empty: server.is_empty(),
         local_empty: local.is_empty(),
+    }
+}
+
+/// The context hunk of a final-newline note: the last lines of the (equal)
+/// values, with a single left-out line shown rather than collapsed.
+fn last_lines(lines: &[SplitLine<'_>]) -> Hunk {
+    let shown = if lines.len() <= CONTEXT + 1 {
+        lines.len()
+    } else {
+        CONTEXT
+    };
+    let start = lines.len() - shown;
+    Hunk {
+        unchanged_before: start,
+        lines: (start..lines.len())
+            .map(|i| make_line(LineTag::Equal, line_at(lines, i), Some(i), Some(i)))
+            .collect(),
+        old_start: start,
+        old_len: shown,
+        new_start: start,
+        new_len: shown,
     }
 }
 
@@ -394,29 +443,16 @@ fn group_ops(ops: &[DiffOp], context: usize) -> (Vec<(usize, Vec<DiffOp>)>, usiz
     (groups, unchanged_after)
 }
 
-fn split_ending(slice: &str) -> (&str, LineEnding) {
-    if let Some(text) = slice.strip_suffix("\r\n") {
-        (text, LineEnding::CrLf)
-    } else if let Some(text) = slice.strip_suffix('\n') {
-        (text, LineEnding::Lf)
-    } else if let Some(text) = slice.strip_suffix('\r') {
-        (text, LineEnding::Cr)
-    } else {
-        (slice, LineEnding::None)
-    }
-}
-
-fn slice<'a>(lines: &[&'a str], i: usize) -> &'a str {
-    lines.get(i).copied().unwrap_or_default()
+fn line_at<'a>(lines: &[SplitLine<'a>], i: usize) -> SplitLine<'a> {
+    lines.get(i).copied().unwrap_or(("", LineEnding::None))
 }
 
 fn make_line(
     tag: LineTag,
-    slice: &str,
+    (text, ending): SplitLine<'_>,
     old_index: Option<usize>,
     new_index: Option<usize>,
 ) -> Line {
-    let (text, ending) = split_ending(slice);
     Line {
         tag,
         text: text.to_owned(),
@@ -425,7 +461,6 @@ fn make_line(
         new_index,
         segments: Vec::new(),
         whitespace_only: false,
-        ending_differs: false,
         show_whitespace: ShowWhitespace::Trailing,
     }
 }
@@ -433,8 +468,8 @@ fn make_line(
 fn build_hunk(
     unchanged_before: usize,
     ops: &[DiffOp],
-    old: &[&str],
-    new: &[&str],
+    old: &[SplitLine<'_>],
+    new: &[SplitLine<'_>],
     deadline: Instant,
 ) -> Hunk {
     let mut lines = Vec::new();
@@ -443,15 +478,15 @@ fn build_hunk(
         match op {
             DiffOp::Equal { .. } => {
                 for (o, n) in old_range.zip(new_range) {
-                    lines.push(make_line(LineTag::Equal, slice(old, o), Some(o), Some(n)));
+                    lines.push(make_line(LineTag::Equal, line_at(old, o), Some(o), Some(n)));
                 }
             }
             DiffOp::Delete { .. } | DiffOp::Insert { .. } | DiffOp::Replace { .. } => {
                 let mut deleted: Vec<Line> = old_range
-                    .map(|o| make_line(LineTag::Delete, slice(old, o), Some(o), None))
+                    .map(|o| make_line(LineTag::Delete, line_at(old, o), Some(o), None))
                     .collect();
                 let mut inserted: Vec<Line> = new_range
-                    .map(|n| make_line(LineTag::Insert, slice(new, n), None, Some(n)))
+                    .map(|n| make_line(LineTag::Insert, line_at(new, n), None, Some(n)))
                     .collect();
                 // Pair removed and added lines in order; only pairs get word
                 // highlights and whitespace analysis.
@@ -482,10 +517,8 @@ fn build_hunk(
 fn pair_lines(old: &mut Line, new: &mut Line, deadline: Instant) {
     let no_ws = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     let whitespace_only = no_ws(&old.text) == no_ws(&new.text);
-    let ending_differs = old.ending != new.ending;
     for line in [&mut *old, &mut *new] {
         line.whitespace_only = whitespace_only;
-        line.ending_differs = ending_differs;
     }
     let show_whitespace = if let Some((old_segments, new_segments)) =
         inline_segments(&old.text, &new.text, deadline)
@@ -494,7 +527,7 @@ fn pair_lines(old: &mut Line, new: &mut Line, deadline: Instant) {
         new.segments = new_segments;
         ShowWhitespace::Emphasized
     } else if old.text == new.text {
-        // Only the line ending differs; the renderer marks the endings.
+        // A coarse diff (deadline) may pair equal texts: nothing to mark.
         ShowWhitespace::Trailing
     } else {
         ShowWhitespace::All
@@ -607,17 +640,36 @@ mod tests {
     }
 
     #[test]
-    fn missing_final_newline_is_a_change() {
+    fn a_missing_final_newline_alone_is_a_note_not_a_changed_line() {
         let drift = compute("a", "a\n");
-        assert_eq!((drift.added(), drift.removed()), (1, 1));
-        let lines = drift.hunks()[0].lines();
-        assert!(
-            lines
-                .iter()
-                .all(|l| l.whitespace_only() && l.ending_differs())
+        assert!(!drift.is_empty());
+        assert_eq!((drift.added(), drift.removed()), (0, 0));
+        let note = drift.ending_note().unwrap();
+        assert_eq!(
+            note.missing_final_newline(),
+            Some(crate::lines::Side::Server)
         );
+        let lines = drift.hunks()[0].lines();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].tag(), LineTag::Equal);
         assert_eq!(lines[0].ending(), LineEnding::None);
-        assert_eq!(lines[1].ending(), LineEnding::Lf);
+    }
+
+    #[test]
+    fn lines_are_compared_without_their_terminators() {
+        // The last line lost: only that line is removed, though the line
+        // before it now ends the value without a newline.
+        let drift = compute("greet\nnever", "greet");
+        assert_eq!((drift.added(), drift.removed()), (0, 1));
+        assert_eq!(drift.ending_note(), None);
+        let tags: Vec<_> = drift.hunks()[0].lines().iter().map(Line::tag).collect();
+        assert_eq!(tags, [LineTag::Equal, LineTag::Delete]);
+        // Only terminators differ: a note over all lines, no hunk.
+        let drift = compute("a\r\nb\r\n", "a\nb\n");
+        assert!(!drift.is_empty() && drift.hunks().is_empty());
+        assert_eq!(drift.unchanged_after(), 2);
+        let t = drift.ending_note().unwrap().terminators().unwrap();
+        assert_eq!((t.count, t.first_line), (2, 0));
     }
 
     #[test]

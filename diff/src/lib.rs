@@ -50,13 +50,17 @@
 //!   other whitespace (such as a no-break space) `␣`. Other tabs are 4
 //!   spaces. A removed or added blank line is just `-` or `+`.
 //! - A changed pair that differs only in whitespace (the texts are equal
-//!   once all whitespace is removed, or only the line ending differs) also
-//!   shows the whitespace that differs that way (the changed words; all of
-//!   the line's whitespace when there is no word highlight), so
-//!   `    Be kind.` against `\tBe kind.` renders `- ····Be kind.` and
-//!   `+ →Be kind.`. When the line endings differ, each line's ending is
-//!   shown: `⏎` for `\n`, `␍⏎` for `\r\n`, `␍` for a lone `\r`, nothing for
-//!   a last line without a newline.
+//!   once all whitespace is removed) also shows the whitespace that differs
+//!   that way (the changed words; all of the line's whitespace when there is
+//!   no word highlight), so `    Be kind.` against `\tBe kind.` renders
+//!   `- ····Be kind.` and `+ →Be kind.`.
+//! - Lines are compared without their terminators, so a last line that lost
+//!   its newline (because the line after it was removed) is unchanged. When
+//!   the terminators are the one difference, the block shows a note instead
+//!   of changed lines: the last lines and
+//!   `\ No newline at end of the local value` (or `server`), or
+//!   `\ Line endings differ on N lines (line K ends in \r\n on the server,
+//!   \n locally)`.
 //! - Control characters are shown as Unicode control pictures (`\u{1b}` is
 //!   `␛`, DEL `␡`, C1 controls `�`); bidirectional overrides and zero-width
 //!   spaces as `<U+202E>` etc., so nothing is hidden or reordered.
@@ -80,9 +84,11 @@
 //! few changes costs little more than the diff itself.
 
 mod compute;
+mod lines;
 mod render;
 mod text;
 
 pub use compute::{Drift, Hunk, Line, LineEnding, LineTag, Segment, compute};
+pub use lines::{EndingNote, Side, Terminators};
 pub use render::{Style, render, render_block, render_short};
 pub use text::{preview, unified};

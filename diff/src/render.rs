@@ -9,6 +9,7 @@ use anstyle::AnsiColor;
 use crate::compute::{
     Drift, Line, LineEnding, LineTag, ShowWhitespace, TIME_BUDGET, compute, inline_segments,
 };
+use crate::lines::{EndingNote, Side};
 
 /// The `====` rule above and below a block: 60 `=`.
 const RULE: &str = "============================================================";
@@ -28,6 +29,7 @@ enum Role {
     Plain,
     Dim,
     Title,
+    Note,
     Removed,
     RemovedEmph,
     Added,
@@ -41,6 +43,7 @@ impl Role {
             Role::Plain => anstyle::Style::new(),
             Role::Dim => fg(AnsiColor::BrightBlack),
             Role::Title => anstyle::Style::new().bold(),
+            Role::Note => fg(AnsiColor::Yellow),
             Role::Removed => fg(AnsiColor::Red),
             Role::RemovedEmph => fg(AnsiColor::Red).bold().underline(),
             Role::Added => fg(AnsiColor::Green),
@@ -150,7 +153,45 @@ pub fn render_block(title: &str, drift: &Drift, style: Style) -> String {
         }
     }
     collapsed(&mut out, drift.unchanged_after());
+    if let Some(note) = drift.ending_note() {
+        for text in ending_note_lines(note) {
+            out.single(Role::Note, &text);
+        }
+    }
     out.footer()
+}
+
+/// The note lines for values that differ only in how their lines end, in
+/// the manner of git's `\ No newline at end of file`.
+fn ending_note_lines(note: &EndingNote) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(t) = note.terminators() {
+        let plural = if t.count == 1 { "" } else { "s" };
+        lines.push(format!(
+            "\\ Line endings differ on {} line{plural} (line {} ends in {} on the server, {} locally)",
+            t.count,
+            t.first_line + 1,
+            ending_name(t.server),
+            ending_name(t.local),
+        ));
+    }
+    if let Some(side) = note.missing_final_newline() {
+        let side = match side {
+            Side::Server => "server",
+            Side::Local => "local",
+        };
+        lines.push(format!("\\ No newline at end of the {side} value"));
+    }
+    lines
+}
+
+fn ending_name(ending: LineEnding) -> &'static str {
+    match ending {
+        LineEnding::None => "no newline",
+        LineEnding::Lf => "\\n",
+        LineEnding::CrLf => "\\r\\n",
+        LineEnding::Cr => "\\r",
+    }
 }
 
 /// The drift view for one-line values, inside the same frame:
@@ -238,7 +279,8 @@ fn render_line(out: &mut Out, line: &Line) {
 /// Trailing whitespace is always made visible (lines never end in spaces,
 /// and hiding it would hide a difference). A whitespace-only pair also shows
 /// the whitespace that differs (its emphasized words, or all of it when
-/// there is no word highlight), and its line ending when the endings differ.
+/// there is no word highlight). Line endings are never part of a changed
+/// line: they are not compared, and an ending-only difference is a note.
 fn changed_pieces(line: &Line) -> Vec<(bool, String)> {
     let text = line.text();
     let trailing_start = text.trim_end_matches(char::is_whitespace).len();
@@ -267,15 +309,6 @@ fn changed_pieces(line: &Line) -> Vec<(bool, String)> {
         }
         offset += segment.len();
         push_piece(&mut pieces, emph, shown);
-    }
-    if line.whitespace_only() && line.ending_differs() {
-        let marker = match line.ending() {
-            LineEnding::None => "",
-            LineEnding::Lf => "⏎",
-            LineEnding::CrLf => "␍⏎",
-            LineEnding::Cr => "␍",
-        };
-        push_piece(&mut pieces, true, marker.to_owned());
     }
     pieces
 }

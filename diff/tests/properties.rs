@@ -38,6 +38,10 @@ proptest! {
             if !color {
                 prop_assert!(!out.contains('\x1b'), "escape without colour");
             }
+            // Line endings are never shown as changed lines, and a real
+            // difference is never rendered as none.
+            prop_assert!(!out.contains('⏎'));
+            prop_assert_eq!(out.contains("(no differences)"), server == local);
         }
     }
 

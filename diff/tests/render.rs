@@ -120,9 +120,56 @@ fn whitespace_only_blank_line_change() {
     insta::assert_snapshot!(block(server, local));
 }
 
+/// The issue's example: the server has one more last line, neither side ends
+/// in a newline. One removed line, no changed `greet` line, no note.
 #[test]
-fn missing_final_newline() {
-    insta::assert_snapshot!(block("one\ntwo\n", "one\ntwo"));
+fn last_line_removed() {
+    let server = "Always greet the customer by name.\nNever promise refunds.";
+    let local = "Always greet the customer by name.";
+    let out = block(server, local);
+    assert!(!out.contains('⏎') && !out.contains("No newline"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn last_line_added() {
+    let server = "You are helpful.\nBe brief.";
+    let local = "You are helpful.\nBe brief.\nNever guess.";
+    let out = block(server, local);
+    assert!(!out.contains("- Be brief."), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+/// A last line removed while the new last line keeps its newline: the
+/// newline is not the one difference, so it is not mentioned.
+#[test]
+fn last_line_removed_with_final_newline_on_one_side() {
+    let out = block("one\ntwo\nthree", "one\ntwo\n");
+    assert!(out.contains("\n  two\n- three\n"), "{out}");
+    assert!(!out.contains("No newline"), "{out}");
+}
+
+/// Only the final newline differs: the last lines as context and one note,
+/// on either side, and a single line left out is shown, not collapsed.
+#[test]
+fn only_the_final_newline_differs() {
+    let local_missing = block(
+        "one\ntwo\nthree\nfour\nfive\n",
+        "one\ntwo\nthree\nfour\nfive",
+    );
+    let server_missing = block("one\ntwo", "one\ntwo\n");
+    let four_lines = block("a\nb\nc\nd\n", "a\nb\nc\nd");
+    assert!(
+        four_lines.contains("\n  a\n  b\n  c\n  d\n"),
+        "{four_lines}"
+    );
+    insta::assert_snapshot!(format!("{local_missing}\n{server_missing}"));
+}
+
+#[test]
+fn only_line_endings_differ() {
+    let out = block("a\r\nb\r\nc\n", "a\nb\nc\n");
+    insta::assert_snapshot!(out);
 }
 
 #[test]
@@ -181,8 +228,8 @@ fn crlf_input_never_leaks_carriage_returns() {
     let server = "Hello\r\nBe kind.\r\nBye\r\n";
     let local = "Hello\r\nBe nice.\r\nBye\r\n";
     let same_endings = block(server, local);
-    // Only the endings differ: they are made visible instead of printing
-    // identical-looking lines.
+    // Only the endings differ: a note says so instead of printing
+    // identical-looking lines as changed.
     let mixed = block(server, &server.replace("\r\n", "\n"));
     // A lone CR inside a short value is escaped.
     let short = checked(render("name", "Bot\r", "Bot", PLAIN));
