@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod difference;
 mod printer;
 mod prompt;
 mod render;

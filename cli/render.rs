@@ -22,27 +22,6 @@ pub fn location(item: &Item) -> Option<String> {
     }
 }
 
-/// The first line where the two sides differ, from each side (empty when a side ends).
-fn first_difference(server: &str, local: &str) -> (String, String) {
-    let mut s = server.lines();
-    let mut l = local.lines();
-    loop {
-        match (s.next(), l.next()) {
-            (Some(a), Some(b)) if a == b => continue,
-            (None, None) => return (String::new(), String::new()),
-            (a, b) => return (a.unwrap_or("").to_string(), b.unwrap_or("").to_string()),
-        }
-    }
-}
-
-fn quoted_preview(line: &str) -> String {
-    if line.trim().is_empty() {
-        "(blank)".to_string()
-    } else {
-        format!("\"{}\"", lua_core::diff::preview(line, 60))
-    }
-}
-
 /// The diff block of one drifted item, followed by the classification's reason.
 pub fn item_diff(item: &Item, color: bool) -> String {
     let server = item.server_text.as_deref().unwrap_or("");
@@ -99,7 +78,8 @@ pub fn notes_for(item: &Item) -> Option<String> {
     }
 }
 
-/// The `--check` summary: per drifted component its location, both previews, then the hints.
+/// The `--check` summary: per drifted component its location and the first differing
+/// line of each side, then the hints.
 pub fn check_summary(report: &Report, color: bool) -> String {
     let drifted: Vec<&Item> = report.drifted().collect();
     let mut out = String::new();
@@ -122,7 +102,7 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             "\n  {}{class}{policy}\n",
             paint(color, Style::new().bold(), item.title)
         ));
-        let (server, local) = first_difference(
+        let first = crate::difference::first_difference(
             item.server_text.as_deref().unwrap_or(""),
             item.local_text.as_deref().unwrap_or(""),
         );
@@ -135,11 +115,18 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             .and_then(|r| r.version)
             .map(|v| format!(" (v{v})"))
             .unwrap_or_default();
-        out.push_str(&format!("    Local{loc}: {}\n", quoted_preview(&local)));
-        out.push_str(&format!(
-            "    Server{version}: {}\n",
-            quoted_preview(&server)
-        ));
+        match first.line {
+            None => out.push_str("    Every line reads the same; only line endings differ.\n"),
+            Some(line) => {
+                if first.multi_line {
+                    out.push_str(&format!(
+                        "    First difference, line {line} of the value:\n"
+                    ));
+                }
+                out.push_str(&format!("    Local{loc}: {}\n", first.local));
+                out.push_str(&format!("    Server{version}: {}\n", first.server));
+            }
+        }
     }
     out.push_str("\nTo resolve:\n");
     out.push_str("  lua sync           choose per component (push, pull or skip)\n");

@@ -200,3 +200,53 @@ fn conflicting_mode_flags_are_a_usage_error() {
     assert_eq!(run.code(), 2);
     insta::assert_snapshot!(run.snapshot());
 }
+
+/// The example: the server has one more last line. The diff shows one removed
+/// line (the line before it is unchanged, no ⏎), the summary says the local value has
+/// no such line, and the JSON report's unified diff removes exactly that line.
+#[test]
+fn last_line_removed_on_one_side_and_added_on_the_other() {
+    const GREET: &str = "Always greet the customer by name.";
+    const BOTH: &str = "Always greet the customer by name.\nNever promise refunds.";
+    let platform = Platform::start(Some("Support Bot"), &[BOTH]);
+    let project = Project::new(&index("Support Bot", GREET));
+    let removed = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(removed.code(), 1, "{}", removed.snapshot());
+    assert!(!removed.stdout().contains('⏎'), "{}", removed.stdout());
+    let json = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
+    let json = report(&json);
+    let persona = json["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "persona")
+        .unwrap();
+    assert_eq!(
+        persona["diff"],
+        json!(format!(
+            "--- server\n+++ local\n@@ -1,2 +1 @@\n {GREET}\n-Never promise refunds.\n"
+        ))
+    );
+
+    let platform = Platform::start(Some("Support Bot"), &[GREET]);
+    let project = Project::new(&index("Support Bot", BOTH));
+    let added = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(added.code(), 1, "{}", added.snapshot());
+    insta::assert_snapshot!(format!("{}\n{}", removed.snapshot(), added.snapshot()));
+}
+
+/// An empty line is named as one; a missing line is not "blank".
+#[test]
+fn check_summary_names_an_empty_line() {
+    let platform = Platform::start(Some("Support Bot"), &["Intro.\n\nRules."]);
+    let project = Project::new(&index("Support Bot", "Intro.\nBe kind.\nRules."));
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 1);
+    let stdout = run.stdout();
+    assert!(
+        stdout.contains(
+            "    First difference, line 2 of the value:\n    Local (src/index.ts:3:12): \"Be kind.\"\n    Server (v1): (empty line)\n"
+        ),
+        "{stdout}"
+    );
+}
