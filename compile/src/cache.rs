@@ -66,6 +66,6 @@ pub(crate) fn store(root: &Path, compiled: &Compiled) -> Result<(), CompileError
     tmp.write_all(&manifest_bytes(compiled)).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(&path).map_err(|e| err(e.error))?;
-    crate::write::sync_dir(&dir).map_err(err)?;
+    crate::fsio::sync_dir(&dir).map_err(err)?;
     Ok(())
 }

@@ -111,6 +111,26 @@ pub enum WriteError {
         /// Why.
         reason: String,
     },
+    /// The config object already has the property an insert would add.
+    #[error(
+        "{file}:{line}:{column}: the LuaAgent config already has `{key}`; write its value instead; nothing written"
+    )]
+    PropertyExists {
+        /// File of the config object, relative to the project root.
+        file: String,
+        /// 1-based line of the config object.
+        line: u32,
+        /// 1-based column of the config object, in chars.
+        column: u32,
+        /// The key.
+        key: String,
+    },
+    /// A file to be created already exists.
+    #[error("{file} already exists; nothing written")]
+    FileExists {
+        /// The file, relative to the project root.
+        file: String,
+    },
     /// Reading or writing a file failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {

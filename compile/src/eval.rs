@@ -78,7 +78,7 @@ fn evaluate_here(loader: &dyn Loader, entry: &str) -> Result<Compiled, CompileEr
     };
     let module = ev.load(entry)?;
     let found = find_agent(&module).ok_or_else(|| CompileError::NoAgent { file: entry.into() })?;
-    let (fields, unkeyed) = ev.eval_config(&module, &found)?;
+    let (fields, unkeyed, config) = ev.eval_config(&module, &found)?;
     let mut fields = fields;
     for (key, node) in &mut fields {
         assign_field_paths(node, &top_level_path(key));
@@ -89,6 +89,7 @@ fn evaluate_here(loader: &dyn Loader, entry: &str) -> Result<Compiled, CompileEr
         fields,
         inputs: ev.inputs,
         unkeyed,
+        config,
     })
 }
 
@@ -289,12 +290,13 @@ impl<'a> Evaluator<'a, '_> {
         Ok(module)
     }
 
-    /// Evaluate the config argument: its keys, and the parts that could not be keyed.
+    /// Evaluate the config argument: its keys, the parts that could not be keyed, and where
+    /// the object literal is.
     fn eval_config(
         &mut self,
         m: &Rc<Module<'a>>,
         found: &Found<'a>,
-    ) -> Result<(BTreeMap<String, Node>, Vec<Unreadable>), CompileError> {
+    ) -> Result<ConfigParts, CompileError> {
         let not_object = |m: &Module<'a>, span: Span, reason: String| {
             let (line, column) = m.src.line_col(span.start);
             CompileError::AgentNotObject {
@@ -322,11 +324,17 @@ impl<'a> Evaluator<'a, '_> {
         // The config object itself is kept open: keys it states are read even when a spread
         // or computed key elsewhere in it is not.
         if let Expression::ObjectExpression(obj) = expr.get_inner_expression() {
-            let (entries, unkeyed, _) = self.eval_object(m, obj, Some(&found.shadowed), 0)?;
-            return Ok((entries, unkeyed));
+            let (entries, unkeyed, composite) =
+                self.eval_object(m, obj, Some(&found.shadowed), 0)?;
+            let kind = if composite {
+                LiteralKind::Composite
+            } else {
+                LiteralKind::ObjectLiteral
+            };
+            return Ok((entries, unkeyed, m.origin(obj.span, kind)));
         }
         match self.eval(m, expr, Some(&found.shadowed), 0)? {
-            Node::Object { entries, .. } => Ok((entries, Vec::new())),
+            Node::Object { entries, origin } => Ok((entries, Vec::new(), origin)),
             Node::Unreadable(u) => {
                 let (line, column) = (u.line, u.column);
                 Err(CompileError::AgentNotObject {
@@ -1064,6 +1072,9 @@ impl<'a> Evaluator<'a, '_> {
         }
     }
 }
+
+/// The evaluated config object: its keys, the parts that could not be keyed, where it is.
+type ConfigParts = (BTreeMap<String, Node>, Vec<Unreadable>, Origin);
 
 /// An evaluated object literal: entries, the parts that could not be keyed (spreads and
 /// computed keys not known statically), and whether known spreads contributed.

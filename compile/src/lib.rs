@@ -13,6 +13,12 @@
 //! and writes atomically. Invariant (property-tested): for any string `s`, writing `s` and
 //! compiling again yields `s` byte for byte.
 //!
+//! The insert functions add what is not there yet: [`insert_property`] (`key: value` as the
+//! config object's last property), [`insert_shorthand_with_import`] (an import plus
+//! `governance,`), [`create_module`] and the all-or-nothing [`insert_with_new_module`]. They
+//! follow the file's style and are checked by evaluating the edited project in memory before
+//! anything is written: the new property must read back as exactly the value.
+//!
 //! How it fits: the engine in `lua-core` calls [`compile`], hands the [`Node`] of each field
 //! to the component that owns it, and calls [`write_back`] when the user pulls.
 //!
@@ -22,8 +28,13 @@
 mod cache;
 mod error;
 mod eval;
+mod fsio;
+mod insert;
+mod layout;
 mod literal;
 mod model;
+mod outline;
+mod plan;
 mod source;
 mod write;
 
@@ -32,13 +43,17 @@ use std::path::Path;
 
 pub use cache::manifest_bytes;
 pub use error::{CompileError, WriteError};
+pub use insert::{
+    NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
+    insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
+};
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
 pub use write::{
     WriteOptions, WriteReport, needs_force, needs_force_for, write_back, write_back_files,
 };
 
 /// Version of the manifest format; a manifest with another version is recompiled.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Compile `entry` (relative to `root`); reuse `root/.lua/manifest.json` when it exists,
 /// parses, has the same format and entry, and every input file's current sha256 equals the

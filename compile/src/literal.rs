@@ -126,13 +126,8 @@ pub(crate) struct Layout<'s> {
 }
 
 /// Print any JSON value as a JavaScript literal. Objects and arrays are printed one entry per
-/// line, indented one `unit` deeper than `indent`, with trailing commas. `reuse` may supply
-/// the original source of an entry (by key or index at the top level) to keep it verbatim.
-pub(crate) fn print_value(
-    value: &serde_json::Value,
-    layout: &Layout<'_>,
-    reuse: &dyn Fn(Entry<'_>) -> Option<String>,
-) -> String {
+/// line, indented one `unit` deeper than `indent`, with trailing commas.
+pub(crate) fn print_value(value: &serde_json::Value, layout: &Layout<'_>) -> String {
     use serde_json::Value;
     match value {
         Value::Null => "null".into(),
@@ -140,65 +135,73 @@ pub(crate) fn print_value(
         Value::Number(n) => print_number(n),
         Value::String(s) => print_string(s, choose_quote(layout.quote, s), layout.eol),
         Value::Array(items) => {
-            if items.is_empty() {
-                return "[]".into();
-            }
-            let inner = format!("{}{}", layout.indent, layout.unit);
-            let child = Layout {
-                indent: &inner,
-                ..*layout
-            };
-            let mut out = String::from("[");
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(layout.eol);
-                out.push_str(&inner);
-                let text = reuse(Entry::Index(i, item))
-                    .unwrap_or_else(|| print_value(item, &child, &|_| None));
-                out.push_str(&text);
-                out.push(',');
-            }
-            out.push_str(layout.eol);
-            out.push_str(layout.indent);
-            out.push(']');
-            out
+            let inner = layout.inner();
+            let child = layout.child(&inner);
+            let texts: Vec<String> = items.iter().map(|v| print_value(v, &child)).collect();
+            print_container('[', ']', &texts, layout)
         }
         Value::Object(map) => {
-            if map.is_empty() {
-                return "{}".into();
-            }
-            let inner = format!("{}{}", layout.indent, layout.unit);
-            let child = Layout {
-                indent: &inner,
-                ..*layout
-            };
-            let mut out = String::from("{");
-            for (key, item) in map {
-                out.push_str(layout.eol);
-                out.push_str(&inner);
-                let text = reuse(Entry::Key(key, item)).unwrap_or_else(|| {
-                    format!(
-                        "{}: {}",
-                        print_key(key, layout.quote),
-                        print_value(item, &child, &|_| None)
-                    )
-                });
-                out.push_str(&text);
-                out.push(',');
-            }
-            out.push_str(layout.eol);
-            out.push_str(layout.indent);
-            out.push('}');
-            out
+            let inner = layout.inner();
+            let child = layout.child(&inner);
+            let texts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| print_property(k, v, &child))
+                .collect();
+            print_container('{', '}', &texts, layout)
         }
     }
 }
 
-/// An entry of a container being printed, offered to the `reuse` callback.
-pub(crate) enum Entry<'v> {
-    /// Object property: key and new value. A reused text is the whole `key: value`.
-    Key(&'v str, &'v serde_json::Value),
-    /// Array item: index and new value. A reused text is the item expression.
-    Index(usize, &'v serde_json::Value),
+/// `key: value` for a property printed on a line indented as `layout` says.
+pub(crate) fn print_property(key: &str, value: &serde_json::Value, layout: &Layout<'_>) -> String {
+    format!(
+        "{}: {}",
+        print_key(key, layout.quote),
+        print_value(value, layout)
+    )
+}
+
+/// A container literal from the source text of its entries: one entry per line, one `unit`
+/// deeper than `layout.indent`, each followed by a comma; `{}` / `[]` when empty.
+pub(crate) fn print_container(
+    open: char,
+    close: char,
+    entries: &[String],
+    layout: &Layout<'_>,
+) -> String {
+    let mut out = String::from(open);
+    if entries.is_empty() {
+        out.push(close);
+        return out;
+    }
+    let inner = layout.inner();
+    for text in entries {
+        out.push_str(layout.eol);
+        out.push_str(&inner);
+        out.push_str(text);
+        out.push(',');
+    }
+    out.push_str(layout.eol);
+    out.push_str(layout.indent);
+    out.push(close);
+    out
+}
+
+impl Layout<'_> {
+    /// The indentation of the entries inside a container at this layout.
+    pub(crate) fn inner(&self) -> String {
+        format!("{}{}", self.indent, self.unit)
+    }
+
+    /// The same layout at indentation `indent`.
+    pub(crate) fn child<'i>(&'i self, indent: &'i str) -> Layout<'i> {
+        Layout {
+            indent,
+            unit: self.unit,
+            eol: self.eol,
+            quote: self.quote,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -269,7 +272,7 @@ mod tests {
             eol: "\n",
             quote: Quote::Single,
         };
-        let printed = print_value(&value, &layout, &|_| None);
+        let printed = print_value(&value, &layout);
         assert_eq!(
             printed,
             "{\n      base: 'b',\n      'my key': [\n          1,\n          true,\n          null,\n      ],\n      empty: {},\n  }"

@@ -25,6 +25,22 @@ pub struct Compiled {
     /// be set at run time, so "absent" is not certain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unkeyed: Vec<Unreadable>,
+    /// Where the config object literal itself is (in whichever file defines it): the object
+    /// that [`crate::insert_property`] adds properties to. `composite` when it has spreads.
+    pub config: Origin,
+}
+
+impl Compiled {
+    /// Whether the config object states `key` (possibly through a known spread). `false`
+    /// does not prove the key is unset at run time when [`Compiled::unkeyed`] is not empty.
+    pub fn has_property(&self, key: &str) -> bool {
+        self.fields.contains_key(key)
+    }
+
+    /// The node of property `key` of the config object, if it states one.
+    pub fn property(&self, key: &str) -> Option<&Node> {
+        self.fields.get(key)
+    }
 }
 
 /// An evaluated value with its origin, or why it could not be evaluated.

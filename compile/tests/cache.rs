@@ -127,7 +127,16 @@ fn the_manifest_is_deterministic_sorted_and_ends_with_a_newline() {
         .filter(|l| l.starts_with("  \""))
         .map(|l| l.trim().split(':').next().unwrap())
         .collect();
-    assert_eq!(top, ["\"entry\"", "\"fields\"", "\"format\"", "\"inputs\""]);
+    assert_eq!(
+        top,
+        [
+            "\"config\"",
+            "\"entry\"",
+            "\"fields\"",
+            "\"format\"",
+            "\"inputs\""
+        ]
+    );
     // It reads back as the same result.
     let back: Compiled = serde_json::from_str(&text).unwrap();
     assert_eq!(manifest_bytes(&back), text.as_bytes());
