@@ -11,3 +11,4 @@ pub mod agent_field;
 pub mod model;
 pub mod name;
 pub mod persona;
+pub mod primitives;
