@@ -209,7 +209,7 @@ fn check_persona(persona: Value) -> Result<Value, Value> {
 }
 
 /// The agent id as one URL path segment; an empty id is refused before any request.
-fn agent_segment(agent_id: &str) -> Result<String, PlatformError> {
+pub(crate) fn agent_segment(agent_id: &str) -> Result<String, PlatformError> {
     if agent_id.trim().is_empty() {
         return Err(PlatformError::InvalidAgentId {
             agent_id: agent_id.to_owned(),

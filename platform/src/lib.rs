@@ -22,13 +22,19 @@
 //! caller hands it a [`ClientConfig`].
 
 mod api;
+mod backup;
 mod client;
 mod error;
+mod primitives;
 mod types;
 
+pub use backup::{
+    BackupFile, BackupInfo, BackupManifest, BlobClient, BlobError, MAX_BLOB_BYTES, verify,
+};
 pub use client::{
     ClientConfig, DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES,
     PlatformClient,
 };
 pub use error::PlatformError;
+pub use primitives::{McpServer, Primitive, PrimitiveKind, PrimitiveVersion};
 pub use types::{Agent, PersonaVersion, VersionStatus};
