@@ -8,6 +8,7 @@ mod printer;
 mod prompt;
 mod render;
 mod spinner;
+mod unreachable;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +81,9 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
             }
         ),
         CliError::Refused(e) => e,
+        CliError::Core(e @ CoreError::NoProject(_)) => {
+            format!("{e}; run from the project root, or pass -C DIR")
+        }
         CliError::Core(e) => e.to_string(),
         CliError::Io(e) => e,
     };
@@ -123,10 +127,12 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             } else {
                 Mode::Interactive
             };
+            // The project first: outside one, that is the thing to say, in every mode.
+            let config = commands::load_config(&options, printer)?;
             if mode == Mode::Interactive && !commands::can_prompt(cli.global.ci) {
                 return Err(CliError::NoTerminal(cli.global.ci));
             }
-            let engine = Engine::new(commands::load_config(&options, printer)?)?;
+            let engine = Engine::new(config)?;
             let compiled = engine.compile()?;
             sync(&engine, printer, &compiled, mode, args.force, args.format).await
         }
@@ -234,13 +240,21 @@ async fn sync(
         }
     }
     if let Some(e) = report.unreachable() {
-        match report.on_unreachable {
-            lua_core::config::OnUnreachable::Continue => {
-                printer.warn(&format!("server unreachable, drift not checked: {e}"))
-            }
-            lua_core::config::OnUnreachable::Fail => printer.error(&format!(
-                "server unreachable (sync.on_unreachable = \"fail\"): {e}"
+        let config = engine.config();
+        let text = unreachable::message(
+            &e.to_string(),
+            &config.settings.server.url,
+            config.server_url_source(),
+            report.on_unreachable,
+        );
+        let fails = report.on_unreachable == lua_core::config::OnUnreachable::Fail;
+        match (format, fails) {
+            (Format::Github, _) => printer.out(&render::github_command(
+                if fails { "error" } else { "warning" },
+                &text,
             )),
+            (_, false) => printer.warn(&text),
+            (_, true) => printer.error(&text),
         }
     }
     for e in &errors {
@@ -340,7 +354,12 @@ fn emit_machine(
             let json = lua_core::report::to_json(report, outcome, exit);
             printer.out(&serde_json::to_string_pretty(&json).unwrap_or_default());
         }
-        Format::Github => printer.out(&render::github(report, exit)),
+        Format::Github => {
+            let commands = render::github(report);
+            if !commands.is_empty() {
+                printer.out(&commands);
+            }
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use anstyle::{AnsiColor, Style};
 use lua_core::Local;
 use lua_core::config::CheckPolicy;
-use lua_core::engine::{Action, Exit, Item, Outcome, Report, Status};
+use lua_core::engine::{Action, Item, Outcome, Report, Status};
 
 use crate::printer::paint;
 
@@ -161,7 +161,7 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
 }
 
 /// GitHub Actions workflow commands for the report.
-pub fn github(report: &Report, exit: Exit) -> String {
+pub fn github(report: &Report) -> String {
     let mut lines = Vec::new();
     for item in &report.items {
         let loc = match &item.local {
@@ -199,14 +199,10 @@ pub fn github(report: &Report, exit: Exit) -> String {
                 item.id,
                 escape_data(&u.reason)
             )),
-            Status::Unreachable(e) | Status::Error(e) => {
-                let level = if matches!(item.status, Status::Error(_)) || exit == Exit::Error {
-                    "error"
-                } else {
-                    "warning"
-                };
+            // An unreachable server is said once for the run (see `github_command`).
+            Status::Error(e) => {
                 lines.push(format!(
-                    "::{level}::{}: {}",
+                    "::error::{}: {}",
                     item.id,
                     escape_data(&e.to_string())
                 ));
@@ -214,10 +210,15 @@ pub fn github(report: &Report, exit: Exit) -> String {
             _ => {}
         }
     }
-    if lines.is_empty() {
+    if lines.is_empty() && report.unreachable().is_none() {
         lines.push("No drift detected. Local code is in sync with server.".to_string());
     }
     lines.join("\n")
+}
+
+/// One GitHub workflow command (`::warning::...`) carrying a multi-line text.
+pub fn github_command(level: &str, text: &str) -> String {
+    format!("::{level}::{}", escape_data(text))
 }
 
 /// GitHub's escaping for workflow command data.

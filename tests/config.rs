@@ -409,6 +409,10 @@ fn unknown_component_names_it_and_the_known_ids() {
     let stderr = run.stderr();
     assert!(stderr.contains("`nope`"), "{stderr}");
     assert!(
+        stderr.contains("lua.toml:4:1: unknown component"),
+        "{stderr}"
+    );
+    assert!(
         stderr.contains("persona") && stderr.contains("name"),
         "{stderr}"
     );

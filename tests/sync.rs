@@ -119,9 +119,10 @@ fn unreachable_server_warns_and_exits_0_writing_nothing() {
     assert_eq!(
         run.stderr()
             .lines()
-            .filter(|l| l.contains("unreachable"))
+            .filter(|l| l.contains("server unreachable"))
             .count(),
-        1
+        1,
+        "said once"
     );
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(project.read("src/index.ts"), before);

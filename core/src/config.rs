@@ -153,10 +153,71 @@ pub enum ConfigSource {
     Defaults,
 }
 
+/// Where the server URL came from, so messages about it can say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrlSource {
+    /// [`DEFAULT_API_URL`]: set nowhere.
+    Default,
+    /// An environment variable (`LUA_API_URL` or `LUA_SERVER__URL`).
+    Env(&'static str),
+    /// `[server] url` in `lua.toml`, at this 1-based line.
+    File { path: PathBuf, line: usize },
+}
+
+impl std::fmt::Display for UrlSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UrlSource::Default => write!(f, "the default"),
+            UrlSource::Env(var) => write!(f, "{var}"),
+            UrlSource::File { path, line } => write!(f, "{} line {line}", path.display()),
+        }
+    }
+}
+
+/// Positions in `lua.toml` that messages after loading refer to.
+#[derive(Clone, Debug, Default)]
+struct Positions {
+    /// 1-based line of `[server] url`.
+    url_line: Option<usize>,
+    /// 1-based line and column of each `[components.<id>]` table.
+    components: BTreeMap<String, (usize, usize)>,
+}
+
+/// The parts of `lua.toml` whose positions are kept; everything else is ignored here
+/// (it was validated strictly before).
+#[derive(Deserialize)]
+struct PositionProbe {
+    server: Option<ServerProbe>,
+    components: Option<BTreeMap<String, toml::Spanned<toml::Value>>>,
+}
+
+#[derive(Deserialize)]
+struct ServerProbe {
+    url: Option<toml::Spanned<toml::Value>>,
+}
+
+fn positions(text: &str) -> Positions {
+    let Ok(probe) = toml::from_str::<PositionProbe>(text) else {
+        return Positions::default();
+    };
+    Positions {
+        url_line: probe
+            .server
+            .and_then(|s| s.url)
+            .map(|url| line_col(text, url.span().start).0),
+        components: probe
+            .components
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, table)| (id, line_col(text, table.span().start)))
+            .collect(),
+    }
+}
+
 /// The resolved configuration of one project.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Project root (where `lua.toml` / `lua.skill.yaml` is, or the start folder).
+    /// Project root (where `lua.toml` / `lua.skill.yaml` is, or the `--config` folder).
     pub root: PathBuf,
     pub source: ConfigSource,
     pub settings: Settings,
@@ -164,6 +225,8 @@ pub struct Config {
     pub api_key: Option<SecretString>,
     /// Where `api_key` came from.
     pub api_key_source: Option<crate::credentials::KeySource>,
+    server_url_source: UrlSource,
+    positions: Positions,
 }
 
 /// How to find the configuration.
@@ -220,18 +283,20 @@ impl Config {
                     let has_toml = toml.is_file();
                     (root, has_toml.then_some(toml))
                 }
-                None => (opts.start_dir.clone(), None),
+                None => return Err(CoreError::NoProject(opts.start_dir.clone())),
             },
         };
 
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         let mut source = ConfigSource::Defaults;
+        let mut positions = Positions::default();
         if let Some(path) = &toml_path {
             let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
                 path: path.clone(),
                 source,
             })?;
             validate_toml(path, &text)?;
+            positions = self::positions(&text);
             figment = figment.merge(Toml::string(&text));
             source = ConfigSource::LuaToml(path.clone());
         } else {
@@ -264,6 +329,18 @@ impl Config {
         let settings: Settings = figment.extract().map_err(|e| {
             CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
         })?;
+        let server_url_source = if env.var("LUA_API_URL").is_some() {
+            UrlSource::Env("LUA_API_URL")
+        } else if nested_env && ProcessEnv.var("LUA_SERVER__URL").is_some() {
+            UrlSource::Env("LUA_SERVER__URL")
+        } else if let (Some(path), Some(line)) = (&toml_path, positions.url_line) {
+            UrlSource::File {
+                path: path.clone(),
+                line,
+            }
+        } else {
+            UrlSource::Default
+        };
         let found = crate::credentials::resolve(env, &root)?;
         let (api_key, api_key_source) = found.map(|f| (f.key, f.source)).unzip();
         Ok(Config {
@@ -272,7 +349,14 @@ impl Config {
             settings,
             api_key,
             api_key_source,
+            server_url_source,
+            positions,
         })
+    }
+
+    /// Where `settings.server.url` came from.
+    pub fn server_url_source(&self) -> &UrlSource {
+        &self.server_url_source
     }
 
     /// The entry file, relative to the root.
@@ -310,8 +394,11 @@ impl Config {
                 return Err(CoreError::UnknownComponent {
                     id: id.clone(),
                     known: known.join(", "),
-                    file: match &self.source {
-                        ConfigSource::LuaToml(p) => p.display().to_string(),
+                    file: match (&self.source, self.positions.components.get(id)) {
+                        (ConfigSource::LuaToml(p), Some((line, column))) => {
+                            format!("{}:{line}:{column}", p.display())
+                        }
+                        (ConfigSource::LuaToml(p), None) => p.display().to_string(),
                         _ => "environment".to_string(),
                     },
                 });
@@ -455,6 +542,17 @@ mod tests {
         assert_eq!(at("[components"), None);
         assert_eq!(key_at("x = 1", 4).as_deref(), Some("x"));
         assert_eq!(key_at("x = 1", 99), None);
+    }
+
+    #[test]
+    fn positions_of_the_url_and_of_component_tables() {
+        let text = "[agent]\nid = \"x\"\n\n[server]\nurl = \"http://h\"\n\n[components.persona]\ncheck = \"warn\"\n\n[components]\nnmae = { check = \"off\" }\n";
+        let p = positions(text);
+        assert_eq!(p.url_line, Some(5));
+        assert_eq!(p.components.get("persona"), Some(&(7, 1)));
+        assert_eq!(p.components.get("nmae"), Some(&(11, 8)));
+        let p = positions("components.greeting.check = \"off\"\n");
+        assert_eq!(p.components.get("greeting").map(|p| p.0), Some(1));
     }
 
     #[test]

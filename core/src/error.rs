@@ -9,6 +9,9 @@ use lua_platform::PlatformError;
 pub enum CoreError {
     #[error("config file {} not found", .0.display())]
     ConfigMissing(PathBuf),
+    /// Neither `lua.toml` nor `lua.skill.yaml` in the start folder or above it.
+    #[error("no lua.toml or lua.skill.yaml in {} or any parent folder", .0.display())]
+    NoProject(PathBuf),
     #[error("cannot read {}: {source}", path.display())]
     ConfigRead {
         path: PathBuf,
