@@ -546,10 +546,10 @@ mod tests {
 
     #[test]
     fn positions_of_the_url_and_of_component_tables() {
-        let text = "[agent]\nid = \"x\"\n\n[server]\nurl = \"http://h\"\n\n[components.persona]\ncheck = \"warn\"\n\n[components]\nnmae = { check = \"off\" }\n";
+        let text = "[agent]\nid = \"x\"\n\n[server]\nurl = \"http://h\"\n\n[components.tone]\ncheck = \"warn\"\n\n[components]\nnmae = { check = \"off\" }\n";
         let p = positions(text);
         assert_eq!(p.url_line, Some(5));
-        assert_eq!(p.components.get("persona"), Some(&(7, 1)));
+        assert_eq!(p.components.get("tone"), Some(&(7, 1)));
         assert_eq!(p.components.get("nmae"), Some(&(11, 8)));
         let p = positions("components.greeting.check = \"off\"\n");
         assert_eq!(p.components.get("greeting").map(|p| p.0), Some(1));
