@@ -432,6 +432,36 @@ fn missing_agent_id_says_where_to_set_it() {
     insta::assert_snapshot!(run.snapshot());
 }
 
+#[test]
+fn the_skill_yaml_agent_id_is_read_when_lua_toml_sets_only_a_policy() {
+    let platform = platform();
+    let project = Project::with_files(&[
+        ("src/index.ts", &index("Support Bot", PERSONA)),
+        ("lua.toml", "[components.persona]\ncheck = \"warn\"\n"),
+        (
+            "lua.skill.yaml",
+            &format!("agent:\n  agentId: {AGENT}\n  name: Support Bot\n"),
+        ),
+    ]);
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    assert!(run.stdout().contains("No drift"), "{}", run.snapshot());
+    assert!(platform.requests_to(support::AGENT_ROUTE) > 0);
+
+    // lua.toml's `[agent] id` still wins over the yaml.
+    project.write(
+        "lua.toml",
+        "[agent]\nid = \"baseAgent_agent_other\"\n\n[components.persona]\ncheck = \"warn\"\n",
+    );
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert!(
+        run.stderr().contains("baseAgent_agent_other"),
+        "{}",
+        run.snapshot()
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // lua.toml.example
 
@@ -579,4 +609,62 @@ fn every_key_the_code_accepts_is_documented_and_in_the_example() {
         assert!(example.contains(key), "`{key}` is not in lua.toml.example");
     }
     assert_eq!(readme, code, "README table vs the code's settings");
+}
+
+#[test]
+fn server_values_out_of_range_are_refused_naming_key_and_source() {
+    // (lua.toml [server] lines, environment, what stderr must say)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
+        (
+            "retries = 4294967295\n",
+            &[],
+            &["lua.toml", "`server.retries` = 4294967295", "0 to 10"],
+        ),
+        (
+            "retries = 11\n",
+            &[],
+            &["lua.toml", "`server.retries` = 11"],
+        ),
+        (
+            "",
+            &[("LUA_SERVER__RETRIES", "4294967295")],
+            &["environment variable LUA_SERVER__RETRIES", "0 to 10"],
+        ),
+        (
+            "timeout_secs = 0\n",
+            &[],
+            &["`server.timeout_secs` = 0", "1 to 300"],
+        ),
+        (
+            "timeout_secs = 301\n",
+            &[],
+            &["`server.timeout_secs` = 301"],
+        ),
+        (
+            "",
+            &[("LUA_SERVER__TIMEOUT_SECS", "0")],
+            &["LUA_SERVER__TIMEOUT_SECS", "1 to 300"],
+        ),
+        (
+            "deadline_secs = 0\n",
+            &[],
+            &["`server.deadline_secs` = 0", "1 to 3600"],
+        ),
+    ];
+    for (server, env, needles) in cases {
+        let project = project(&format!("[agent]\nid = \"{AGENT}\"\n\n[server]\n{server}"));
+        let run = project.lua_env(&support::dead_url(), &["sync", "--check"], env);
+        assert_eq!(run.code(), 2, "{server:?} {env:?}: {}", run.snapshot());
+        for needle in *needles {
+            assert!(
+                run.stderr().contains(needle),
+                "{needle}: {}",
+                run.snapshot()
+            );
+        }
+        if server.starts_with("retries = 4294967295") {
+            insta::assert_snapshot!(run.snapshot());
+        }
+    }
 }

@@ -390,3 +390,111 @@ fn the_api_key_is_not_logged_on_successful_requests_either() {
         assert_secret_absent(&project, &run, mode);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Redirects are never followed (issue 14): not for a push, not for a read.
+
+use support::scripted::{self, Answer, Scripted};
+
+/// A server that "confirms" anything: where a followed redirect would land.
+fn elsewhere() -> Scripted {
+    Scripted::start(|method, _| {
+        Some(if method == "GET" {
+            scripted::agent(AGENT, "Elsewhere Bot")
+        } else {
+            Answer::json(
+                201,
+                json!({"success": true, "data": {"version": 8, "name": "Local Bot", "model": "gpt-4o"}}),
+            )
+        })
+    })
+}
+
+#[test]
+fn a_redirected_push_is_an_error_and_nothing_is_recorded() {
+    let other = elsewhere();
+    let target = format!("{}/stolen", other.url);
+    let location = target.clone();
+    let server = Scripted::start(move |method, path| {
+        Some(match method {
+            "GET" if path.starts_with("/admin/agents/") => scripted::agent(AGENT, "Server Bot"),
+            "GET" => scripted::versions(SERVER),
+            _ => Answer::redirect(307, &location),
+        })
+    });
+    let project = project("continue");
+    let before = support::files_except_manifest(project.root());
+    let run = project.lua(&server.url, &["sync", "--push", "--force"]);
+    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    let out = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        out.contains("HTTP 307, a redirect to"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(out.contains(&target), "{}", run.snapshot());
+    assert!(
+        out.contains(&format!(
+            "{}/developer/agents/{AGENT}/persona/version",
+            server.url
+        )),
+        "{}",
+        run.snapshot()
+    );
+    assert!(!out.contains("pushed"), "{}", run.snapshot());
+    assert!(other.requests().is_empty(), "the redirect was followed");
+    assert!(!project.path(".lua/sync-state.json").exists(), "recorded");
+    assert_eq!(support::files_except_manifest(project.root()), before);
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn a_redirected_read_is_an_error_and_nothing_is_compared() {
+    let other = elsewhere();
+    let location = format!("{}/admin/agents/{AGENT}", other.url);
+    let server = Scripted::start(move |_, _| Some(Answer::redirect(302, &location)));
+    for mode in [&["sync", "--check"][..], &["sync", "--accept"]] {
+        let project = project("continue");
+        let before = support::files_except_manifest(project.root());
+        let run = project.lua(&server.url, mode);
+        assert_eq!(run.code(), 2, "{mode:?}: {}", run.snapshot());
+        assert!(
+            run.stderr().contains("HTTP 302, a redirect to"),
+            "{}",
+            run.snapshot()
+        );
+        assert!(!run.stdout().contains("DIFF"), "{}", run.snapshot());
+        assert!(!run.stdout().contains("No drift"), "{}", run.snapshot());
+        assert_eq!(support::files_except_manifest(project.root()), before);
+    }
+    assert!(other.requests().is_empty(), "the redirect was followed");
+}
+
+// ---------------------------------------------------------------------------------------
+// No retry count makes a run hang: the network deadline ends it.
+
+#[test]
+fn a_black_holing_server_ends_at_the_network_deadline() {
+    let server = Scripted::start(|_, _| None);
+    let project = project("fail");
+    let started = std::time::Instant::now();
+    let run = project.lua_env(
+        &server.url,
+        &["sync", "--check"],
+        &[
+            ("LUA_SERVER__RETRIES", "10"),
+            ("LUA_SERVER__TIMEOUT_SECS", "300"),
+            ("LUA_SERVER__DEADLINE_SECS", "1"),
+        ],
+    );
+    // Bounded by the deadline, not by 11 attempts of 300 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert!(
+        run.stderr().contains("network deadline of 1s")
+            && run.stderr().contains("server.deadline_secs"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(!project.path(".lua/sync-state.json").exists());
+}

@@ -8,8 +8,9 @@
 //! `LUA_<SECTION>__<KEY>`, e.g. `LUA_COMPONENTS__PERSONA__CHECK=warn`; other `LUA_*`
 //! variables (the Lua interpreter's `LUA_PATH`, `LUA_INIT`...) are ignored.
 //!
-//! Projects without `lua.toml` keep working: the agent id is then read from
-//! `lua.skill.yaml` (`agent.agentId`), as the reference CLI does.
+//! The agent id defaults to `agent.agentId` in `lua.skill.yaml` (as the reference CLI
+//! reads it) whether or not `lua.toml` exists; `[agent] id` in `lua.toml` and then
+//! `LUA_AGENT_ID` override it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,8 +50,12 @@ pub struct AgentSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub url: String,
+    /// Per-attempt timeout, [`TIMEOUT_SECS_RANGE`].
     pub timeout_secs: u64,
+    /// GET retries after the first attempt, [`RETRIES_RANGE`].
     pub retries: u32,
+    /// The run's network budget (every attempt and backoff sleep), [`DEADLINE_SECS_RANGE`].
+    pub deadline_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -59,9 +64,15 @@ impl Default for ServerSettings {
             url: DEFAULT_API_URL.to_string(),
             timeout_secs: 30,
             retries: 2,
+            deadline_secs: 120,
         }
     }
 }
+
+/// Bounds of `server.*`: a hostile or mistyped value must not make a run hang.
+pub const RETRIES_RANGE: std::ops::RangeInclusive<u64> = 0..=10;
+pub const TIMEOUT_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=300;
+pub const DEADLINE_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -290,6 +301,15 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         let mut source = ConfigSource::Defaults;
         let mut positions = Positions::default();
+        // The yaml's agentId is the default of `agent.id`, whatever else lua.toml sets: a
+        // lua.toml holding only a policy must not hide it.
+        let skill = root.join(SKILL_FILE);
+        if skill.is_file() {
+            if let Some(id) = read_skill_agent_id(&skill)? {
+                figment = figment.merge(Serialized::default("agent.id", id));
+            }
+            source = ConfigSource::SkillYaml(skill);
+        }
         if let Some(path) = &toml_path {
             let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
                 path: path.clone(),
@@ -299,14 +319,6 @@ impl Config {
             positions = self::positions(&text);
             figment = figment.merge(Toml::string(&text));
             source = ConfigSource::LuaToml(path.clone());
-        } else {
-            let skill = root.join(SKILL_FILE);
-            if skill.is_file() {
-                if let Some(id) = read_skill_agent_id(&skill)? {
-                    figment = figment.merge(Serialized::default("agent.id", id));
-                }
-                source = ConfigSource::SkillYaml(skill);
-            }
         }
         if nested_env {
             figment = figment.merge(
@@ -329,6 +341,7 @@ impl Config {
         let settings: Settings = figment.extract().map_err(|e| {
             CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
         })?;
+        check_bounds(&settings.server, &figment, toml_path.as_deref())?;
         let server_url_source = if env.var("LUA_API_URL").is_some() {
             UrlSource::Env("LUA_API_URL")
         } else if nested_env && ProcessEnv.var("LUA_SERVER__URL").is_some() {
@@ -498,6 +511,43 @@ fn config_error_message(e: &figment::Error, toml: Option<&Path>) -> String {
         format!(" (key `{}`)", e.path.join("."))
     };
     format!("{place}: {}{key}", e.kind)
+}
+
+/// Refuses `server.*` values outside their bounds, naming the key and where the value came
+/// from (the file, or the environment variable).
+fn check_bounds(
+    server: &ServerSettings,
+    figment: &Figment,
+    toml: Option<&Path>,
+) -> Result<(), CoreError> {
+    let checks = [
+        ("retries", u64::from(server.retries), RETRIES_RANGE),
+        ("timeout_secs", server.timeout_secs, TIMEOUT_SECS_RANGE),
+        ("deadline_secs", server.deadline_secs, DEADLINE_SECS_RANGE),
+    ];
+    for (key, value, range) in checks {
+        if range.contains(&value) {
+            continue;
+        }
+        let path = format!("server.{key}");
+        let from_env = figment
+            .find_metadata(&path)
+            .is_some_and(|m| m.name.to_lowercase().contains("env"));
+        let place = if from_env {
+            format!(
+                "environment variable LUA_SERVER__{}",
+                key.to_ascii_uppercase()
+            )
+        } else {
+            toml.map_or_else(|| "configuration".to_string(), |p| p.display().to_string())
+        };
+        return Err(CoreError::ConfigInvalid(format!(
+            "{place}: `{path}` = {value} is out of range: it must be {} to {}",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

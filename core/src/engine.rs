@@ -386,6 +386,7 @@ impl Engine {
             timeout: std::time::Duration::from_secs(settings.timeout_secs.max(1)),
             retries: settings.retries,
             client_version: env!("CARGO_PKG_VERSION").to_string(),
+            deadline: Some(std::time::Duration::from_secs(settings.deadline_secs)),
         })?;
         Ok(Server::new(client, agent_id))
     }

@@ -6,6 +6,8 @@ use serde_json::{Map, Value, json};
 use crate::client::PlatformClient;
 use crate::error::{PlatformError, excerpt};
 use crate::types::{Agent, PersonaVersion, VersionStatus};
+pub(crate) use crate::urls::agent_segment;
+use crate::urls::{encode_segment, split_agent_id};
 
 impl PlatformClient {
     /// The agent (`GET /admin/agents/{agentId}`), cached for the client's lifetime.
@@ -104,7 +106,21 @@ impl PlatformClient {
                 body.insert(key, value);
             }
         }
-        let payload = self.patch(&path, &Value::Object(body)).await?;
+        let payload = self.patch(&path, &Value::Object(body.clone())).await?;
+        // Only the platform's own answer confirms a push: it must show what was sent.
+        if let Some((key, sent)) = body
+            .iter()
+            .find(|(key, sent)| *key != "id" && payload.get(key.as_str()) != Some(*sent))
+        {
+            return Err(PlatformError::Protocol {
+                url: self.shown_url(&path),
+                reason: format!(
+                    "the answer does not confirm the update: it does not show {key} = {}",
+                    excerpt(&sent.to_string())
+                ),
+                excerpt: excerpt(&payload.to_string()),
+            });
+        }
         self.decode(&path, "the updated agent", &payload)
     }
 
@@ -208,83 +224,9 @@ fn check_persona(persona: Value) -> Result<Value, Value> {
     }
 }
 
-/// The agent id as one URL path segment; an empty id is refused before any request.
-pub(crate) fn agent_segment(agent_id: &str) -> Result<String, PlatformError> {
-    if agent_id.trim().is_empty() {
-        return Err(PlatformError::InvalidAgentId {
-            agent_id: agent_id.to_owned(),
-            reason: "it is empty".to_owned(),
-        });
-    }
-    Ok(encode_segment(agent_id))
-}
-
-/// `baseAgent_agent_123` -> (`baseAgent`, `agent_123`): split at the first `_`.
-fn split_agent_id(agent_id: &str) -> Result<(&str, &str), PlatformError> {
-    let invalid = |reason: &str| PlatformError::InvalidAgentId {
-        agent_id: agent_id.to_owned(),
-        reason: format!("{reason}; expected <baseAgentId>_<rest>, e.g. baseAgent_agent_123"),
-    };
-    let Some((base, rest)) = agent_id.split_once('_') else {
-        return Err(invalid("it has no '_'"));
-    };
-    if base.trim().is_empty() {
-        return Err(invalid("nothing before the first '_'"));
-    }
-    if rest.trim().is_empty() {
-        return Err(invalid("nothing after the first '_'"));
-    }
-    Ok((base, rest))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, so an id can never change
-/// the path (`/`, `?`, `#`, `..`) it is put into.
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    if out == "." || out == ".." {
-        // Dot segments would be resolved away by the URL parser.
-        return out.replace('.', "%2E");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn split_agent_id_at_first_underscore() {
-        assert_eq!(
-            split_agent_id("baseAgent_agent_123").unwrap(),
-            ("baseAgent", "agent_123")
-        );
-        for bad in ["noUnderscore", "_agent", "base_", ""] {
-            let err = split_agent_id(bad).unwrap_err();
-            assert!(
-                matches!(&err, PlatformError::InvalidAgentId { agent_id, .. } if agent_id == bad),
-                "{bad}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn segments_are_encoded() {
-        assert_eq!(
-            encode_segment("baseAgent_agent-1.x~"),
-            "baseAgent_agent-1.x~"
-        );
-        assert_eq!(encode_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
-        assert_eq!(encode_segment(".."), "%2E%2E");
-        assert_eq!(encode_segment("é"), "%C3%A9");
-        assert!(agent_segment("  ").is_err());
-    }
 
     #[test]
     fn persona_shapes() {

@@ -14,7 +14,8 @@ pub(crate) const EXCERPT_CHARS: usize = 200;
 
 /// What can go wrong talking to the Lua platform.
 ///
-/// Only [`PlatformError::Unreachable`] means "the server could not be asked"; every other
+/// Only [`PlatformError::Unreachable`] (and a [`PlatformError::DeadlineExceeded`] without any
+/// answer) means "the server could not be asked"; every other
 /// variant means the server (or the caller's input) gave a definite, non-usable answer.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlatformError {
@@ -94,6 +95,39 @@ pub enum PlatformError {
         message: String,
     },
 
+    /// The server answered with a redirect (3xx). Never followed: a write would reach
+    /// another server (which could "confirm" it), and a read would compare against another
+    /// server's values.
+    #[error(
+        "the Lua platform at {url} answered HTTP {status}, a redirect to {location}; lua does not follow redirects: set the API URL (LUA_API_URL or server.url) to the server that answers"
+    )]
+    Redirected {
+        /// The URL requested.
+        url: String,
+        /// The 3xx status.
+        status: u16,
+        /// Where the server pointed (`Location`, resolved, user-info removed), cut short.
+        location: String,
+    },
+
+    /// The run's network budget ran out before the request got an answer (retries and
+    /// backoff included).
+    #[error(
+        "gave up on {url}: no answer within this run's network deadline of {} (raise server.deadline_secs in lua.toml, or LUA_SERVER__DEADLINE_SECS){}",
+        seconds(*limit),
+        last_error(last)
+    )]
+    DeadlineExceeded {
+        /// The URL requested.
+        url: String,
+        /// The budget.
+        limit: std::time::Duration,
+        /// The last attempt's error, if an attempt failed before the budget ran out.
+        last: String,
+        /// True when the server never answered at all (no status received).
+        unreachable: bool,
+    },
+
     /// The server answered, but not with something this client understands: not JSON, the
     /// wrong shape, a body over the size limit, a body cut off mid-way.
     #[error(
@@ -114,7 +148,14 @@ impl PlatformError {
     /// True when the server could not be asked at all (the only error that the
     /// `on_unreachable` policy may turn into a warning).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, Self::Unreachable { .. })
+        matches!(
+            self,
+            Self::Unreachable { .. }
+                | Self::DeadlineExceeded {
+                    unreachable: true,
+                    ..
+                }
+        )
     }
 
     /// The URL the failed request went to, when a request was made.
@@ -126,6 +167,8 @@ impl PlatformError {
             | Self::NotFound { url, .. }
             | Self::Server { url, .. }
             | Self::Rejected { url, .. }
+            | Self::Redirected { url, .. }
+            | Self::DeadlineExceeded { url, .. }
             | Self::Protocol { url, .. } => Some(url),
         }
     }
@@ -135,7 +178,8 @@ impl PlatformError {
         match self {
             Self::Unauthorized { status, .. }
             | Self::Server { status, .. }
-            | Self::Rejected { status, .. } => Some(*status),
+            | Self::Rejected { status, .. }
+            | Self::Redirected { status, .. } => Some(*status),
             Self::NotFound { .. } => Some(404),
             _ => None,
         }
@@ -197,6 +241,26 @@ impl PlatformError {
                 status,
                 message: r(message),
             },
+            Self::Redirected {
+                url,
+                status,
+                location,
+            } => Self::Redirected {
+                url: r(url),
+                status,
+                location: r(location),
+            },
+            Self::DeadlineExceeded {
+                url,
+                limit,
+                last,
+                unreachable,
+            } => Self::DeadlineExceeded {
+                url: r(url),
+                limit,
+                last: r(last),
+                unreachable,
+            },
             Self::Protocol {
                 url,
                 reason,
@@ -231,6 +295,23 @@ fn server_message(url: &str, status: u16, excerpt: &str) -> String {
         "the Lua platform failed"
     };
     format!("{what} (HTTP {status}) at {url}{}", detail(excerpt))
+}
+
+/// `120s`, or `0.3s` for a budget that is not whole seconds.
+fn seconds(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
+fn last_error(last: &str) -> String {
+    if last.is_empty() {
+        String::new()
+    } else {
+        format!("; last error: {last}")
+    }
 }
 
 /// `": text"`, or nothing when there is no text, so messages never end in a dangling colon.

@@ -11,8 +11,14 @@
 //!   application/json`, `X-Lua-Client: cli/<version>`; POST/PATCH also an
 //!   `X-Idempotency-Key` reused on every retry of that request;
 //! - GETs retry on network errors, 429 and 500-504 with full-jitter backoff, honouring
-//!   `Retry-After`; writes retry only when they certainly did not reach the server (connect
-//!   error) or the server asked for it (429/503 with `Retry-After`);
+//!   `Retry-After` (seconds or an HTTP date); writes retry only when they certainly did not
+//!   reach the server (connect error) or the server asked for it (429/503 with
+//!   `Retry-After`);
+//! - redirects are never followed: a 3xx is [`PlatformError::Redirected`], naming both URLs
+//!   (a followed write could be "confirmed" by another server);
+//! - one network budget per client ([`ClientConfig::deadline`]) bounds every attempt and
+//!   backoff sleep, so no `retries` value can make a run hang;
+//! - the trust store is loaded on the first TLS handshake only (never for `http://`);
 //! - GETs are cached per client and single-flight, errors included, so every component of a
 //!   run sees the same server state; `*_fresh` reads bypass the cache (the push guard);
 //! - response bodies are capped at 4 MiB; the API key never appears in any message or log
@@ -23,17 +29,23 @@
 
 mod api;
 mod backup;
+mod cache;
 mod client;
+mod deadline;
+mod envelope;
 mod error;
 mod primitives;
+mod retry;
+mod tls;
 mod types;
+mod urls;
 
 pub use backup::{
     BackupFile, BackupInfo, BackupManifest, BlobClient, BlobError, MAX_BLOB_BYTES, verify,
 };
 pub use client::{
-    ClientConfig, DEFAULT_BASE_URL, DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES,
-    PlatformClient,
+    ClientConfig, DEFAULT_BASE_URL, DEFAULT_DEADLINE, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
+    MAX_BODY_BYTES, PlatformClient,
 };
 pub use error::PlatformError;
 pub use primitives::{McpServer, Primitive, PrimitiveKind, PrimitiveVersion};

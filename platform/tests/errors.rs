@@ -141,3 +141,30 @@ async fn messages_for_unexpected_answers() {
         .unwrap_err();
     snap("protocol_body_cut_off", &err);
 }
+
+#[tokio::test]
+async fn messages_for_a_redirect_and_a_spent_deadline() {
+    let mock = serve(|_, _| {
+        Reply::raw(307, "").header("location", "https://elsewhere.example/developer/x")
+    })
+    .await;
+    let err = client(&mock.base_url)
+        .create_persona_version(AGENT, &json!("p"))
+        .await
+        .unwrap_err();
+    snap("redirected_307", &err);
+
+    let mock =
+        serve(|_, _| Reply::nest(503, "Down for maintenance").after(Duration::from_millis(400)))
+            .await;
+    let err = PlatformClient::new(ClientConfig {
+        retries: 10,
+        deadline: Some(Duration::from_millis(300)),
+        ..common::config(&mock.base_url)
+    })
+    .unwrap()
+    .agent(AGENT)
+    .await
+    .unwrap_err();
+    snap("deadline_exceeded", &err);
+}

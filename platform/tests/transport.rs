@@ -5,7 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{KEY, Reply, assert_no_key, client, client_with, dead_base_url, serve, serve_raw};
+use common::{
+    KEY, Reply, assert_no_key, client, client_with, dead_base_url, serve, serve_blackhole,
+    serve_raw,
+};
 use lua_platform::{ClientConfig, MAX_BODY_BYTES, PlatformClient, PlatformError};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -515,4 +518,225 @@ async fn debug_output_never_shows_the_key() {
     let shown = format!("{client:?}");
     assert!(!shown.contains(KEY), "{shown}");
     assert!(shown.contains("http://127.0.0.1:1"), "{shown}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Redirects are never followed; the answer must come from the configured server.
+
+#[tokio::test]
+async fn a_redirect_is_an_error_naming_both_urls_and_is_not_followed() {
+    let elsewhere = serve(|_, _| {
+        Reply::json(
+            201,
+            json!({"success": true, "data": {"version": 8, "name": "x"}}),
+        )
+    })
+    .await;
+    let target = format!("{}/elsewhere", elsewhere.base_url);
+    let location = target.clone();
+    let mock = serve(move |r, _| match r.path.as_str() {
+        "/relative" => Reply::raw(302, "").header("location", "/moved"),
+        "/none" => Reply::raw(301, ""),
+        _ if r.method == "GET" => Reply::raw(302, "").header("location", &location),
+        _ => Reply::raw(307, "").header("location", &location),
+    })
+    .await;
+    let client = client(&mock.base_url);
+
+    let err = client.get("/admin/agents/a_b").await.unwrap_err();
+    assert_eq!(
+        err,
+        PlatformError::Redirected {
+            url: format!("{}/admin/agents/a_b", mock.base_url),
+            status: 302,
+            location: target.clone(),
+        }
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.contains(&format!("{}/admin/agents/a_b", mock.base_url)),
+        "{shown}"
+    );
+    assert!(shown.contains(&target), "{shown}");
+    assert!(shown.contains("does not follow redirects"), "{shown}");
+    assert!(!err.is_unreachable());
+    assert_eq!(err.status(), Some(302));
+
+    // A write redirected with 307 (which keeps the method and body) goes nowhere else.
+    let err = client
+        .create_persona_version("base_agent", &json!("local persona"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Redirected { status: 307, location, .. } if *location == target),
+        "{err}"
+    );
+    let err = client
+        .update_agent(
+            "base_agent",
+            serde_json::Map::from_iter([("name".into(), json!("n"))]),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PlatformError::Redirected { status: 307, .. }),
+        "{err}"
+    );
+
+    let err = client.get("/relative").await.unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Redirected { location, .. } if *location == format!("{}/moved", mock.base_url)),
+        "{err}"
+    );
+    let err = client.get("/none").await.unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Redirected { status: 301, location, .. } if location == "(no Location header)"),
+        "{err}"
+    );
+    // Not retried, not followed: one request each, and none reached the other server.
+    assert_eq!(mock.count(), 5);
+    assert_eq!(elsewhere.count(), 0);
+}
+
+#[tokio::test]
+async fn a_push_is_confirmed_only_by_the_answer() {
+    let mock = serve(|r, _| match (r.method.as_str(), r.path.as_str()) {
+        // 201 with nothing in it: nothing confirms a version was created.
+        ("POST", _) => Reply::raw(201, ""),
+        // The "updated agent" does not show the new name.
+        ("PATCH", _) => Reply::ok(json!({"name": "Old Name", "model": "m"})),
+        _ => Reply::ok(json!({})),
+    })
+    .await;
+    let client = client(&mock.base_url);
+    let err = client
+        .create_persona_version("base_agent", &json!("p"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Protocol { reason, .. } if reason.contains("no integer \"version\"")),
+        "{err}"
+    );
+    let err = client
+        .update_agent(
+            "base_agent",
+            serde_json::Map::from_iter([("name".into(), json!("New Name"))]),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::Protocol { reason, .. } if reason.contains("does not confirm the update") && reason.contains("name = \"New Name\"")),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Retry-After as an HTTP date.
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let mock = serve(|r, n| match (r.path.as_str(), n) {
+        // A date in the past: retry at once.
+        ("/past", 0) => {
+            Reply::nest(503, "maintenance").header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")
+        }
+        ("/soon", 0) => {
+            let when = std::time::SystemTime::now() + Duration::from_secs(1);
+            Reply::nest(429, "slow down").header("retry-after", &httpdate::fmt_http_date(when))
+        }
+        _ => Reply::ok(json!("ok")),
+    })
+    .await;
+    let client = client(&mock.base_url);
+    assert_eq!(client.get("/past").await.unwrap(), json!("ok"));
+    // A write retries only when the server asked for it: a date is asking.
+    assert_eq!(client.post("/soon", &json!({})).await.unwrap(), json!("ok"));
+    let per_path = |p: &str| mock.requests().iter().filter(|r| r.path == p).count();
+    assert_eq!(per_path("/past"), 2);
+    assert_eq!(per_path("/soon"), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// The network deadline: no retry count makes a run hang.
+
+fn with_deadline(base_url: &str, retries: u32, deadline: Duration) -> PlatformClient {
+    PlatformClient::new(ClientConfig {
+        retries,
+        timeout: Duration::from_secs(30),
+        deadline: Some(deadline),
+        ..common::config(base_url)
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_black_holing_server_ends_at_the_deadline_not_the_timeout() {
+    let base = serve_blackhole().await;
+    let client = with_deadline(&base, 10, Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let err = client.get("/admin/agents/a_b").await.unwrap_err();
+    // Bounded by the deadline, far below one 30 s attempt timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&err, PlatformError::DeadlineExceeded { unreachable: true, last, .. } if last.is_empty()),
+        "{err}"
+    );
+    assert!(err.is_unreachable(), "no answer at all is unreachable");
+    let shown = err.to_string();
+    assert!(shown.contains("server.deadline_secs"), "{shown}");
+    assert!(shown.contains("deadline of 0.3s"), "{shown}");
+    assert!(
+        shown.contains(&format!("{base}/admin/agents/a_b")),
+        "{shown}"
+    );
+    // The budget is spent: the next request fails without waiting.
+    let started = std::time::Instant::now();
+    let err = client.get("/other").await.unwrap_err();
+    assert!(
+        matches!(err, PlatformError::DeadlineExceeded { .. }),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn many_retries_against_a_failing_server_end_at_the_deadline() {
+    // Answers nothing and closes: a GET retries that, with backoff, until the budget ends.
+    let (base, accepted) = serve_raw(None).await;
+    let client = with_deadline(&base, 10, Duration::from_millis(700));
+    let err = client.get("/x").await.unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::DeadlineExceeded { last, unreachable: true, .. } if last.contains("cannot reach")),
+        "{err}"
+    );
+    let attempts = *accepted.lock().unwrap();
+    assert!((1..11).contains(&attempts), "{attempts} attempts");
+
+    // A server that answers 500 every time: the deadline error says what it last answered.
+    let mock = serve(|_, _| Reply::nest(500, "boom")).await;
+    let client = with_deadline(&mock.base_url, 10, Duration::from_millis(700));
+    let err = client.get("/x").await.unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::DeadlineExceeded { last, unreachable: false, .. } if last.contains("HTTP 500")),
+        "{err}"
+    );
+    assert!(!err.is_unreachable());
+    assert!(mock.count() < 11);
+}
+
+#[tokio::test]
+async fn a_zero_deadline_is_refused_up_front() {
+    let err = PlatformClient::new(ClientConfig {
+        deadline: Some(Duration::ZERO),
+        ..common::config("http://127.0.0.1:1")
+    })
+    .unwrap_err();
+    assert!(
+        matches!(&err, PlatformError::InvalidConfig { reason } if reason.contains("deadline")),
+        "{err}"
+    );
 }

@@ -212,6 +212,19 @@ pub async fn serve_raw(response: Option<Vec<u8>>) -> (String, Arc<Mutex<usize>>)
     (format!("http://{addr}"), accepted)
 }
 
+/// A black hole: accepts connections and reads, but never answers nor closes.
+pub async fn serve_blackhole() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
 /// A port nothing listens on: bind, note the port, close.
 pub fn dead_base_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -220,7 +233,8 @@ pub fn dead_base_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// The test configuration: the test key, 5 s timeout, 2 retries, version 1.2.3.
+/// The test configuration: the test key, 5 s timeout, 2 retries, version 1.2.3, 60 s
+/// network deadline.
 pub fn config(base_url: &str) -> ClientConfig {
     ClientConfig {
         base_url: base_url.to_owned(),
@@ -228,6 +242,7 @@ pub fn config(base_url: &str) -> ClientConfig {
         timeout: Duration::from_secs(5),
         retries: 2,
         client_version: "1.2.3".to_owned(),
+        deadline: Some(Duration::from_secs(60)),
     }
 }
 
