@@ -301,7 +301,9 @@ impl PlatformClient {
             };
             if budget.exhausted() {
                 // An attempt the deadline cut short says nothing more than the deadline.
-                let cut = timeout < self.inner.timeout && error.is_unreachable();
+                let cut = timeout < self.inner.timeout
+                    && started.elapsed() >= timeout
+                    && error.is_unreachable();
                 return Err(self.deadline_error(shown, (!cut).then_some(&error)));
             }
             if attempt >= self.inner.retries {
