@@ -71,6 +71,8 @@ Examples:
     Compile(CompileArgs),
     /// Show or manage the API key (environment, .env, ~/.lua-cli/credentials).
     Auth(crate::commands::auth::AuthArgs),
+    #[command(flatten)]
+    Lifecycle(crate::commands::persona::Lifecycle),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  lua completions bash > ~/.local/share/bash-completion/completions/lua"

@@ -151,6 +151,9 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             Ok(exit)
         }
         Command::Auth(args) => commands::auth::run(&args, &options, cli.global.ci, printer),
+        Command::Lifecycle(command) => {
+            commands::persona::run(command, &options, cli.global.ci, printer).await
+        }
         Command::Completions { .. } => Ok(Exit::Ok),
     }
 }

@@ -21,7 +21,15 @@ fn core_and_cli_name_no_component() {
     rust_files(&root.join("core/src"), &mut files);
     rust_files(&root.join("cli"), &mut files);
     assert!(files.len() > 5);
-    for file in files {
+    // The one exception: the persona lifecycle commands (`lua persona ...`, `lua push
+    // persona`) exist for that component alone. Their logic is in `components/`; this
+    // module only parses and prints, and nothing else in `cli/` may name a component.
+    let allowed = root.join("cli/commands/persona.rs");
+    assert!(
+        allowed.is_file(),
+        "the exception must name an existing file"
+    );
+    for file in files.into_iter().filter(|f| *f != allowed) {
         let text = std::fs::read_to_string(&file).unwrap();
         for needle in [
             "\"persona\"",

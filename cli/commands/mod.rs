@@ -2,6 +2,7 @@
 //! dispatches to them. Each returns an [`Exit`] or a [`CliError`] for `main::fail`.
 
 pub mod auth;
+pub mod persona;
 
 use std::path::{Path, PathBuf};
 
@@ -53,4 +54,14 @@ pub fn project_root(options: &LoadOptions) -> PathBuf {
 pub fn can_prompt(ci: bool) -> bool {
     use std::io::IsTerminal;
     !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks, for every subcommand (they run lazily otherwise).
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        crate::args::Cli::command().debug_assert();
+    }
 }

@@ -11,4 +11,5 @@ pub mod agent_field;
 pub mod model;
 pub mod name;
 pub mod persona;
+pub mod persona_lifecycle;
 pub mod primitives;

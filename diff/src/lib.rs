@@ -90,5 +90,5 @@ mod text;
 
 pub use compute::{Drift, Hunk, Line, LineEnding, LineTag, Segment, compute};
 pub use lines::{EndingNote, Side, Terminators};
-pub use render::{Style, render, render_block, render_short};
+pub use render::{Style, render, render_block, render_block_between, render_short};
 pub use text::{preview, unified};

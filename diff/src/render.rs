@@ -110,10 +110,14 @@ impl Out {
     }
 
     fn header(&mut self, title: &str) {
+        self.header_with(title, LEGEND);
+    }
+
+    fn header_with(&mut self, title: &str, legend: &str) {
         self.single(Role::Dim, RULE);
         let title = format!("{} DIFF", title.trim().to_uppercase());
         self.single(Role::Title, title.trim());
-        self.single(Role::Dim, LEGEND);
+        self.single(Role::Dim, legend);
         self.single(Role::Dim, RULE);
         self.single(Role::Plain, "");
     }
@@ -134,8 +138,24 @@ impl Out {
 /// `  (no differences)`. The result ends with a newline and no line has
 /// trailing whitespace.
 pub fn render_block(title: &str, drift: &Drift, style: Style) -> String {
+    block(title, LEGEND, drift, style)
+}
+
+/// [`render_block`] for two sides that are not server and local (two versions, say):
+/// the legend reads `- {old}  + {new}`; everything else is the same.
+pub fn render_block_between(
+    title: &str,
+    old: &str,
+    new: &str,
+    drift: &Drift,
+    style: Style,
+) -> String {
+    block(title, &format!("- {old}  + {new}"), drift, style)
+}
+
+fn block(title: &str, legend: &str, drift: &Drift, style: Style) -> String {
     let mut out = Out::new(style);
-    out.header(title);
+    out.header_with(title, legend);
     if drift.is_empty() {
         out.single(Role::Dim, "  (no differences)");
         return out.footer();

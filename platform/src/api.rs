@@ -30,6 +30,15 @@ impl PlatformClient {
         self.versions_inner(agent_id, status, false).await
     }
 
+    /// All persona versions (drafts too) as the server has them now: bypasses, then
+    /// refreshes, the cache (the persona lifecycle's reads before and after a change).
+    pub async fn persona_versions_fresh(
+        &self,
+        agent_id: &str,
+    ) -> Result<Vec<PersonaVersion>, PlatformError> {
+        self.versions_inner(agent_id, None, true).await
+    }
+
     /// The latest *published* persona version: the greatest `createdDate` (ties: the greatest
     /// version), ignoring list order, `isCurrent` and any draft received. `None` when nothing
     /// is published yet. `fresh` bypasses the cache (the push guard).
