@@ -26,7 +26,9 @@ use lua_core::compile::Compiled;
 use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{Engine, Status};
 use lua_core::platform::PlatformError;
-use lua_core::{Registration, Remote, Server, Syncable, async_trait, registry};
+use lua_core::{
+    Registration, Remote, Remotes, SINGLE, Server, Syncable, Version, async_trait, registry,
+};
 // The built-in components, linked so the registry holds them too.
 use lua_components as _;
 use serde_json::json;
@@ -57,25 +59,23 @@ macro_rules! synthetic {
                 fn title(&self) -> &'static str {
                     $id
                 }
-                async fn fetch_published(
-                    &self,
-                    server: &Server,
-                ) -> Result<Option<Remote>, PlatformError> {
+                async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
                     // A distinct path per component: a real request each, not a cache hit.
                     server
                         .client()
                         .get(&format!("/admin/agents/{}?c={}", server.agent_id(), $n))
                         .await?;
-                    Ok(Some(Remote {
-                        value: json!(synthetic_value($id)),
-                        version: None,
-                    }))
+                    Ok(Remotes::from([(
+                        SINGLE.to_string(),
+                        Remote::value(json!(synthetic_value($id))),
+                    )]))
                 }
                 async fn push(
                     &self,
                     _server: &Server,
-                    _local: &serde_json::Value,
-                ) -> Result<Option<u64>, PlatformError> {
+                    _key: &str,
+                    _local: Option<&serde_json::Value>,
+                ) -> Result<Option<Version>, PlatformError> {
                     Ok(None)
                 }
             }

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod difference;
+mod exit;
 mod printer;
 mod prompt;
 mod render;
@@ -228,17 +229,62 @@ async fn sync(
     for w in &report.warnings {
         printer.warn(w);
     }
+    if report_errors(engine, printer, &report, format) {
+        let exit = exit::code(&report, None, mode);
+        emit_machine(printer, format, &report, None, exit);
+        return Ok(exit);
+    }
+    report_notes(printer, &report, mode);
+    if format == Format::Human {
+        print_headline(printer, &report, mode);
+    }
 
-    // Errors first: a failed fetch is never "no drift". The same kind of failure in
-    // several components (a bad key, say) is said once.
-    let mut errors: Vec<String> = Vec::new();
+    let mut terminal = prompt::TerminalDecider { printer };
+    let decider: &mut dyn lua_core::engine::Decider = if mode == Mode::Interactive {
+        &mut terminal
+    } else {
+        &mut NoDecider
+    };
+    let outcome = engine
+        .resolve(&report, &server, ResolveOptions { mode, force }, decider)
+        .await?;
+    let exit = exit::code(&report, Some(&outcome), mode);
+
+    if mode == Mode::Check {
+        if format == Format::Human && report.has_drift() {
+            printer.out(&render::check_summary(&report, printer.color));
+        }
+        // Drift that does not fail the check must still be said where CI logs look.
+        for item in report
+            .drifted()
+            .filter(|i| i.policy.check == lua_core::config::CheckPolicy::Warn)
+        {
+            printer.warn(&format!(
+                "{} drifted; not failing the check because components.{}.check = \"warn\"",
+                item.label(),
+                item.id
+            ));
+        }
+        emit_machine(printer, format, &report, None, exit);
+        return Ok(exit);
+    }
+    if format == Format::Human && (!outcome.resolutions.is_empty() || outcome.aborted) {
+        printer.out(&render::outcome_summary(&outcome));
+    }
+    emit_machine(printer, format, &report, Some(&outcome), exit);
+    Ok(exit)
+}
+
+/// Errors first: a failed fetch is never "no drift". The same kind of failure in several
+/// components (a bad key, say) is said once. True when the run cannot go on.
+fn report_errors(engine: &Engine, printer: &Printer, report: &Report, format: Format) -> bool {
     let mut kinds = Vec::new();
     for item in &report.items {
         if let Status::Error(e) = &item.status {
             let kind = std::mem::discriminant(e);
             if !kinds.contains(&kind) {
                 kinds.push(kind);
-                errors.push(e.to_string());
+                printer.error(&e.to_string());
             }
         }
     }
@@ -260,20 +306,19 @@ async fn sync(
             (_, true) => printer.error(&text),
         }
     }
-    for e in &errors {
-        printer.error(e);
-    }
-    let exit_on_errors = report.error_exit();
-    if exit_on_errors == Exit::Error {
-        emit_machine(printer, format, &report, None, Exit::Error);
-        return Ok(Exit::Error);
-    }
-    let reachable = report.unreachable().is_none();
+    report.has_errors()
+}
 
+/// Notes about items that are not drift: not compared (loud), nothing published,
+/// not in the code (verbose only).
+fn report_notes(printer: &Printer, report: &Report, mode: Mode) {
     for item in &report.items {
         if let Status::Unreadable(_) = item.status {
             // Said loudly: the user may believe this component is checked.
             printer.warn(&render::notes_for(item).unwrap_or_default());
+            if mode == Mode::Check && item.policy.check == lua_core::config::CheckPolicy::Fail {
+                printer.error(&render::not_compared_hint(item));
+            }
         } else if let Some(note) = render::notes_for(item) {
             printer.info(&note);
         }
@@ -282,66 +327,28 @@ async fn sync(
         if matches!(item.status, Status::NotInCode) {
             printer.detail(&format!(
                 "{}: not set in the code; nothing to compare",
-                item.title
+                item.label()
             ));
         }
     }
+}
 
-    match format {
-        Format::Human => {
-            if report.has_drift() {
-                printer.out(render::DRIFT);
-                if mode != Mode::Interactive {
-                    for item in report.drifted() {
-                        printer.out(&format!("\n{}", render::item_diff(item, printer.color)));
-                    }
-                    printer.out("");
-                }
-            } else if reachable {
-                printer.out(render::NO_DRIFT);
-            }
-        }
-        Format::Json | Format::Github => {}
-    }
-
-    let mut terminal = prompt::TerminalDecider { printer };
-    let decider: &mut dyn lua_core::engine::Decider = if mode == Mode::Interactive {
-        &mut terminal
-    } else {
-        &mut NoDecider
-    };
-    let outcome = engine
-        .resolve(
-            &report,
-            compiled,
-            &server,
-            ResolveOptions { mode, force },
-            decider,
-        )
-        .await?;
-
-    if mode == Mode::Check {
-        if format == Format::Human && report.has_drift() {
-            printer.out(&render::check_summary(&report, printer.color));
-        }
-        // Drift that does not fail the check must still be said where CI logs look.
-        for item in report
-            .drifted()
-            .filter(|i| i.policy.check == lua_core::config::CheckPolicy::Warn)
-        {
-            printer.warn(&format!(
-                "{} drifted; not failing the check because components.{}.check = \"warn\"",
-                item.title, item.id
+/// The drift listing (or the "in sync" line: only when everything was compared).
+fn print_headline(printer: &Printer, report: &Report, mode: Mode) {
+    if report.has_drift() {
+        printer.out(render::DRIFT);
+        if mode != Mode::Interactive {
+            printer.out(&format!(
+                "\n{}",
+                render::drift_listing(report, printer.color)
             ));
+            printer.out("");
         }
-        emit_machine(printer, format, &report, None, outcome.exit);
-        return Ok(outcome.exit);
+    } else if let Some(headline) = render::not_compared_headline(report) {
+        printer.out(&headline);
+    } else if report.unreachable().is_none() {
+        printer.out(render::NO_DRIFT);
     }
-    if format == Format::Human && (!outcome.resolutions.is_empty() || outcome.aborted) {
-        printer.out(&render::outcome_summary(&outcome));
-    }
-    emit_machine(printer, format, &report, Some(&outcome), outcome.exit);
-    Ok(outcome.exit)
 }
 
 fn emit_machine(

@@ -30,6 +30,9 @@ impl Decider for TerminalDecider<'_> {
             "\n{}\n",
             render::item_diff(item, self.printer.color)
         ));
+        if let Some(preview) = &prompt.pull_preview {
+            self.printer.out(preview);
+        }
         if let Some(warning) = &prompt.pull_warning {
             self.printer.warn(warning);
         }
@@ -39,7 +42,11 @@ impl Decider for TerminalDecider<'_> {
             .iter()
             .position(|c| *c == prompt.default)
             .unwrap_or(0);
-        let question = format!("What would you like to do with {}?", item.id);
+        let name = match &item.key {
+            Some(key) => format!("{} {key}", item.id),
+            None => item.id.to_string(),
+        };
+        let question = format!("What would you like to do with {name}?");
         let answer = Select::new(&question, labels)
             .with_starting_cursor(start)
             .with_help_message("↑↓ to move, enter to select, esc to abort")

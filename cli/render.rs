@@ -2,9 +2,9 @@
 //! data to text, generic over components (no component is named here).
 
 use anstyle::{AnsiColor, Style};
-use lua_core::Local;
+use lua_core::Shape;
 use lua_core::config::CheckPolicy;
-use lua_core::engine::{Action, Item, Outcome, Report, Status};
+use lua_core::engine::{Action, Classification, Item, Outcome, Presence, Report, Status};
 
 use crate::printer::paint;
 
@@ -13,28 +13,91 @@ pub const DRIFT: &str = "⚠️  Drift detected!";
 
 /// `src/index.ts:5:12` for the local value, when known.
 pub fn location(item: &Item) -> Option<String> {
-    match &item.local {
-        Local::Value { node, .. } => node
-            .origin()
-            .map(|o| format!("{}:{}:{}", o.file, o.line, o.column)),
-        Local::Unreadable(u) => Some(format!("{}:{}:{}", u.file, u.line, u.column)),
-        Local::Missing => None,
+    item.local.place().map(|p| p.to_string())
+}
+
+/// `local 1.0.0 -> server 1.0.1`, `local 1.0.0, missing on server`: one drifted item of
+/// a keyed set, in a line.
+pub fn keyed_change(item: &Item) -> String {
+    let side = |version: Option<&lua_core::Version>, text: &Option<String>| {
+        version
+            .map(ToString::to_string)
+            .or_else(|| text.clone())
+            .unwrap_or_default()
+    };
+    let local = side(item.local_version(), &item.local_text);
+    let server = side(item.server_version(), &item.server_text);
+    match item.presence() {
+        Some(Presence::LocalOnly) => format!("local {local}, missing on server"),
+        Some(Presence::ServerOnly) => format!("missing locally, server {server}"),
+        _ => format!("local {local} -> server {server}"),
     }
 }
 
-/// The diff block of one drifted item, followed by the classification's reason.
+/// The drifted items of keyed sets, one aligned line each, grouped by component.
+pub fn keyed_lines(items: &[&Item], color: bool) -> String {
+    let id_width = items.iter().map(|i| i.id.len()).max().unwrap_or(0);
+    let key_width = items
+        .iter()
+        .map(|i| i.key.as_deref().unwrap_or("").chars().count())
+        .max()
+        .unwrap_or(0);
+    items
+        .iter()
+        .map(|item| {
+            let key = item.key.as_deref().unwrap_or("");
+            let class = item
+                .classification()
+                .map(|c| format!("  ({})", c.as_str().replace('_', " ")))
+                .unwrap_or_default();
+            format!(
+                "  {:<id_width$}  {}{}  {}{}",
+                item.id,
+                paint(color, Style::new().bold(), key),
+                " ".repeat(key_width.saturating_sub(key.chars().count())),
+                keyed_change(item),
+                paint(color, Style::new().dimmed(), &class),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every drifted item: the diff block of each single value, then one line per item of
+/// the keyed sets.
+pub fn drift_listing(report: &Report, color: bool) -> String {
+    let mut blocks: Vec<String> = report
+        .drifted()
+        .filter(|i| i.shape == Shape::Single)
+        .map(|i| item_diff(i, color))
+        .collect();
+    let keyed: Vec<&Item> = report
+        .drifted()
+        .filter(|i| i.shape == Shape::Keyed)
+        .collect();
+    if !keyed.is_empty() {
+        blocks.push(keyed_lines(&keyed, color));
+    }
+    blocks.join("\n\n")
+}
+
+/// The diff block of one drifted item (a line for an item of a keyed set), followed by
+/// the classification's reason.
 pub fn item_diff(item: &Item, color: bool) -> String {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
     let style = lua_core::diff::Style { color };
     let multi_line = server.contains('\n') || local.contains('\n');
-    let mut out = match &item.drift {
-        Some(drift) if multi_line => lua_core::diff::render_block(item.title, drift, style),
+    let mut out = match &item.status {
+        _ if item.shape == Shape::Keyed => keyed_lines(&[item], color),
+        Status::Drift { drift, .. } if multi_line => {
+            lua_core::diff::render_block(item.title, drift, style)
+        }
         _ => lua_core::diff::render(item.title, server, local, style),
     };
     let mut facts = Vec::new();
-    if let Some(v) = item.remote.as_ref().and_then(|r| r.version) {
-        facts.push(format!("server v{v}"));
+    if let Some(v) = item.server_version() {
+        facts.push(format!("server {v}"));
     }
     if let Some(loc) = location(item) {
         facts.push(format!("code {loc}"));
@@ -50,14 +113,14 @@ pub fn item_diff(item: &Item, color: bool) -> String {
         ));
     }
     if let Some(reason) = item.reason() {
-        let style = if item.classification == Some(lua_core::engine::Classification::BothChanged) {
+        let style = if item.classification() == Some(Classification::BothChanged) {
             Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
         } else {
             Style::new().fg_color(Some(AnsiColor::Cyan.into()))
         };
         out.push_str(&format!(
             "\n{}",
-            paint(color, style, &format!("  {}: {reason}", item.title))
+            paint(color, style, &format!("  {}: {reason}", item.label()))
         ));
     }
     out
@@ -78,24 +141,58 @@ pub fn notes_for(item: &Item) -> Option<String> {
     }
 }
 
+/// The headline when nothing drifted but some items could not be compared.
+pub fn not_compared_headline(report: &Report) -> Option<String> {
+    let items: Vec<&Item> = report.not_compared().collect();
+    if items.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = items.iter().map(|i| i.label()).collect();
+    Some(format!(
+        "⚠️  {} component{} not compared: {} (see above). No other drift detected.",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    ))
+}
+
+/// How to accept, in `lua.toml`, that a component cannot be compared.
+pub fn not_compared_hint(item: &Item) -> String {
+    format!(
+        "{} could not be compared, so the check cannot pass. If that is expected, add to lua.toml:\n  [components.{}]\n  check = \"warn\"   # or \"off\" to skip it",
+        item.label(),
+        item.id
+    )
+}
+
 /// The `--check` summary: per drifted component its location and the first differing
 /// line of each side, then the hints.
 pub fn check_summary(report: &Report, color: bool) -> String {
     let drifted: Vec<&Item> = report.drifted().collect();
     let mut out = String::new();
     let count = drifted.len();
+    let keyed: Vec<&Item> = drifted
+        .iter()
+        .copied()
+        .filter(|i| i.shape == Shape::Keyed)
+        .collect();
+    // Items of keyed sets are counted one by one; a single value is one component.
+    let noun = if keyed.is_empty() {
+        "component"
+    } else {
+        "item"
+    };
     out.push_str(&format!(
-        "{} component{} drifted:\n",
-        count,
+        "{count} {noun}{} drifted:\n",
         if count == 1 { "" } else { "s" }
     ));
-    for item in drifted {
+    for item in drifted.iter().filter(|i| i.shape == Shape::Single) {
         let policy = match item.policy.check {
             CheckPolicy::Warn => " [warn only]",
             _ => "",
         };
         let class = item
-            .classification
+            .classification()
             .map(|c| format!(" ({})", c.as_str().replace('_', " ")))
             .unwrap_or_default();
         out.push_str(&format!(
@@ -110,10 +207,8 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             .map(|l| format!(" ({l})"))
             .unwrap_or_default();
         let version = item
-            .remote
-            .as_ref()
-            .and_then(|r| r.version)
-            .map(|v| format!(" (v{v})"))
+            .server_version()
+            .map(|v| format!(" ({v})"))
             .unwrap_or_default();
         match first.line {
             None => out.push_str("    Every line reads the same; only line endings differ.\n"),
@@ -128,6 +223,9 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             }
         }
     }
+    if !keyed.is_empty() {
+        out.push_str(&format!("\n{}\n", keyed_lines(&keyed, color)));
+    }
     out.push_str("\nTo resolve:\n");
     out.push_str("  lua sync           choose per component (push, pull or skip)\n");
     out.push_str("  lua sync --accept  pull the server's values into your code\n");
@@ -139,19 +237,25 @@ pub fn check_summary(report: &Report, color: bool) -> String {
 pub fn outcome_summary(outcome: &Outcome) -> String {
     let mut lines = Vec::new();
     for r in &outcome.resolutions {
+        let label = r.label();
         lines.push(match &r.action {
             Action::Pushed { version: Some(v) } => {
-                format!("📤 {}: pushed local to server (now v{v})", r.title)
+                format!("📤 {label}: pushed local to server (now {v})")
             }
-            Action::Pushed { version: None } => format!("📤 {}: pushed local to server", r.title),
-            Action::Pulled { files } => {
-                format!("📥 {}: pulled server into {}", r.title, files.join(", "))
+            Action::Pushed { version: None } => format!("📤 {label}: pushed local to server"),
+            Action::Pulled { files, notes } if files.is_empty() => {
+                with_notes(format!("📥 {label}: pulled (no file changed)"), notes)
             }
-            Action::Skipped { reason } => format!("⏭️  {}: {reason}", r.title),
-            Action::Conflict { message } => format!("⚔️  {}: {message}", r.title),
-            Action::Refused { message } => format!("❌ {}: not pulled: {message}", r.title),
-            Action::Guarded { message } => format!("🛑 {}: {message}", r.title),
-            Action::Failed { message } => format!("❌ {}: failed: {message}", r.title),
+            Action::Pulled { files, notes } => with_notes(
+                format!("📥 {label}: pulled server into {}", files.join(", ")),
+                notes,
+            ),
+            Action::Skipped { message, .. } => format!("⏭️  {label}: {message}"),
+            Action::Conflict { message } => format!("⚔️  {label}: {message}"),
+            Action::Unresolved { message, .. } => format!("⏸️  {label}: not resolved: {message}"),
+            Action::Refused { message, .. } => format!("❌ {label}: not pulled: {message}"),
+            Action::Guarded { message } => format!("🛑 {label}: {message}"),
+            Action::Failed { message, .. } => format!("❌ {label}: failed: {message}"),
         });
     }
     if outcome.aborted {
@@ -160,28 +264,44 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
     lines.join("\n")
 }
 
+fn with_notes(line: String, notes: &[String]) -> String {
+    let mut out = line;
+    for note in notes {
+        out.push_str(&format!("\n     note: {note}"));
+    }
+    out
+}
+
 /// GitHub Actions workflow commands for the report.
 pub fn github(report: &Report) -> String {
     let mut lines = Vec::new();
     for item in &report.items {
-        let loc = match &item.local {
-            Local::Value { node, .. } => node
-                .origin()
-                .map(|o| format!(" file={},line={},col={}", o.file, o.line, o.column)),
-            Local::Unreadable(u) => {
-                Some(format!(" file={},line={},col={}", u.file, u.line, u.column))
-            }
-            Local::Missing => None,
-        }
-        .unwrap_or_default();
-        let from = item
-            .remote
-            .as_ref()
-            .and_then(|r| r.version)
-            .map(|v| format!(" v{v}"))
+        let loc = item
+            .local
+            .place()
+            .map(|p| format!(" file={},line={},col={}", p.file, p.line, p.column))
             .unwrap_or_default();
+        let from = item
+            .server_version()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        let what = match &item.key {
+            Some(key) => format!("{} {key}", item.id),
+            None => item.id.to_string(),
+        };
         match &item.status {
-            Status::Drift => {
+            Status::Drift { .. } if item.shape == Shape::Keyed => {
+                let level = if item.policy.check == CheckPolicy::Fail {
+                    "error"
+                } else {
+                    "warning"
+                };
+                lines.push(format!(
+                    "::{level}{loc}::{what} drifted: {}",
+                    escape_data(&keyed_change(item))
+                ));
+            }
+            Status::Drift { .. } => {
                 let level = if item.policy.check == CheckPolicy::Fail {
                     "error"
                 } else {
@@ -189,23 +309,22 @@ pub fn github(report: &Report) -> String {
                 };
                 let why = item.reason().map(|r| format!(" ({r})")).unwrap_or_default();
                 lines.push(format!(
-                    "::{level}{loc}::{} drifted from server{from}{}",
-                    item.id,
+                    "::{level}{loc}::{what} drifted from server{from}{}",
                     escape_data(&why)
                 ));
             }
             Status::Unreadable(u) => lines.push(format!(
-                "::warning{loc}::{} cannot be read statically: {}",
-                item.id,
+                "::{}{loc}::{what} not compared: cannot be read statically: {}",
+                if item.policy.check == CheckPolicy::Fail {
+                    "error"
+                } else {
+                    "warning"
+                },
                 escape_data(&u.reason)
             )),
             // An unreachable server is said once for the run (see `github_command`).
             Status::Error(e) => {
-                lines.push(format!(
-                    "::error::{}: {}",
-                    item.id,
-                    escape_data(&e.to_string())
-                ));
+                lines.push(format!("::error::{what}: {}", escape_data(&e.to_string())));
             }
             _ => {}
         }
@@ -213,6 +332,7 @@ pub fn github(report: &Report) -> String {
     if lines.is_empty() && report.unreachable().is_none() {
         lines.push("No drift detected. Local code is in sync with server.".to_string());
     }
+
     lines.join("\n")
 }
 

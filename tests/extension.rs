@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{Engine, Mode, ResolveOptions, Status};
 use lua_core::platform::PlatformError;
-use lua_core::{Registration, Remote, Server, Syncable, async_trait};
+use lua_core::{Registration, Remote, Remotes, SINGLE, Server, Syncable, Version, async_trait};
 // The built-in components, linked so the registry holds them too.
 use lua_components as _;
 use serde_json::{Value, json};
@@ -29,19 +29,28 @@ impl Syncable for Greeting {
     fn title(&self) -> &'static str {
         "Greeting"
     }
-    async fn fetch_published(&self, server: &Server) -> Result<Option<Remote>, PlatformError> {
+    async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
         // Real traffic through the shared client, to show components reach the platform.
         server.agent().await?;
-        Ok(Some(Remote {
-            value: json!("Hello from the server"),
-            version: Some(7),
-        }))
+        Ok(Remotes::from([(
+            SINGLE.to_string(),
+            Remote {
+                value: json!("Hello from the server"),
+                version: Some(Version::Number(7)),
+                entity_id: None,
+            },
+        )]))
     }
-    async fn push(&self, _server: &Server, local: &Value) -> Result<Option<u64>, PlatformError> {
-        if let Ok(mut pushed) = PUSHED.lock() {
+    async fn push(
+        &self,
+        _server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Result<Option<Version>, PlatformError> {
+        if let (Ok(mut pushed), Some(local)) = (PUSHED.lock(), local) {
             pushed.push(local.clone());
         }
-        Ok(Some(8))
+        Ok(Some(Version::Number(8)))
     }
 }
 
@@ -87,7 +96,7 @@ fn a_component_registered_outside_the_engine_is_synced() {
         assert!(ids.contains(&"greeting"), "{ids:?}");
         let greeting = report.items.iter().find(|i| i.id == "greeting").unwrap();
         assert!(
-            matches!(greeting.status, Status::Drift),
+            matches!(greeting.status, Status::Drift { .. }),
             "{:?}",
             greeting.status
         );
@@ -109,7 +118,6 @@ fn a_component_registered_outside_the_engine_is_synced() {
         let outcome = engine
             .resolve(
                 &report,
-                &compiled,
                 &server,
                 ResolveOptions {
                     mode: Mode::Push,
@@ -119,10 +127,16 @@ fn a_component_registered_outside_the_engine_is_synced() {
             )
             .await
             .unwrap();
-        assert_eq!(outcome.exit, lua_core::engine::Exit::Ok);
+        assert!(
+            matches!(
+                outcome.resolutions.as_slice(),
+                [r] if r.id == "greeting" && matches!(r.action, lua_core::engine::Action::Pushed { .. })
+            ),
+            "{outcome:?}"
+        );
         assert_eq!(*PUSHED.lock().unwrap(), vec![json!("Hello from the code")]);
     });
-    let state = project.read(".lua/sync-state.json");
+    let state = project.read("lua.sync.json");
     assert!(state.contains("\"greeting\""), "{state}");
     assert!(state.contains("\"serverVersion\": 8"), "{state}");
 }

@@ -117,7 +117,7 @@ fn run_matrix(fault: &Fault) {
                 before,
                 "{what}: the project changed"
             );
-            assert!(!project.path(".lua/sync-state.json").exists(), "{what}");
+            assert!(!project.path("lua.sync.json").exists(), "{what}");
             assert_eq!(
                 platform.versions().len(),
                 versions,
@@ -386,7 +386,7 @@ fn the_api_key_is_not_logged_on_successful_requests_either() {
             "{}",
             run.snapshot()
         );
-        assert!(project.path(".lua/sync-state.json").is_file());
+        assert!(project.path("lua.sync.json").is_file());
         assert_secret_absent(&project, &run, mode);
     }
 }

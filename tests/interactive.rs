@@ -55,7 +55,7 @@ fn choosing_pull_with_the_arrow_key_rewrites_the_file() {
     p.exp_eof().expect("exit");
 
     assert!(project.read("src/index.ts").contains("Answer in detail."));
-    let state = project.read(".lua/sync-state.json");
+    let state = project.read("lua.sync.json");
     assert!(state.contains("\"persona\""), "{state}");
 }
 
@@ -70,7 +70,7 @@ fn escape_aborts_and_writes_nothing() {
     p.flush().expect("flush");
     p.exp_eof().expect("exit");
     assert_eq!(project.read("src/index.ts"), before);
-    assert!(!project.path(".lua/sync-state.json").exists());
+    assert!(!project.path("lua.sync.json").exists());
     assert_eq!(platform.versions().len(), 1);
 }
 
@@ -101,9 +101,9 @@ fn push_guard_fires_when_the_server_moves_while_the_prompt_is_open() {
     );
 }
 
-/// Record a base by a first in-sync check.
+/// Record a base by a first in-sync run (`--check` writes nothing, so `--accept`).
 fn synced(platform: &Platform, project: &Project) {
-    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
 }
 
@@ -227,6 +227,6 @@ fn ctrl_c_at_the_prompt_writes_nothing_and_fails() {
         "aborting leaves drift unresolved: exit 1, got {status:?}"
     );
     assert_eq!(project.read("src/index.ts"), before);
-    assert!(!project.path(".lua/sync-state.json").exists());
+    assert!(!project.path("lua.sync.json").exists());
     assert_eq!(platform.versions().len(), 1);
 }

@@ -13,7 +13,7 @@ fn index(model: &str) -> String {
 
 #[test]
 fn model_in_sync() {
-    let platform = Platform::start(Some("Bot"), &["Be brief."]);
+    let platform = Platform::start_with_model(Some("Bot"), Some("gpt-4o"), &["Be brief."]);
     let project = Project::new(&index("gpt-4o"));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
@@ -21,7 +21,7 @@ fn model_in_sync() {
 
 #[test]
 fn model_drift_is_shown_in_short_form() {
-    let platform = Platform::start(Some("Bot"), &["Be brief."]);
+    let platform = Platform::start_with_model(Some("Bot"), Some("gpt-4o"), &["Be brief."]);
     let project = Project::new(&index("gpt-4.1-mini"));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1);
@@ -30,7 +30,7 @@ fn model_drift_is_shown_in_short_form() {
 
 #[test]
 fn model_push_updates_the_agent() {
-    let platform = Platform::start(Some("Bot"), &["Be brief."]);
+    let platform = Platform::start_with_model(Some("Bot"), Some("gpt-4o"), &["Be brief."]);
     let project = Project::new(&index("gpt-4.1-mini"));
     let run = project.lua(&platform.url(), &["sync", "--push"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
@@ -41,7 +41,7 @@ fn model_push_updates_the_agent() {
 
 #[test]
 fn model_pull_rewrites_only_the_literal() {
-    let platform = Platform::start(Some("Bot"), &["Be brief."]);
+    let platform = Platform::start_with_model(Some("Bot"), Some("gpt-4o"), &["Be brief."]);
     let source = index("gpt-4.1-mini");
     let project = Project::new(&source);
     let run = project.lua(&platform.url(), &["sync", "--accept"]);

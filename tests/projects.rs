@@ -12,7 +12,8 @@ fn imported_persona_is_pulled_into_the_module_that_defines_it() {
         &["You are a friendly support agent.\nAnswer briefly."],
     );
     let project = Project::fixture("imported-persona");
-    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    // In sync: records the base (`--check` writes nothing).
+    let check = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(check.code(), 0, "{}", check.snapshot());
 
     platform.publish(json!(
@@ -42,7 +43,8 @@ fn object_persona_compares_in_canonical_form_and_pulls_per_key() {
         json!({"base": "You are a friendly support agent.", "voice": "Warm, brief, precise."}),
     );
     let project = Project::fixture("object-persona");
-    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    // In sync: records the base (`--check` writes nothing).
+    let check = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(check.code(), 0, "{}", check.snapshot());
 
     platform
@@ -76,7 +78,8 @@ fn interpolated_values_are_compared_by_value_and_not_flattened_without_force() {
         &["You are the Acme support agent.\nAnswer briefly."],
     );
     let project = Project::fixture("interpolated-brand");
-    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    // In sync: records the base (`--check` writes nothing).
+    let check = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(check.code(), 0, "{}", check.snapshot());
 
     platform.publish(json!("You are the Acme support agent.\nAnswer in detail."));
@@ -93,12 +96,27 @@ fn interpolated_values_are_compared_by_value_and_not_flattened_without_force() {
 }
 
 #[test]
-fn a_dynamic_persona_is_never_drift_and_never_pulled() {
+fn a_dynamic_persona_is_never_drift_never_in_sync_and_never_pulled() {
     let platform = Platform::start(Some("Support Bot"), &["Anything at all."]);
     let project = Project::fixture("dynamic-persona");
+    // Not compared is not "in sync": under `check = "fail"` the check fails closed.
     let check = project.lua(&platform.url(), &["sync", "--check"]);
-    assert_eq!(check.code(), 0, "{}", check.snapshot());
+    assert_eq!(check.code(), 2, "{}", check.snapshot());
     insta::assert_snapshot!("dynamic_check", check.snapshot());
+    let json = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
+    assert_eq!(json.code(), 2, "{}", json.snapshot());
+    let report: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(report["exitCode"], json!(2));
+    let github = project.lua(&platform.url(), &["sync", "--check", "--format", "github"]);
+    assert_eq!(github.code(), 2, "{}", github.snapshot());
+    assert!(
+        github
+            .stdout()
+            .contains("::error file=src/index.ts,line=7,col=12::persona not compared"),
+        "{}",
+        github.snapshot()
+    );
+
     let before = project.read("src/index.ts");
     let accept = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(accept.code(), 2, "{}", accept.snapshot());
@@ -107,7 +125,38 @@ fn a_dynamic_persona_is_never_drift_and_never_pulled() {
         "{}",
         accept.snapshot()
     );
+    assert!(
+        !accept.stdout().contains("No drift"),
+        "{}",
+        accept.snapshot()
+    );
     assert_eq!(project.read("src/index.ts"), before);
+
+    // Accepted in lua.toml: a warning, exit 0; `off` skips it silently.
+    let toml = project.read("lua.toml");
+    project.write(
+        "lua.toml",
+        &format!("{toml}\n[components.persona]\ncheck = \"warn\"\n"),
+    );
+    let warned = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(warned.code(), 0, "{}", warned.snapshot());
+    assert!(
+        warned.stderr().contains("not compared"),
+        "{}",
+        warned.snapshot()
+    );
+    assert!(
+        warned.stdout().contains("1 component not compared"),
+        "{}",
+        warned.snapshot()
+    );
+    project.write(
+        "lua.toml",
+        &format!("{toml}\n[components.persona]\ncheck = \"off\"\n"),
+    );
+    let off = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(off.code(), 0, "{}", off.snapshot());
+    assert!(off.stdout().contains("No drift"), "{}", off.snapshot());
 }
 
 #[test]
@@ -147,7 +196,8 @@ fn a_spread_that_cannot_be_read_makes_absent_keys_unreadable_not_missing() {
         "import { defaults } from \"./defaults\";\nconst agent = new LuaAgent({ ...loadDefaults(), name: \"Bot\" });\n",
     );
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
-    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    // Not compared under `check = "fail"`: the check could not be done.
+    assert_eq!(run.code(), 2, "{}", run.snapshot());
     let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     let persona = report["components"]
         .as_array()

@@ -1,4 +1,4 @@
-//! Three-way state: classification against `.lua/sync-state.json`, its defaults, conflicts,
+//! Three-way state: classification against `lua.sync.json`, its defaults, conflicts,
 //! the state written after each resolution, and a corrupt state file.
 
 mod support;
@@ -13,7 +13,7 @@ fn index(persona: &str) -> String {
 }
 
 fn state(project: &Project) -> Value {
-    serde_json::from_str(&project.read(".lua/sync-state.json")).expect("state is JSON")
+    serde_json::from_str(&project.read("lua.sync.json")).expect("state is JSON")
 }
 
 fn json_report(project: &Project, url: &str, args: &[&str]) -> (i32, Value) {
@@ -32,17 +32,38 @@ fn persona_item(report: &Value) -> Value {
         .expect("persona in report")
 }
 
-/// A project and server that agree, with the base recorded by a first check.
+/// A project and server that agree, with the base recorded by a first run (`--check`
+/// writes nothing, so `--accept`, which has nothing to pull).
 fn synced() -> (Platform, Project) {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index(PERSONA));
-    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     (platform, project)
 }
 
 #[test]
-fn an_in_sync_check_records_the_base() {
+fn check_writes_nothing_into_the_project() {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index(PERSONA));
+    let before = support::files_except_manifest(project.root());
+    for args in [
+        &["sync", "--check"][..],
+        &["sync", "--check", "--format", "json"],
+        &["compile", "--sync"],
+    ] {
+        let run = project.lua(&platform.url(), args);
+        assert_eq!(run.code(), 0, "{}", run.snapshot());
+    }
+    platform.publish(json!("Changed on the server."));
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 1, "{}", run.snapshot());
+    // Only the compile cache (.lua/manifest.json) may appear.
+    assert_eq!(support::files_except_manifest(project.root()), before);
+}
+
+#[test]
+fn an_in_sync_run_records_the_base() {
     let (_platform, project) = synced();
     let state = state(&project);
     assert_eq!(state["format"], json!(1));
@@ -56,7 +77,7 @@ fn an_in_sync_check_records_the_base() {
     );
     assert!(state["components"]["name"]["hash"].is_string());
     // Deterministic and stable: a second check does not rewrite it.
-    let before = project.read(".lua/sync-state.json");
+    let before = project.read("lua.sync.json");
     insta::assert_snapshot!(before.replace(support::AGENT, "[AGENT]"));
 }
 
@@ -174,11 +195,11 @@ fn a_pull_records_the_server_value_as_base() {
 #[test]
 fn a_corrupt_state_file_is_reported_and_treated_as_no_base() {
     let (platform, project) = synced();
-    project.write(".lua/sync-state.json", "{ this is not json");
+    project.write("lua.sync.json", "{ this is not json");
     project.write("src/index.ts", &index("Changed."));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
-    assert!(run.stderr().contains("sync-state.json"), "{}", run.stderr());
+    assert!(run.stderr().contains("lua.sync.json"), "{}", run.stderr());
     insta::assert_snapshot!(run.snapshot());
     let (_, report) = json_report(
         &project,

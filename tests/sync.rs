@@ -126,7 +126,7 @@ fn unreachable_server_warns_and_exits_0_writing_nothing() {
     );
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(project.read("src/index.ts"), before);
-    assert!(!project.path(".lua/sync-state.json").exists());
+    assert!(!project.path("lua.sync.json").exists());
 }
 
 #[test]

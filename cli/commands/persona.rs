@@ -433,7 +433,7 @@ async fn push(
         return Ok(Exit::Ok);
     }
     let pushed = lifecycle::push(&server, &plan, args.deploy).await?;
-    record(engine, &server, &plan.local_text, pushed.version)?;
+    record(engine, &server, &plan.local, pushed.version)?;
     printer.out(&format!(
         "✅ Pushed the persona as v{} (published); current: {}.",
         pushed.version,
@@ -445,14 +445,19 @@ async fn push(
 }
 
 /// Record the pushed value as the new three-way base, as a sync push does.
-fn record(engine: &Engine, server: &Server, text: &str, version: u64) -> Result<(), CliError> {
+fn record(
+    engine: &Engine,
+    server: &Server,
+    value: &serde_json::Value,
+    version: u64,
+) -> Result<(), CliError> {
     let root = &engine.config().root;
     let mut state = lua_core::state::load(root, server.agent_id()).state;
     state.components.insert(
         lifecycle::component_id().to_string(),
         lua_core::state::StateEntry {
-            hash: lua_core::value::hash_text(text),
-            server_version: Some(version),
+            hash: lifecycle::base_hash(value),
+            server_version: Some(lua_core::Version::Number(version)),
         },
     );
     lua_core::state::save(root, &state)?;

@@ -1,27 +1,33 @@
-//! Shared plumbing for components that live on the agent object (`name`, `model`, ...):
-//! read with the per-run cached `GET /admin/agents/{id}`, pushed with
-//! `PATCH /agents/{base}/sub-agent`.
+//! Shared plumbing for components that live on the agent object (`name`, `model`,
+//! `governance`): read with the per-run cached `GET /admin/agents/{id}` (one request
+//! for all of them), pushed with `PATCH /agents/{base}/sub-agent`.
 
 use lua_core::platform::{Agent, PlatformError};
-use lua_core::{Remote, Server};
+use lua_core::{Remote, Remotes, SINGLE, Server, Version};
 use serde_json::{Map, Value};
 
-/// The agent's field as a [`Remote`]; `None` when the server has no value (null).
+/// The agent's field as the component's one item; empty when the server has none.
 pub async fn fetch(
     server: &Server,
-    field: impl FnOnce(Agent) -> Option<String>,
-) -> Result<Option<Remote>, PlatformError> {
+    field: impl FnOnce(Agent) -> Option<Value>,
+) -> Result<Remotes, PlatformError> {
     let agent = server.agent().await?;
-    Ok(field(agent).map(|value| Remote {
-        value: Value::String(value),
-        version: None,
-    }))
+    Ok(field(agent)
+        .filter(|v| !v.is_null())
+        .map(|value| (SINGLE.to_string(), Remote::value(value)))
+        .into_iter()
+        .collect())
 }
 
-/// Update one field of the agent. The agent object is not versioned: no version.
-pub async fn push(server: &Server, key: &str, value: &Value) -> Result<Option<u64>, PlatformError> {
+/// Update one field of the agent (`None` sends `null`). The agent object is not
+/// versioned: no version.
+pub async fn push(
+    server: &Server,
+    key: &str,
+    value: Option<&Value>,
+) -> Result<Option<Version>, PlatformError> {
     let mut fields = Map::new();
-    fields.insert(key.to_string(), value.clone());
+    fields.insert(key.to_string(), value.cloned().unwrap_or(Value::Null));
     server
         .client()
         .update_agent(server.agent_id(), fields)

@@ -1,9 +1,13 @@
 //! `model`: the agent's model id (`LuaAgent({ model: "..." })`, the agent object's
-//! `model`), pushed with the same agent update call as the name. It shares the per-run
-//! cached agent request with `name`: one GET for both.
+//! `model`), as the reference compares it: a model set on one side only is drift (its
+//! `lua push` sends `model: null` when the code has none); both absent says nothing.
+//! Shares the per-run cached agent request with `name`: one GET for both.
 
 use lua_core::platform::PlatformError;
-use lua_core::{Registration, Remote, Server, Syncable, async_trait};
+use lua_core::{
+    Local, OneSided, PullCtx, PullError, PullItem, Pulled, Registration, Remotes, Server, Syncable,
+    Version, async_trait,
+};
 use serde_json::Value;
 
 use crate::agent_field;
@@ -20,11 +24,28 @@ impl Syncable for Model {
         "Model"
     }
 
-    async fn fetch_published(&self, server: &Server) -> Result<Option<Remote>, PlatformError> {
-        agent_field::fetch(server, |agent| agent.model).await
+    fn one_sided(&self) -> OneSided {
+        OneSided::Drift
     }
 
-    async fn push(&self, server: &Server, local: &Value) -> Result<Option<u64>, PlatformError> {
+    async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
+        agent_field::fetch(server, |agent| agent.model.map(Value::String)).await
+    }
+
+    async fn pull(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Result<Pulled, PullError> {
+        match (item.local, item.remote) {
+            // The code names no model: add the property to the LuaAgent config.
+            (Local::Missing, Some(remote)) => Ok(ctx.insert_property("model", &remote.value)?),
+            _ => lua_core::component::default_pull(self, ctx, item),
+        }
+    }
+
+    async fn push(
+        &self,
+        server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Result<Option<Version>, PlatformError> {
         agent_field::push(server, "model", local).await
     }
 }

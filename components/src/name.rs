@@ -1,7 +1,8 @@
 //! `name`: the agent's display name (`LuaAgent({ name: "..." })`, `GET /admin/agents/{id}`).
+//! Compared only when both sides have one.
 
 use lua_core::platform::PlatformError;
-use lua_core::{Registration, Remote, Server, Syncable, async_trait};
+use lua_core::{Registration, Remotes, Server, Syncable, Version, async_trait};
 use serde_json::Value;
 
 use crate::agent_field;
@@ -18,11 +19,16 @@ impl Syncable for Name {
         "Name"
     }
 
-    async fn fetch_published(&self, server: &Server) -> Result<Option<Remote>, PlatformError> {
-        agent_field::fetch(server, |agent| agent.name).await
+    async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
+        agent_field::fetch(server, |agent| agent.name.map(Value::String)).await
     }
 
-    async fn push(&self, server: &Server, local: &Value) -> Result<Option<u64>, PlatformError> {
+    async fn push(
+        &self,
+        server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Result<Option<Version>, PlatformError> {
         agent_field::push(server, "name", local).await
     }
 }

@@ -179,14 +179,25 @@ pub async fn versions(server: &Server) -> Result<Versions, LifecycleError> {
 
 /// The persona in the compiled code, and its text.
 pub fn local(compiled: &Compiled) -> Result<(Value, String), LifecycleError> {
-    match Persona.read_local(compiled) {
-        Local::Value { value, .. } => {
-            let text = Persona.text(&value);
-            Ok((value, text))
+    // The persona is read from the compiled entry alone: no other project file.
+    let project = lua_core::Project::new(std::path::PathBuf::new(), compiled.clone());
+    let local = match Persona.read_local(&project) {
+        Ok(mut items) => items.remove(lua_core::SINGLE).unwrap_or(Local::Missing),
+        Err(u) => Local::Unreadable(u),
+    };
+    match local {
+        Local::Value(v) => {
+            let text = Persona.text(&Persona.canonical(&v.value));
+            Ok((v.value, text))
         }
         Local::Missing => Err(LifecycleError::NotInCode(compiled.entry.clone())),
         Local::Unreadable(u) => Err(LifecycleError::Unreadable(u.to_string())),
     }
+}
+
+/// The hash the sync state records for a persona value (the same as a sync push).
+pub fn base_hash(value: &Value) -> String {
+    lua_core::value::hash_value(&Persona.canonical(value))
 }
 
 /// The component id the sync state records the persona under.

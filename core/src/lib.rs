@@ -2,7 +2,7 @@
 //!
 //! It owns the [`Syncable`] trait (the contract every component implements), the
 //! [`inventory`]-based component registry, project configuration (`lua.toml` +
-//! environment, via `figment`), the three-way sync state (`.lua/sync-state.json`) and
+//! environment, via `figment`), the three-way sync state (`lua.sync.json`) and
 //! the [`engine`] that runs compile -> fetch (concurrently) -> compare -> classify ->
 //! resolve -> record state.
 //!
@@ -16,13 +16,20 @@ pub mod config;
 pub mod credentials;
 pub mod engine;
 pub mod error;
+pub mod project;
 pub mod registry;
 pub mod report;
+pub mod server;
 pub mod state;
 pub mod value;
 
-pub use component::{Local, LocalCtx, Registration, Remote, Server, Syncable};
+pub use component::{
+    Local, LocalValue, Locals, OneSided, Place, PullError, PullItem, Pulled, Reason, Registration,
+    Remote, Remotes, SINGLE, Shape, Syncable, Version,
+};
 pub use error::CoreError;
+pub use project::{Project, PullCtx, Snapshot};
+pub use server::Server;
 
 // Re-exported so components depend on one crate for the types in the trait.
 pub use async_trait::async_trait;

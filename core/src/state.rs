@@ -1,9 +1,13 @@
-//! Three-way sync state: `.lua/sync-state.json`.
+//! Three-way sync state: `lua.sync.json` at the project root.
 //!
-//! Per component id, the hash of the value both sides last agreed on (and the server
-//! version then). Small, sorted, no timestamps: meant to be committed, so a teammate's
-//! checkout classifies drift the same way. A corrupt or unknown-format file is reported
-//! and treated as "no base", never a crash.
+//! Per item (`<component>` for a single value, `<component>/<key>` for an item of a
+//! keyed set), the hash of the value both sides last agreed on (and the server version
+//! then). Small, sorted, no timestamps: meant to be committed, so a teammate's checkout
+//! classifies drift the same way (which is why it is not under `.lua/`, which project
+//! templates ignore). The first round kept it in `.lua/sync-state.json`: that file is
+//! read when the new one does not exist, and removed when the new one is written.
+//! A corrupt, oversized or unknown-format file is reported and treated as "no base",
+//! never a crash; only regular files are read.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,9 +15,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::component::Version;
 use crate::error::CoreError;
 
-pub const STATE_FILE: &str = ".lua/sync-state.json";
+pub const STATE_FILE: &str = "lua.sync.json";
+/// Where the first round kept it; read once and migrated.
+pub const LEGACY_STATE_FILE: &str = ".lua/sync-state.json";
+/// The largest state file read.
+pub const MAX_STATE_BYTES: u64 = 1024 * 1024;
 pub const STATE_FORMAT: u32 = 1;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -32,7 +41,7 @@ pub struct StateEntry {
     pub hash: String,
     /// The server's version of that value, where it has versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<u64>,
+    pub server_version: Option<Version>,
 }
 
 /// The state file as loaded, with a warning when it could not be used.
@@ -45,44 +54,86 @@ pub fn path(root: &Path) -> PathBuf {
     root.join(STATE_FILE)
 }
 
+pub fn legacy_path(root: &Path) -> PathBuf {
+    root.join(LEGACY_STATE_FILE)
+}
+
 /// Load the state for `agent_id`. Missing file: empty. Corrupt, other format or other
 /// agent: empty, with a warning saying why.
 pub fn load(root: &Path, agent_id: &str) -> Loaded {
-    let file = path(root);
     let empty = SyncState {
         format: STATE_FORMAT,
         agent_id: Some(agent_id.to_string()),
         components: BTreeMap::new(),
     };
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Loaded {
-                state: empty,
-                warning: None,
-            };
-        }
-        Err(e) => {
-            return Loaded {
-                state: empty,
-                warning: Some(format!(
-                    "cannot read {STATE_FILE}: {e}; treating as no previous sync"
-                )),
-            };
-        }
+    let (name, text) = match read_small(&path(root)) {
+        Ok(Some(text)) => (STATE_FILE, text),
+        Ok(None) => match read_small(&legacy_path(root)) {
+            Ok(Some(text)) => (LEGACY_STATE_FILE, text),
+            Ok(None) => {
+                return Loaded {
+                    state: empty,
+                    warning: None,
+                };
+            }
+            Err(e) => return unreadable(empty, LEGACY_STATE_FILE, &e),
+        },
+        Err(e) => return unreadable(empty, STATE_FILE, &e),
     };
-    match serde_json::from_str::<SyncState>(&text) {
+    parse(empty, name, &text, agent_id)
+}
+
+fn unreadable(empty: SyncState, name: &str, e: &str) -> Loaded {
+    Loaded {
+        state: empty,
+        warning: Some(format!(
+            "cannot read {name}: {e}; treating as no previous sync"
+        )),
+    }
+}
+
+/// A regular file of at most [`MAX_STATE_BYTES`]; `None` when it does not exist.
+fn read_small(file: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    let meta = match std::fs::metadata(file) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_STATE_BYTES {
+        return Err(format!("larger than {} KiB", MAX_STATE_BYTES / 1024));
+    }
+    let handle = std::fs::File::open(file).map_err(|e| e.to_string())?;
+    if !handle.metadata().is_ok_and(|m| m.is_file()) {
+        return Err("not a regular file".into());
+    }
+    let mut text = String::new();
+    handle
+        .take(MAX_STATE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_STATE_BYTES {
+        return Err(format!("larger than {} KiB", MAX_STATE_BYTES / 1024));
+    }
+    Ok(Some(text))
+}
+
+fn parse(empty: SyncState, name: &str, text: &str, agent_id: &str) -> Loaded {
+    match serde_json::from_str::<SyncState>(text) {
         Ok(state) if state.format != STATE_FORMAT => Loaded {
             state: empty,
             warning: Some(format!(
-                "{STATE_FILE} has format {} (this lua understands {STATE_FORMAT}); treating as no previous sync",
+                "{name} has format {} (this lua understands {STATE_FORMAT}); treating as no previous sync",
                 state.format
             )),
         },
         Ok(state) if state.agent_id.as_deref() != Some(agent_id) => Loaded {
             state: empty,
             warning: Some(format!(
-                "{STATE_FILE} was recorded for agent {}; treating as no previous sync",
+                "{name} was recorded for agent {}; treating as no previous sync",
                 state.agent_id.as_deref().unwrap_or("(none)")
             )),
         },
@@ -93,14 +144,27 @@ pub fn load(root: &Path, agent_id: &str) -> Loaded {
         Err(e) => Loaded {
             state: empty,
             warning: Some(format!(
-                "{STATE_FILE} is not valid ({e}); treating as no previous sync"
+                "{name} is not valid ({e}); treating as no previous sync"
             )),
         },
     }
 }
 
-/// Write the state atomically (temp file in `.lua/`, fsync, rename).
+/// Write the state atomically (temp file beside it, fsync, rename); the first round's
+/// file, if any, is removed once the new one is in place.
 pub fn save(root: &Path, state: &SyncState) -> Result<(), CoreError> {
+    write(root, state)?;
+    let legacy = legacy_path(root);
+    if legacy.is_file() {
+        std::fs::remove_file(&legacy).map_err(|source| CoreError::StateWrite {
+            path: legacy,
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+fn write(root: &Path, state: &SyncState) -> Result<(), CoreError> {
     let file = path(root);
     let err = |source| CoreError::StateWrite {
         path: file.clone(),
@@ -114,11 +178,25 @@ pub fn save(root: &Path, state: &SyncState) -> Result<(), CoreError> {
     if std::fs::read_to_string(&file).is_ok_and(|old| old == text) {
         return Ok(());
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(text.as_bytes()).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(&file).map_err(|e| err(e.error))?;
-    Ok(())
+    // Created with the umask's mode (not a temp file's 0600): teammates share it.
+    let tmp = dir.join(format!(
+        ".{STATE_FILE}.{}-{:08x}.lua-tmp",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let written = (|| {
+        let mut handle = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        handle.write_all(text.as_bytes())?;
+        handle.sync_all()?;
+        std::fs::rename(&tmp, &file)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(err)
 }
 
 #[cfg(test)]
@@ -133,7 +211,7 @@ mod tests {
             "beta".into(),
             StateEntry {
                 hash: "sha256:1".into(),
-                server_version: Some(3),
+                server_version: Some(Version::Number(3)),
             },
         );
         state.components.insert(
@@ -152,7 +230,6 @@ mod tests {
     #[test]
     fn corrupt_file_is_no_base_with_a_warning() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join(".lua")).unwrap();
         std::fs::write(path(dir.path()), "{not json").unwrap();
         let loaded = load(dir.path(), "a_b");
         assert!(loaded.state.components.is_empty());
@@ -162,7 +239,6 @@ mod tests {
     #[test]
     fn other_format_or_agent_is_no_base() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join(".lua")).unwrap();
         std::fs::write(
             path(dir.path()),
             r#"{"format": 9, "agentId": "a_b", "components": {}}"#,
@@ -182,5 +258,62 @@ mod tests {
         let loaded = load(dir.path(), "a_b");
         assert!(loaded.state.components.is_empty());
         assert!(loaded.warning.unwrap().contains("x_y"));
+    }
+
+    #[test]
+    fn the_first_rounds_file_is_read_then_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".lua")).unwrap();
+        std::fs::write(
+            legacy_path(dir.path()),
+            r#"{"format": 1, "agentId": "a_b", "components": {"alpha": {"hash": "sha256:1", "serverVersion": 4}}}"#,
+        )
+        .unwrap();
+        let loaded = load(dir.path(), "a_b");
+        assert_eq!(loaded.warning, None);
+        let entry = &loaded.state.components["alpha"];
+        assert_eq!(entry.server_version, Some(Version::Number(4)));
+        save(dir.path(), &loaded.state).unwrap();
+        assert!(!legacy_path(dir.path()).exists());
+        assert_eq!(load(dir.path(), "a_b").state, loaded.state);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".lua-tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn text_versions_and_keyed_entries_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = load(dir.path(), "a_b").state;
+        state.components.insert(
+            "skills/order-skill".into(),
+            StateEntry {
+                hash: "sha256:9".into(),
+                server_version: Some(Version::Text("1.0.1".into())),
+            },
+        );
+        save(dir.path(), &state).unwrap();
+        let text = std::fs::read_to_string(path(dir.path())).unwrap();
+        assert!(text.contains(r#""serverVersion": "1.0.1""#), "{text}");
+        assert_eq!(load(dir.path(), "a_b").state, state);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_oversized_state_file_is_no_base_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(path(dir.path()))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let loaded = load(dir.path(), "a_b");
+        assert!(loaded.warning.unwrap().contains("not a regular file"));
+        std::fs::remove_file(path(dir.path())).unwrap();
+        std::fs::write(path(dir.path()), vec![b' '; 2 * 1024 * 1024]).unwrap();
+        assert!(load(dir.path(), "a_b").warning.unwrap().contains("larger"));
     }
 }

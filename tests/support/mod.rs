@@ -29,15 +29,25 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 impl Platform {
-    /// A devserver with one agent (`AGENT`) named `name` and the given published personas.
+    /// A devserver with one agent (`AGENT`) named `name`, no model, and the given
+    /// published personas.
     pub fn start(name: Option<&str>, personas: &[&str]) -> Platform {
+        Self::start_with_model(name, None, personas)
+    }
+
+    /// [`Platform::start`] with a model on the agent.
+    pub fn start_with_model(
+        name: Option<&str>,
+        model: Option<&str>,
+        personas: &[&str],
+    ) -> Platform {
         let mut config = lua_devserver::Config::for_tests(KEY);
         config.seed = Some(
             serde_json::from_value(json!({
                 "agents": [{
                     "id": AGENT,
                     "name": name,
-                    "model": "gpt-4o",
+                    "model": model,
                     "personaVersions": personas.iter().map(|p| json!({"persona": p})).collect::<Vec<_>>(),
                 }]
             }))

@@ -1,0 +1,198 @@
+//! Compare one component's two sides item by item and classify drift against the
+//! recorded base. Pure: the sides were fetched and read before.
+
+use std::collections::BTreeSet;
+
+use lua_compile::Unreadable;
+use lua_platform::PlatformError;
+
+use crate::component::{Local, Locals, OneSided, Remote, Remotes, SINGLE, Shape, Syncable};
+use crate::config::ComponentPolicy;
+use crate::engine::types::{Classification, Item, Presence, Status, state_key};
+use crate::state::SyncState;
+use crate::value;
+
+/// Everything known about one component before comparing.
+pub struct Sides {
+    pub fetched: Result<Remotes, PlatformError>,
+    pub read: Result<Locals, Unreadable>,
+}
+
+/// The items of one component.
+pub fn compare_component(
+    component: &dyn Syncable,
+    policy: ComponentPolicy,
+    sides: Sides,
+    state: &SyncState,
+) -> Vec<Item> {
+    let whole = |status: Status, local: Local| Item {
+        id: component.id(),
+        key: None,
+        title: component.title(),
+        shape: component.shape(),
+        policy,
+        status,
+        remote: None,
+        local,
+        server_text: None,
+        local_text: None,
+        server_hash: None,
+        local_hash: None,
+        base: state.components.get(component.id()).cloned(),
+        push_unsupported: component.push_unsupported(SINGLE),
+    };
+    let remotes = match sides.fetched {
+        Err(e) if e.is_unreachable() => return vec![whole(Status::Unreachable(e), Local::Missing)],
+        Err(e) => return vec![whole(Status::Error(e), Local::Missing)],
+        Ok(remotes) => remotes,
+    };
+    let mut locals = match sides.read {
+        Err(u) => return vec![whole(Status::Unreadable(u.clone()), Local::Unreadable(u))],
+        Ok(locals) => locals,
+    };
+    let keys: BTreeSet<String> = remotes
+        .keys()
+        .chain(locals.keys())
+        .cloned()
+        .chain((component.shape() == Shape::Single).then(|| SINGLE.to_string()))
+        .collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let local = locals.remove(&key).unwrap_or(Local::Missing);
+            let remote = remotes.get(&key).cloned();
+            compare_item(component, policy, key, local, remote, state)
+        })
+        .collect()
+}
+
+/// One item; `None` when neither side has it (nothing to say).
+fn compare_item(
+    component: &dyn Syncable,
+    policy: ComponentPolicy,
+    key: String,
+    local: Local,
+    remote: Option<Remote>,
+    state: &SyncState,
+) -> Option<Item> {
+    let canonical_local = local.value().map(|v| component.canonical(v));
+    let canonical_remote = remote.as_ref().map(|r| component.canonical(&r.value));
+    let mut item = Item {
+        id: component.id(),
+        key: (component.shape() == Shape::Keyed).then(|| key.clone()),
+        title: component.title(),
+        shape: component.shape(),
+        policy,
+        status: Status::InSync,
+        local_text: canonical_local.as_ref().map(|v| component.text(v)),
+        local_hash: canonical_local.as_ref().map(value::hash_value),
+        server_text: canonical_remote.as_ref().map(|v| component.text(v)),
+        server_hash: canonical_remote.as_ref().map(value::hash_value),
+        base: state
+            .components
+            .get(&state_key(component.id(), &key))
+            .cloned(),
+        push_unsupported: component.push_unsupported(&key),
+        remote,
+        local,
+    };
+    let one_sided_drifts = component.one_sided() == OneSided::Drift;
+    let presence = match (&item.local, &canonical_local, &canonical_remote) {
+        (Local::Unreadable(u), _, _) => {
+            item.status = if item.remote.is_none() && !one_sided_drifts {
+                Status::NotPublished
+            } else {
+                Status::Unreadable(u.clone())
+            };
+            return Some(item);
+        }
+        (_, None, None) if one_sided_drifts => return None,
+        (_, None, None) => {
+            item.status = Status::NotPublished;
+            return Some(item);
+        }
+        (_, Some(_), None) if !one_sided_drifts => {
+            item.status = Status::NotPublished;
+            return Some(item);
+        }
+        (_, None, Some(_)) if !one_sided_drifts => {
+            item.status = Status::NotInCode;
+            return Some(item);
+        }
+        (_, Some(local), Some(remote)) if component.same(remote, local) => {
+            return Some(item);
+        }
+        (_, Some(_), Some(_)) => Presence::Both,
+        (_, Some(_), None) => Presence::LocalOnly,
+        (_, None, Some(_)) => Presence::ServerOnly,
+    };
+    let drift = lua_diff::compute(
+        item.server_text.as_deref().unwrap_or(""),
+        item.local_text.as_deref().unwrap_or(""),
+    );
+    let classification = classify(
+        item.base.as_ref().map(|b| b.hash.as_str()),
+        item.server_hash.as_deref(),
+        item.local_hash.as_deref(),
+    );
+    item.status = Status::Drift {
+        drift,
+        classification,
+        presence,
+    };
+    Some(item)
+}
+
+/// Three-way classification; an absent side (`None`) differs from any recorded base.
+pub fn classify(base: Option<&str>, server: Option<&str>, local: Option<&str>) -> Classification {
+    match base {
+        None => Classification::UnknownBase,
+        Some(base) => match (server == Some(base), local == Some(base)) {
+            (true, false) => Classification::LocalChanged,
+            (false, true) => Classification::ServerChanged,
+            (false, false) => Classification::BothChanged,
+            // Equal to the base on both sides yet drifted cannot happen; stay safe.
+            (true, true) => Classification::UnknownBase,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_against_base() {
+        assert_eq!(
+            classify(None, Some("s"), Some("l")),
+            Classification::UnknownBase
+        );
+        assert_eq!(
+            classify(Some("b"), Some("b"), Some("l")),
+            Classification::LocalChanged
+        );
+        assert_eq!(
+            classify(Some("b"), Some("s"), Some("b")),
+            Classification::ServerChanged
+        );
+        assert_eq!(
+            classify(Some("b"), Some("s"), Some("l")),
+            Classification::BothChanged
+        );
+        // Deleted locally since the last sync.
+        assert_eq!(
+            classify(Some("b"), Some("b"), None),
+            Classification::LocalChanged
+        );
+        // Added on the server by a teammate after we both had nothing: unknown.
+        assert_eq!(classify(None, Some("s"), None), Classification::UnknownBase);
+    }
+
+    #[test]
+    fn default_choices_by_classification() {
+        use crate::engine::types::Choice;
+        assert_eq!(Classification::ServerChanged.default_choice(), Choice::Pull);
+        assert_eq!(Classification::LocalChanged.default_choice(), Choice::Push);
+        assert_eq!(Classification::BothChanged.default_choice(), Choice::Skip);
+        assert_eq!(Classification::UnknownBase.default_choice(), Choice::Push);
+    }
+}

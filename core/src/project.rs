@@ -1,0 +1,263 @@
+//! [`Project`]: the local side as components read it — the compiled entry file and
+//! snapshots of other project files (`lua.skill.yaml`), each read once per run, before
+//! anything could rewrite it; and [`PullCtx`], what a pull may use to write.
+//!
+//! Reads are confined: regular files only, inside the project root (symlinks resolved),
+//! at most [`MAX_FILE_BYTES`]. Knows no component and no file format.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use lua_compile::{Compiled, Node, WriteOptions};
+use sha2::{Digest, Sha256};
+
+use crate::component::Pulled;
+use crate::server::Server;
+
+/// The largest project file read through [`Project::read`].
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A project file as read once in this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Project-relative path, `/` separators.
+    pub path: String,
+    pub bytes: Arc<[u8]>,
+    /// Hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+impl Snapshot {
+    /// The content as UTF-8.
+    pub fn text(&self) -> Result<&str, ReadError> {
+        std::str::from_utf8(&self.bytes).map_err(|e| ReadError {
+            path: self.path.clone(),
+            message: format!("not UTF-8 text ({e})"),
+        })
+    }
+}
+
+/// A project file that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read {path}: {message}")]
+pub struct ReadError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Reads of this run, by project-relative path.
+type Snapshots = BTreeMap<String, Result<Option<Snapshot>, ReadError>>;
+
+/// The project as this run sees it.
+#[derive(Clone, Debug)]
+pub struct Project {
+    root: PathBuf,
+    compiled: Compiled,
+    files: Arc<Mutex<Snapshots>>,
+}
+
+impl Project {
+    pub fn new(root: impl Into<PathBuf>, compiled: Compiled) -> Self {
+        Self {
+            root: root.into(),
+            compiled,
+            files: Arc::default(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// The project file at `rel` (`None`: it does not exist), read once per run: later
+    /// calls return the same snapshot even if the file changed since.
+    pub fn read(&self, rel: &str) -> Result<Option<Snapshot>, ReadError> {
+        let mut files = self
+            .files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        files
+            .entry(rel.to_string())
+            .or_insert_with(|| read_confined(&self.root, rel))
+            .clone()
+    }
+}
+
+/// Read `rel` under `root`: a regular file, inside the root after resolving symlinks, at
+/// most [`MAX_FILE_BYTES`].
+pub fn read_confined(root: &Path, rel: &str) -> Result<Option<Snapshot>, ReadError> {
+    let fail = |message: String| ReadError {
+        path: rel.to_string(),
+        message,
+    };
+    let path = root.join(rel);
+    let real = match std::fs::canonicalize(&path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let real_root = std::fs::canonicalize(root).map_err(|e| fail(e.to_string()))?;
+    if !real.starts_with(&real_root) {
+        return Err(fail(format!(
+            "it resolves to {}, outside the project root {}",
+            real.display(),
+            real_root.display()
+        )));
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "{} bytes, more than the {} MiB limit",
+            meta.len(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let file = std::fs::File::open(&real).map_err(|e| fail(e.to_string()))?;
+    // Checked again on the open file: the path may have been swapped since.
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "more than the {} MiB limit",
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    Ok(Some(Snapshot {
+        path: rel.to_string(),
+        bytes: bytes.into(),
+        sha256,
+    }))
+}
+
+/// What a pull may use: the project as it is now (recompiled after earlier pulls), the
+/// server, and the write options the run allows.
+pub struct PullCtx<'a> {
+    pub project: &'a Project,
+    pub server: &'a Server,
+    /// Resolve conflicts and flatten composite values (`--force`, or confirmed).
+    pub force: bool,
+    /// Options for writes into TypeScript sources.
+    pub write: WriteOptions,
+}
+
+impl PullCtx<'_> {
+    pub fn root(&self) -> &Path {
+        self.project.root()
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        self.project.compiled()
+    }
+
+    /// Replace the literal(s) defining `node` with `value` (exact, atomic, guarded).
+    pub fn replace(
+        &self,
+        node: &Node,
+        value: &serde_json::Value,
+    ) -> Result<Pulled, lua_compile::WriteError> {
+        let options = WriteOptions {
+            force: self.force,
+            ..self.write.clone()
+        };
+        let report = lua_compile::write_back(self.root(), self.compiled(), node, value, options)?;
+        Ok(Pulled {
+            files: report.files,
+            notes: Vec::new(),
+        })
+    }
+}
+
+impl PullCtx<'_> {
+    fn options(&self) -> WriteOptions {
+        WriteOptions {
+            force: self.force,
+            ..self.write.clone()
+        }
+    }
+
+    /// Add `key: value` to the LuaAgent config object (the code does not set `key`), in
+    /// the file's style; exact, atomic, guarded.
+    pub fn insert_property(
+        &self,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<Pulled, lua_compile::WriteError> {
+        let report =
+            lua_compile::insert_property(self.root(), self.compiled(), key, value, self.options())?;
+        Ok(pulled(report))
+    }
+
+    /// Create `module` (`export const <export> = <value>`), import it into the file that
+    /// holds the config object and add the property `key`: all or nothing.
+    pub fn insert_with_new_module(
+        &self,
+        key: &str,
+        module: &lua_compile::NewModule<'_>,
+    ) -> Result<Pulled, lua_compile::WriteError> {
+        let report = lua_compile::insert_with_new_module(
+            self.root(),
+            self.compiled(),
+            key,
+            module,
+            self.options(),
+        )?;
+        Ok(pulled(report))
+    }
+}
+
+fn pulled(report: lua_compile::WriteReport) -> Pulled {
+    Pulled {
+        files: report.files,
+        notes: report.warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_snapshots_confined_to_regular_files_in_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.yaml"), "x: 1\n").unwrap();
+        std::fs::write(dir.path().join("outside.yaml"), "y: 2\n").unwrap();
+        std::fs::create_dir(root.join("d")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.path().join("outside.yaml"), root.join("link.yaml"))
+            .unwrap();
+
+        let snap = read_confined(&root, "a.yaml").unwrap().unwrap();
+        assert_eq!(&*snap.bytes, b"x: 1\n");
+        assert_eq!(read_confined(&root, "missing.yaml").unwrap(), None);
+        assert!(
+            read_confined(&root, "d")
+                .unwrap_err()
+                .to_string()
+                .contains("not a regular file")
+        );
+        #[cfg(unix)]
+        assert!(
+            read_confined(&root, "link.yaml")
+                .unwrap_err()
+                .to_string()
+                .contains("outside the project root")
+        );
+    }
+}
