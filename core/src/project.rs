@@ -170,24 +170,17 @@ impl PullCtx<'_> {
         node: &Node,
         value: &serde_json::Value,
     ) -> Result<Pulled, lua_compile::WriteError> {
-        let options = WriteOptions {
-            force: self.force,
-            ..self.write.clone()
-        };
-        let report = lua_compile::write_back(self.root(), self.compiled(), node, value, options)?;
-        Ok(Pulled {
-            files: report.files,
-            notes: Vec::new(),
-        })
+        let report =
+            lua_compile::write_back(self.root(), self.compiled(), node, value, self.options())?;
+        Ok(pulled(report))
     }
 }
 
 impl PullCtx<'_> {
     fn options(&self) -> WriteOptions {
-        WriteOptions {
-            force: self.force,
-            ..self.write.clone()
-        }
+        let mut options = self.write.clone();
+        options.force = self.force;
+        options
     }
 
     /// Add `key: value` to the LuaAgent config object (the code does not set `key`), in
