@@ -1,3 +1,5 @@
+//! Unit tests of the parent module (included with `#[cfg(test)] #[path]`).
+
 use super::*;
 use proptest::prelude::*;
 
