@@ -443,7 +443,7 @@ fn a_redirected_push_is_an_error_and_nothing_is_recorded() {
     );
     assert!(!out.contains("pushed"), "{}", run.snapshot());
     assert!(other.requests().is_empty(), "the redirect was followed");
-    assert!(!project.path(".lua/sync-state.json").exists(), "recorded");
+    assert!(!project.path("lua.sync.json").exists(), "recorded");
     assert_eq!(support::files_except_manifest(project.root()), before);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -496,5 +496,5 @@ fn a_black_holing_server_ends_at_the_network_deadline() {
         "{}",
         run.snapshot()
     );
-    assert!(!project.path(".lua/sync-state.json").exists());
+    assert!(!project.path("lua.sync.json").exists());
 }

@@ -240,7 +240,7 @@ fn push_persona_creates_a_version_and_records_the_base() {
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     insta::assert_snapshot!("push_force", run.snapshot());
     assert_eq!(latest_published(&platform), Some(4));
-    let state: Value = serde_json::from_str(&p.read(".lua/sync-state.json")).unwrap();
+    let state: Value = serde_json::from_str(&p.read("lua.sync.json")).unwrap();
     assert_eq!(state["components"]["persona"]["serverVersion"], 4);
 
     let check = p.lua(&platform.url(), &["sync", "--check"]);
@@ -284,5 +284,5 @@ fn push_persona_is_guarded_against_a_server_that_moved() {
     assert_eq!(run.code(), 2, "{}", run.snapshot());
     insta::assert_snapshot!("push_guarded", run.snapshot());
     assert_eq!(platform.versions().len(), 3, "nothing pushed");
-    assert!(!p.path(".lua/sync-state.json").exists());
+    assert!(!p.path("lua.sync.json").exists());
 }

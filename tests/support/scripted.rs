@@ -67,7 +67,7 @@ impl Answer {
 
 /// The agent `id` as `GET /admin/agents/{id}` answers it.
 pub fn agent(id: &str, name: &str) -> Answer {
-    Answer::ok(json!({ "id": id, "name": name, "model": "gpt-4o" }))
+    Answer::ok(json!({ "id": id, "name": name, "model": null }))
 }
 
 /// One published persona version, as the versions list answers it.
