@@ -62,14 +62,27 @@ fn npm_install_offline_then_lua_runs_from_the_prefix() {
     for t in &tarballs {
         assert!(Path::new(t).is_file(), "{t}");
     }
-    let name = |p: &str| Path::new(p).file_name().unwrap().to_string_lossy().into_owned();
+    let name = |p: &str| {
+        Path::new(p)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(name(&tarballs[0]), format!("lua-sync-cli-{version}.tgz"));
 
     // Offline, with an empty cache: nothing may come from a registry.
     let prefix = work.path().join("prefix");
     run(Command::new("npm")
-        .args(["install", "-g", "--offline", "--no-audit", "--no-fund", "--prefix"])
+        .args([
+            "install",
+            "-g",
+            "--offline",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
         .arg(&prefix)
         .arg(format!("./{}", name(&tarballs[0])))
         .arg(format!("./{}", name(&tarballs[1])))
@@ -77,7 +90,11 @@ fn npm_install_offline_then_lua_runs_from_the_prefix() {
         .env("npm_config_cache", work.path().join("cache"))
         .env("npm_config_update_notifier", "false"));
     let lua = prefix.join("bin/lua");
-    assert!(lua.exists(), "npm put no `lua` in {}", prefix.join("bin").display());
+    assert!(
+        lua.exists(),
+        "npm put no `lua` in {}",
+        prefix.join("bin").display()
+    );
 
     let version_out = run(Command::new(&lua).arg("--version"));
     assert_eq!(
