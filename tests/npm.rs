@@ -16,6 +16,7 @@ use support::{KEY, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.";
 
+#[allow(clippy::print_stderr)] // the skip must be visible in the test log
 fn have_npm() -> bool {
     let found = Command::new("npm")
         .arg("--version")
