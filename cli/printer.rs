@@ -87,6 +87,15 @@ impl Printer {
         eprintln!("{label} {text}");
     }
 
+    /// Replace the last `rows` lines of the terminal (a prompt left drawn, the cursor on
+    /// the line below it) with `text`: up `rows`, column 0, clear to the end of screen.
+    pub fn replace_prompt(&self, rows: usize, text: &str) {
+        if rows > 0 {
+            eprint!("\x1b[{rows}A");
+        }
+        eprintln!("\r\x1b[J{text}");
+    }
+
     fn paint_err(&self, style: Style, text: &str) -> String {
         paint(self.color_err, style, text)
     }
