@@ -29,10 +29,10 @@ fn label(choice: Choice) -> &'static str {
 impl Decider for TerminalDecider<'_> {
     fn decide(&mut self, prompt: &Prompt<'_>) -> Result<Decision, Aborted> {
         let item = prompt.item;
-        self.printer.out(&format!(
-            "\n{}\n",
-            render::item_diff(item, self.printer.color)
-        ));
+        self.printer.out("");
+        self.printer
+            .out_rendered(&render::item_diff(item, self.printer.color));
+        self.printer.out("");
         if let Some(warning) = &prompt.pull_warning {
             self.printer.warn(warning);
         }

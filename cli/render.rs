@@ -6,7 +6,7 @@ use lua_core::Local;
 use lua_core::config::CheckPolicy;
 use lua_core::engine::{Action, Item, Outcome, Report, Status};
 
-use crate::printer::paint;
+use crate::sanitize::Rendered;
 
 pub const NO_DRIFT: &str = "✅ No drift detected. Local code is in sync with server.";
 pub const DRIFT: &str = "⚠️  Drift detected!";
@@ -23,15 +23,15 @@ pub fn location(item: &Item) -> Option<String> {
 }
 
 /// The diff block of one drifted item, followed by the classification's reason.
-pub fn item_diff(item: &Item, color: bool) -> String {
+pub fn item_diff(item: &Item, color: bool) -> Rendered {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
     let style = lua_core::diff::Style { color };
     let multi_line = server.contains('\n') || local.contains('\n');
-    let mut out = match &item.drift {
+    let mut out = Rendered::diff_block(match &item.drift {
         Some(drift) if multi_line => lua_core::diff::render_block(item.title, drift, style),
         _ => lua_core::diff::render(item.title, server, local, style),
-    };
+    });
     let mut facts = Vec::new();
     if let Some(v) = item.remote.as_ref().and_then(|r| r.version) {
         facts.push(format!("server v{v}"));
@@ -40,14 +40,11 @@ pub fn item_diff(item: &Item, color: bool) -> String {
         facts.push(format!("code {loc}"));
     }
     if !facts.is_empty() {
-        out.push_str(&format!(
-            "\n{}",
-            paint(
-                color,
-                Style::new().dimmed(),
-                &format!("  {}", facts.join(" · "))
-            )
-        ));
+        out.text("\n").styled(
+            color,
+            Style::new().dimmed(),
+            &format!("  {}", facts.join(" · ")),
+        );
     }
     if let Some(reason) = item.reason() {
         let style = if item.classification == Some(lua_core::engine::Classification::BothChanged) {
@@ -55,10 +52,8 @@ pub fn item_diff(item: &Item, color: bool) -> String {
         } else {
             Style::new().fg_color(Some(AnsiColor::Cyan.into()))
         };
-        out.push_str(&format!(
-            "\n{}",
-            paint(color, style, &format!("  {}: {reason}", item.title))
-        ));
+        out.text("\n")
+            .styled(color, style, &format!("  {}: {reason}", item.title));
     }
     out
 }
@@ -80,11 +75,11 @@ pub fn notes_for(item: &Item) -> Option<String> {
 
 /// The `--check` summary: per drifted component its location and the first differing
 /// line of each side, then the hints.
-pub fn check_summary(report: &Report, color: bool) -> String {
+pub fn check_summary(report: &Report, color: bool) -> Rendered {
     let drifted: Vec<&Item> = report.drifted().collect();
-    let mut out = String::new();
+    let mut out = Rendered::new();
     let count = drifted.len();
-    out.push_str(&format!(
+    out.text(&format!(
         "{} component{} drifted:\n",
         count,
         if count == 1 { "" } else { "s" }
@@ -98,10 +93,9 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             .classification
             .map(|c| format!(" ({})", c.as_str().replace('_', " ")))
             .unwrap_or_default();
-        out.push_str(&format!(
-            "\n  {}{class}{policy}\n",
-            paint(color, Style::new().bold(), item.title)
-        ));
+        out.text("\n  ")
+            .styled(color, Style::new().bold(), item.title)
+            .text(&format!("{class}{policy}\n"));
         let first = crate::difference::first_difference(
             item.server_text.as_deref().unwrap_or(""),
             item.local_text.as_deref().unwrap_or(""),
@@ -116,22 +110,24 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             .map(|v| format!(" (v{v})"))
             .unwrap_or_default();
         match first.line {
-            None => out.push_str("    Every line reads the same; only line endings differ.\n"),
+            None => {
+                out.text("    Every line reads the same; only line endings differ.\n");
+            }
             Some(line) => {
                 if first.multi_line {
-                    out.push_str(&format!(
+                    out.text(&format!(
                         "    First difference, line {line} of the value:\n"
                     ));
                 }
-                out.push_str(&format!("    Local{loc}: {}\n", first.local));
-                out.push_str(&format!("    Server{version}: {}\n", first.server));
+                out.text(&format!("    Local{loc}: {}\n", first.local));
+                out.text(&format!("    Server{version}: {}\n", first.server));
             }
         }
     }
-    out.push_str("\nTo resolve:\n");
-    out.push_str("  lua sync           choose per component (push, pull or skip)\n");
-    out.push_str("  lua sync --accept  pull the server's values into your code\n");
-    out.push_str("  lua sync --push    push your code's values to the server");
+    out.text("\nTo resolve:\n");
+    out.text("  lua sync           choose per component (push, pull or skip)\n");
+    out.text("  lua sync --accept  pull the server's values into your code\n");
+    out.text("  lua sync --push    push your code's values to the server");
     out
 }
 
