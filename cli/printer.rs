@@ -101,11 +101,11 @@ impl Printer {
 
     /// Replace the last `rows` lines of the terminal (a prompt left drawn, the cursor on
     /// the line below it) with `text`: up `rows`, column 0, clear to the end of screen.
-    pub fn replace_prompt(&self, rows: usize, text: &str) {
+    pub fn replace_prompt(&self, rows: usize, text: &Rendered) {
         if rows > 0 {
             eprint!("\x1b[{rows}A");
         }
-        eprintln!("\r\x1b[J{text}");
+        eprintln!("\r\x1b[J{}", text.as_str());
     }
 
     fn paint_err(&self, style: Style, text: &str) -> String {

@@ -125,18 +125,19 @@ fn terminal_width() -> usize {
 }
 
 /// `? question <canceled>`, styled as inquire styles it.
-fn canceled(question: &str, color: bool) -> String {
+fn canceled(question: &str, color: bool) -> crate::sanitize::Rendered {
     use anstyle::{AnsiColor, Style};
-    let paint = |style: Style, text: &str| crate::printer::paint(color, style, text);
-    format!(
-        "{} {question} {}",
-        paint(
-            Style::new().fg_color(Some(AnsiColor::BrightGreen.into())),
-            "?"
-        ),
-        paint(
-            Style::new().fg_color(Some(AnsiColor::Red.into())),
-            "<canceled>"
-        )
+    let mut out = crate::sanitize::Rendered::new();
+    out.styled(
+        color,
+        Style::new().fg_color(Some(AnsiColor::BrightGreen.into())),
+        "?",
     )
+    .text(&format!(" {question} "))
+    .styled(
+        color,
+        Style::new().fg_color(Some(AnsiColor::Red.into())),
+        "<canceled>",
+    );
+    out
 }
