@@ -430,3 +430,30 @@ async fn the_backup_from_flag_of_the_binary() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/backup-dir"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_fault_on_blob_downloads_serves_a_corrupt_body() {
+    let s = start_with(seeded_backup()).await;
+    let manifest = data(&s, &path("/manifest")).await;
+    let hash = manifest["files"][1]["hash"].as_str().unwrap().to_owned();
+    let url = blob_urls(&s, &[&hash]).await[&hash]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = json(
+        s.post("/_devserver/faults")
+            .json(&json!({"count": 1, "pathPrefix": "/_blobs/", "body": "garbage"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let plain = common::client();
+    let corrupt = plain.get(&url).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(&corrupt[..], b"garbage");
+    assert!(!sha256_hex(&corrupt).starts_with(&hash));
+    // The fault is used up: the next download is the file.
+    let good = plain.get(&url).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(sha256_hex(&good), hash);
+}
