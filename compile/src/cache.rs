@@ -8,7 +8,11 @@ use serde_json::Value;
 
 use crate::error::CompileError;
 use crate::model::Compiled;
-use crate::source::sha256_hex;
+use crate::source::{read_regular, read_regular_capped, sha256_hex};
+
+/// A manifest larger than this is not read (it is rebuilt): 64 MiB, four times the largest
+/// source file.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
 /// `root/.lua/manifest.json`.
 pub(crate) fn manifest_path(root: &Path) -> PathBuf {
@@ -38,13 +42,13 @@ fn sort_keys(value: &mut Value) {
 /// The cached result, if the manifest exists, parses, matches `entry` and the format, and
 /// every input still hashes the same.
 pub(crate) fn load_current(root: &Path, entry: &str) -> Option<Compiled> {
-    let bytes = std::fs::read(manifest_path(root)).ok()?;
+    let bytes = read_regular_capped(&manifest_path(root), MAX_MANIFEST_BYTES).ok()?;
     let compiled: Compiled = serde_json::from_slice(&bytes).ok()?;
     if compiled.format != crate::FORMAT || compiled.entry != entry || compiled.inputs.is_empty() {
         return None;
     }
     let fresh = compiled.inputs.iter().all(|(rel, hash)| {
-        std::fs::read(root.join(rel)).is_ok_and(|bytes| sha256_hex(&bytes) == *hash)
+        read_regular(&root.join(rel)).is_ok_and(|bytes| sha256_hex(&bytes) == *hash)
     });
     fresh.then_some(compiled)
 }

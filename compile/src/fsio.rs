@@ -28,7 +28,7 @@ pub(crate) struct FsStore<'r> {
 
 impl Store for FsStore<'_> {
     fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.root.join(rel))
+        crate::source::read_regular(&self.root.join(rel))
     }
     fn exists(&self, rel: &str) -> bool {
         std::fs::symlink_metadata(self.root.join(rel)).is_ok()

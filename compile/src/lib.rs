@@ -48,6 +48,7 @@ pub use insert::{
     insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
+pub use source::MAX_SOURCE_BYTES;
 pub use write::{
     WriteOptions, WriteReport, needs_force, needs_force_for, write_back, write_back_files,
 };
