@@ -1,7 +1,6 @@
 //! The `.lua/manifest.json` cache: deterministic bytes, atomic writes, and reuse only when
 //! every input file still has the recorded sha256.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -53,7 +52,8 @@ pub(crate) fn load_current(root: &Path, entry: &str) -> Option<Compiled> {
     fresh.then_some(compiled)
 }
 
-/// Write the manifest atomically (temp file in `.lua/`, fsync, rename, fsync of the folder).
+/// Write the manifest atomically (temp file in `.lua/`, fsync, rename, fsync of the folder),
+/// after removing stale temp files there.
 pub(crate) fn store(root: &Path, compiled: &Compiled) -> Result<(), CompileError> {
     let path = manifest_path(root);
     let dir = root.join(".lua");
@@ -62,13 +62,8 @@ pub(crate) fn store(root: &Path, compiled: &Compiled) -> Result<(), CompileError
         source,
     };
     std::fs::create_dir_all(&dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".manifest-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(err)?;
-    tmp.write_all(&manifest_bytes(compiled)).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
+    crate::temp::clean_stale(&dir);
+    let tmp = crate::temp::temp_beside(&path, &manifest_bytes(compiled)).map_err(err)?;
     tmp.persist(&path).map_err(|e| err(e.error))?;
     crate::fsio::sync_dir(&dir).map_err(err)?;
     Ok(())

@@ -26,6 +26,7 @@
 //! the platform, and the terminal (diagnostics are plain text; the CLI decides colour).
 
 mod cache;
+mod commit;
 mod error;
 mod eval;
 mod fsio;
@@ -36,6 +37,7 @@ mod model;
 mod outline;
 mod plan;
 mod source;
+mod temp;
 mod write;
 
 use std::collections::BTreeMap;

@@ -153,7 +153,10 @@ pub fn write_value(
         ctx.compiled,
         node,
         value,
-        WriteOptions { force: ctx.force },
+        WriteOptions {
+            force: ctx.force,
+            ..WriteOptions::default()
+        },
     )
 }
 
