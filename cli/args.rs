@@ -28,7 +28,9 @@ pub struct Cli {
     pub global: Global,
 }
 
+/// Options of every command, listed under their own heading in each command's help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Run as if started in DIR (the project is found from there, walking up).
     #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]

@@ -8,6 +8,7 @@ mod exit;
 mod printer;
 mod prompt;
 mod render;
+mod sanitize;
 mod spinner;
 mod unreachable;
 
@@ -45,7 +46,7 @@ impl From<CoreError> for CliError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose > 0);
-    init_tracing(cli.global.verbose, printer.color_err);
+    init_tracing(cli.global.verbose);
     if let Command::Completions { shell } = cli.command {
         let mut cmd = Cli::command();
         clap_complete::generate(shell, &mut cmd, "lua", &mut std::io::stdout());
@@ -92,7 +93,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
     ExitCode::from(Exit::Error as u8)
 }
 
-fn init_tracing(verbose: u8, color: bool) {
+fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => return,
         1 => "lua_platform=debug,lua_core=debug,lua_compile=debug,warn",
@@ -100,8 +101,9 @@ fn init_tracing(verbose: u8, color: bool) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
+        // Log fields carry URLs and server text: cleaned like all output (so no ANSI).
+        .with_writer(sanitize::CleanStderr)
+        .with_ansi(false)
         .with_target(false)
         .without_time()
         .try_init();
@@ -252,7 +254,7 @@ async fn sync(
 
     if mode == Mode::Check {
         if format == Format::Human && report.has_drift() {
-            printer.out(&render::check_summary(&report, printer.color));
+            printer.out_rendered(&render::check_summary(&report, printer.color));
         }
         // Drift that does not fail the check must still be said where CI logs look.
         for item in report
@@ -338,10 +340,8 @@ fn print_headline(printer: &Printer, report: &Report, mode: Mode) {
     if report.has_drift() {
         printer.out(render::DRIFT);
         if mode != Mode::Interactive {
-            printer.out(&format!(
-                "\n{}",
-                render::drift_listing(report, printer.color)
-            ));
+            printer.out("");
+            printer.out_rendered(&render::drift_listing(report, printer.color));
             printer.out("");
         }
     } else if let Some(headline) = render::not_compared_headline(report) {

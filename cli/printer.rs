@@ -1,5 +1,7 @@
 //! All terminal output goes through [`Printer`]: reports to stdout, progress and
-//! warnings to stderr, colour decided once.
+//! warnings to stderr, colour decided once. Every `&str` it is given is sanitised
+//! ([`crate::sanitize::clean`]) before its styling is applied; text with our own colours
+//! comes as a [`Rendered`], built only from sanitised pieces.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -8,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::args::ColorArg;
+use crate::sanitize::{Rendered, clean, paint};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
@@ -48,8 +51,17 @@ impl Printer {
         }
     }
 
-    /// Report text on stdout (always printed, even with --quiet).
+    /// Report text on stdout (always printed, even with --quiet), sanitised.
     pub fn out(&self, text: &str) {
+        self.write_out(&clean(text));
+    }
+
+    /// Styled report text on stdout, as rendered (its pieces are sanitised already).
+    pub fn out_rendered(&self, text: &Rendered) {
+        self.write_out(text.as_str());
+    }
+
+    fn write_out(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
@@ -58,7 +70,7 @@ impl Printer {
     /// Informational text on stderr (hidden by --quiet).
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", clean(text));
         }
     }
 
@@ -75,7 +87,7 @@ impl Printer {
             Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
             "warning:",
         );
-        eprintln!("{label} {text}");
+        eprintln!("{label} {}", clean(text));
     }
 
     /// An error on stderr.
@@ -84,18 +96,19 @@ impl Printer {
             Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
             "error:",
         );
-        eprintln!("{label} {text}");
+        eprintln!("{label} {}", clean(text));
+    }
+
+    /// Replace the last `rows` lines of the terminal (a prompt left drawn, the cursor on
+    /// the line below it) with `text`: up `rows`, column 0, clear to the end of screen.
+    pub fn replace_prompt(&self, rows: usize, text: &Rendered) {
+        if rows > 0 {
+            eprint!("\x1b[{rows}A");
+        }
+        eprintln!("\r\x1b[J{}", text.as_str());
     }
 
     fn paint_err(&self, style: Style, text: &str) -> String {
         paint(self.color_err, style, text)
-    }
-}
-
-pub fn paint(color: bool, style: Style, text: &str) -> String {
-    if color {
-        format!("{}{text}{}", style.render(), style.render_reset())
-    } else {
-        text.to_string()
     }
 }

@@ -1,8 +1,11 @@
 //! The interactive [`Decider`]: shows each drifted component's diff and asks with an
-//! arrow-key menu (inquire). Esc or Ctrl-C aborts with nothing (more) written.
+//! arrow-key menu (inquire). Esc or Ctrl-C aborts with nothing (more) written, and
+//! both leave the screen the same: the question marked `<canceled>`, no menu.
 
+use inquire::ui::{Color, RenderConfig, Styled};
 use inquire::{Confirm, InquireError, Select};
 use lua_core::engine::{Aborted, Choice, Decider, Decision, Prompt};
+use unicode_width::UnicodeWidthStr;
 
 use crate::printer::Printer;
 use crate::render;
@@ -26,10 +29,10 @@ fn label(choice: Choice) -> &'static str {
 impl Decider for TerminalDecider<'_> {
     fn decide(&mut self, prompt: &Prompt<'_>) -> Result<Decision, Aborted> {
         let item = prompt.item;
-        self.printer.out(&format!(
-            "\n{}\n",
-            render::item_diff(item, self.printer.color)
-        ));
+        self.printer.out("");
+        self.printer
+            .out_rendered(&render::item_diff(item, self.printer.color));
+        self.printer.out("");
         if let Some(preview) = &prompt.pull_preview {
             self.printer.out(preview);
         }
@@ -47,11 +50,15 @@ impl Decider for TerminalDecider<'_> {
             None => item.id.to_string(),
         };
         let question = format!("What would you like to do with {name}?");
+        let mut drawn = vec![format!("? {question} ")];
+        drawn.extend(labels.iter().map(|l| format!("{POINTER} {l}")));
+        drawn.push(format!("[{HELP}]"));
         let answer = Select::new(&question, labels)
+            .with_render_config(render_config(self.printer.color_err))
             .with_starting_cursor(start)
-            .with_help_message("↑↓ to move, enter to select, esc to abort")
+            .with_help_message(HELP)
             .prompt()
-            .map_err(aborted)?;
+            .map_err(|e| self.aborted(e, &question, &drawn))?;
         let choice = prompt
             .choices
             .iter()
@@ -60,10 +67,12 @@ impl Decider for TerminalDecider<'_> {
             .unwrap_or(Choice::Skip);
         let mut confirmed_flatten = false;
         if choice == Choice::Pull && prompt.pull_warning.is_some() {
-            confirmed_flatten = Confirm::new("Replace the pieces with one literal?")
+            let question = "Replace the pieces with one literal?";
+            confirmed_flatten = Confirm::new(question)
+                .with_render_config(render_config(self.printer.color_err))
                 .with_default(false)
                 .prompt()
-                .map_err(aborted)?;
+                .map_err(|e| self.aborted(e, question, &[format!("? {question} (y/N) ")]))?;
             if !confirmed_flatten {
                 return Ok(Decision {
                     choice: Choice::Skip,
@@ -78,6 +87,64 @@ impl Decider for TerminalDecider<'_> {
     }
 }
 
-fn aborted(_: InquireError) -> Aborted {
-    Aborted
+/// The menu's pointer, as in the reference CLI.
+const POINTER: &str = "❯";
+const HELP: &str = "↑↓ to move, enter to select, esc to abort";
+
+/// inquire's look (its colours only when stderr is coloured) with the `❯` pointer.
+fn render_config(color: bool) -> RenderConfig<'static> {
+    let config = if color {
+        RenderConfig::default_colored()
+    } else {
+        RenderConfig::empty()
+    };
+    let pointer = Styled::new(POINTER);
+    config.with_highlighted_option_prefix(if color {
+        pointer.with_fg(Color::LightCyan)
+    } else {
+        pointer
+    })
+}
+
+impl TerminalDecider<'_> {
+    /// Esc makes inquire draw `? question <canceled>`; on Ctrl-C it returns with the menu
+    /// still drawn and the cursor below it. Draw the Esc end state over it then.
+    fn aborted(&self, error: InquireError, question: &str, drawn: &[String]) -> Aborted {
+        if matches!(error, InquireError::OperationInterrupted) {
+            let width = terminal_width();
+            let rows = drawn
+                .iter()
+                .map(|line| UnicodeWidthStr::width(line.as_str()).div_ceil(width).max(1))
+                .sum();
+            self.printer
+                .replace_prompt(rows, &canceled(question, self.printer.color_err));
+        }
+        Aborted
+    }
+}
+
+fn terminal_width() -> usize {
+    crossterm::terminal::size()
+        .map(|(cols, _)| usize::from(cols))
+        .ok()
+        .filter(|&cols| cols > 0)
+        .unwrap_or(80)
+}
+
+/// `? question <canceled>`, styled as inquire styles it.
+fn canceled(question: &str, color: bool) -> crate::sanitize::Rendered {
+    use anstyle::{AnsiColor, Style};
+    let mut out = crate::sanitize::Rendered::new();
+    out.styled(
+        color,
+        Style::new().fg_color(Some(AnsiColor::BrightGreen.into())),
+        "?",
+    )
+    .text(&format!(" {question} "))
+    .styled(
+        color,
+        Style::new().fg_color(Some(AnsiColor::Red.into())),
+        "<canceled>",
+    );
+    out
 }

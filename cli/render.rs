@@ -6,7 +6,7 @@ use lua_core::Shape;
 use lua_core::config::CheckPolicy;
 use lua_core::engine::{Action, Classification, Item, Outcome, Presence, Report, Status};
 
-use crate::printer::paint;
+use crate::sanitize::Rendered;
 
 pub const NO_DRIFT: &str = "✅ No drift detected. Local code is in sync with server.";
 pub const DRIFT: &str = "⚠️  Drift detected!";
@@ -35,55 +35,63 @@ pub fn keyed_change(item: &Item) -> String {
 }
 
 /// The drifted items of keyed sets, one aligned line each, grouped by component.
-pub fn keyed_lines(items: &[&Item], color: bool) -> String {
+pub fn keyed_lines(items: &[&Item], color: bool) -> Rendered {
     let id_width = items.iter().map(|i| i.id.len()).max().unwrap_or(0);
     let key_width = items
         .iter()
         .map(|i| i.key.as_deref().unwrap_or("").chars().count())
         .max()
         .unwrap_or(0);
-    items
-        .iter()
-        .map(|item| {
-            let key = item.key.as_deref().unwrap_or("");
-            let class = item
-                .classification()
-                .map(|c| format!("  ({})", c.as_str().replace('_', " ")))
-                .unwrap_or_default();
-            format!(
-                "  {:<id_width$}  {}{}  {}{}",
-                item.id,
-                paint(color, Style::new().bold(), key),
+    let mut out = Rendered::new();
+    for (n, item) in items.iter().enumerate() {
+        let key = item.key.as_deref().unwrap_or("");
+        let class = item
+            .classification()
+            .map(|c| format!("  ({})", c.as_str().replace('_', " ")))
+            .unwrap_or_default();
+        if n > 0 {
+            out.text("\n");
+        }
+        out.text(&format!("  {:<id_width$}  ", item.id))
+            .styled(color, Style::new().bold(), key)
+            .text(&format!(
+                "{}  {}",
                 " ".repeat(key_width.saturating_sub(key.chars().count())),
-                keyed_change(item),
-                paint(color, Style::new().dimmed(), &class),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+                keyed_change(item)
+            ))
+            .styled(color, Style::new().dimmed(), &class);
+    }
+    out
 }
 
 /// Every drifted item: the diff block of each single value, then one line per item of
 /// the keyed sets.
-pub fn drift_listing(report: &Report, color: bool) -> String {
-    let mut blocks: Vec<String> = report
-        .drifted()
-        .filter(|i| i.shape == Shape::Single)
-        .map(|i| item_diff(i, color))
-        .collect();
+pub fn drift_listing(report: &Report, color: bool) -> Rendered {
+    let mut out = Rendered::new();
+    let mut first = true;
+    for item in report.drifted().filter(|i| i.shape == Shape::Single) {
+        if !first {
+            out.text("\n\n");
+        }
+        first = false;
+        out.append(&item_diff(item, color));
+    }
     let keyed: Vec<&Item> = report
         .drifted()
         .filter(|i| i.shape == Shape::Keyed)
         .collect();
     if !keyed.is_empty() {
-        blocks.push(keyed_lines(&keyed, color));
+        if !first {
+            out.text("\n\n");
+        }
+        out.append(&keyed_lines(&keyed, color));
     }
-    blocks.join("\n\n")
+    out
 }
 
 /// The diff block of one drifted item (a line for an item of a keyed set), followed by
 /// the classification's reason.
-pub fn item_diff(item: &Item, color: bool) -> String {
+pub fn item_diff(item: &Item, color: bool) -> Rendered {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
     let style = lua_core::diff::Style { color };
@@ -91,9 +99,9 @@ pub fn item_diff(item: &Item, color: bool) -> String {
     let mut out = match &item.status {
         _ if item.shape == Shape::Keyed => keyed_lines(&[item], color),
         Status::Drift { drift, .. } if multi_line => {
-            lua_core::diff::render_block(item.title, drift, style)
+            Rendered::diff_block(lua_core::diff::render_block(item.title, drift, style))
         }
-        _ => lua_core::diff::render(item.title, server, local, style),
+        _ => Rendered::diff_block(lua_core::diff::render(item.title, server, local, style)),
     };
     let mut facts = Vec::new();
     if let Some(v) = item.server_version() {
@@ -103,14 +111,11 @@ pub fn item_diff(item: &Item, color: bool) -> String {
         facts.push(format!("code {loc}"));
     }
     if !facts.is_empty() {
-        out.push_str(&format!(
-            "\n{}",
-            paint(
-                color,
-                Style::new().dimmed(),
-                &format!("  {}", facts.join(" · "))
-            )
-        ));
+        out.text("\n").styled(
+            color,
+            Style::new().dimmed(),
+            &format!("  {}", facts.join(" · ")),
+        );
     }
     if let Some(reason) = item.reason() {
         let style = if item.classification() == Some(Classification::BothChanged) {
@@ -118,10 +123,8 @@ pub fn item_diff(item: &Item, color: bool) -> String {
         } else {
             Style::new().fg_color(Some(AnsiColor::Cyan.into()))
         };
-        out.push_str(&format!(
-            "\n{}",
-            paint(color, style, &format!("  {}: {reason}", item.label()))
-        ));
+        out.text("\n")
+            .styled(color, style, &format!("  {}: {reason}", item.label()));
     }
     out
 }
@@ -167,9 +170,9 @@ pub fn not_compared_hint(item: &Item) -> String {
 
 /// The `--check` summary: per drifted component its location and the first differing
 /// line of each side, then the hints.
-pub fn check_summary(report: &Report, color: bool) -> String {
+pub fn check_summary(report: &Report, color: bool) -> Rendered {
     let drifted: Vec<&Item> = report.drifted().collect();
-    let mut out = String::new();
+    let mut out = Rendered::new();
     let count = drifted.len();
     let keyed: Vec<&Item> = drifted
         .iter()
@@ -182,7 +185,7 @@ pub fn check_summary(report: &Report, color: bool) -> String {
     } else {
         "item"
     };
-    out.push_str(&format!(
+    out.text(&format!(
         "{count} {noun}{} drifted:\n",
         if count == 1 { "" } else { "s" }
     ));
@@ -195,10 +198,9 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             .classification()
             .map(|c| format!(" ({})", c.as_str().replace('_', " ")))
             .unwrap_or_default();
-        out.push_str(&format!(
-            "\n  {}{class}{policy}\n",
-            paint(color, Style::new().bold(), item.title)
-        ));
+        out.text("\n  ")
+            .styled(color, Style::new().bold(), item.title)
+            .text(&format!("{class}{policy}\n"));
         let first = crate::difference::first_difference(
             item.server_text.as_deref().unwrap_or(""),
             item.local_text.as_deref().unwrap_or(""),
@@ -211,25 +213,29 @@ pub fn check_summary(report: &Report, color: bool) -> String {
             .map(|v| format!(" ({v})"))
             .unwrap_or_default();
         match first.line {
-            None => out.push_str("    Every line reads the same; only line endings differ.\n"),
+            None => {
+                out.text("    Every line reads the same; only line endings differ.\n");
+            }
             Some(line) => {
                 if first.multi_line {
-                    out.push_str(&format!(
+                    out.text(&format!(
                         "    First difference, line {line} of the value:\n"
                     ));
                 }
-                out.push_str(&format!("    Local{loc}: {}\n", first.local));
-                out.push_str(&format!("    Server{version}: {}\n", first.server));
+                out.text(&format!("    Local{loc}: {}\n", first.local));
+                out.text(&format!("    Server{version}: {}\n", first.server));
             }
         }
     }
     if !keyed.is_empty() {
-        out.push_str(&format!("\n{}\n", keyed_lines(&keyed, color)));
+        out.text("\n")
+            .append(&keyed_lines(&keyed, color))
+            .text("\n");
     }
-    out.push_str("\nTo resolve:\n");
-    out.push_str("  lua sync           choose per component (push, pull or skip)\n");
-    out.push_str("  lua sync --accept  pull the server's values into your code\n");
-    out.push_str("  lua sync --push    push your code's values to the server");
+    out.text("\nTo resolve:\n");
+    out.text("  lua sync           choose per component (push, pull or skip)\n");
+    out.text("  lua sync --accept  pull the server's values into your code\n");
+    out.text("  lua sync --push    push your code's values to the server");
     out
 }
 
@@ -289,24 +295,19 @@ pub fn github(report: &Report) -> String {
             Some(key) => format!("{} {key}", item.id),
             None => item.id.to_string(),
         };
+        let level = if item.policy.check == CheckPolicy::Fail {
+            "error"
+        } else {
+            "warning"
+        };
         match &item.status {
             Status::Drift { .. } if item.shape == Shape::Keyed => {
-                let level = if item.policy.check == CheckPolicy::Fail {
-                    "error"
-                } else {
-                    "warning"
-                };
                 lines.push(format!(
                     "::{level}{loc}::{what} drifted: {}",
                     escape_data(&keyed_change(item))
                 ));
             }
             Status::Drift { .. } => {
-                let level = if item.policy.check == CheckPolicy::Fail {
-                    "error"
-                } else {
-                    "warning"
-                };
                 let why = item.reason().map(|r| format!(" ({r})")).unwrap_or_default();
                 lines.push(format!(
                     "::{level}{loc}::{what} drifted from server{from}{}",
@@ -314,12 +315,7 @@ pub fn github(report: &Report) -> String {
                 ));
             }
             Status::Unreadable(u) => lines.push(format!(
-                "::{}{loc}::{what} not compared: cannot be read statically: {}",
-                if item.policy.check == CheckPolicy::Fail {
-                    "error"
-                } else {
-                    "warning"
-                },
+                "::{level}{loc}::{what} not compared: cannot be read statically: {}",
                 escape_data(&u.reason)
             )),
             // An unreachable server is said once for the run (see `github_command`).
@@ -332,7 +328,6 @@ pub fn github(report: &Report) -> String {
     if lines.is_empty() && report.unreachable().is_none() {
         lines.push("No drift detected. Local code is in sync with server.".to_string());
     }
-
     lines.join("\n")
 }
 

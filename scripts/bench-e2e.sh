@@ -14,11 +14,14 @@ if ! command -v hyperfine >/dev/null; then
   exit 2
 fi
 
+. scripts/lib/bins.sh
 cargo build --quiet --locked --release -p lua-cli -p lua-devserver
-bin=$(pwd)/target/release
+release=$(target_dir)/release
+lua=$(require_bin LUA_BIN lua "$release/lua" "cargo build --release -p lua-cli")
+devserver=$(require_bin LUA_DEVSERVER_BIN lua-devserver "$release/lua-devserver" "cargo build --release -p lua-devserver")
 work=$(mktemp -d)
 key="bench-key"
-"$bin/lua-devserver" --memory --port 0 --api-key "$key" --seed examples/seed.json >"$work/out" 2>"$work/err" &
+"$devserver" --memory --port 0 --api-key "$key" --seed examples/seed.json >"$work/out" 2>"$work/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 url=""
@@ -34,23 +37,23 @@ mkdir -p "$work/drift" "$work/insync"
 cp -R examples/support-bot/. "$work/drift/"
 cp -R examples/support-bot/. "$work/insync/"
 # In-sync copy: pull once so code and server agree.
-(cd "$work/insync" && LUA_API_URL="$url" LUA_API_KEY="$key" "$bin/lua" sync --accept >/dev/null)
+(cd "$work/insync" && LUA_API_URL="$url" LUA_API_KEY="$key" "$lua" sync --accept >/dev/null)
 
 export LUA_API_URL="$url" LUA_API_KEY="$key" NO_COLOR=1
 # Time the paths we mean to time: in sync exits 0, drift exits 1 (hyperfine's -i would
 # otherwise hide an error exit 2 as well).
 expect_exit() {
   local want=$1 dir=$2 got=0
-  "$bin/lua" -C "$dir" sync --check >/dev/null 2>&1 || got=$?
+  "$lua" -C "$dir" sync --check >/dev/null 2>&1 || got=$?
   if [ "$got" != "$want" ]; then
     echo "expected exit $want from lua sync --check in $dir, got $got:" >&2
-    "$bin/lua" -C "$dir" sync --check >&2 || true
+    "$lua" -C "$dir" sync --check >&2 || true
     exit 2
   fi
 }
 expect_exit 0 "$work/insync"
 expect_exit 1 "$work/drift"
 hyperfine --warmup 10 --runs "$runs" -N --export-markdown "$work/results.md" \
-  -i -n "in sync" "$bin/lua -C $work/insync sync --check" \
-  -n "drift"   "$bin/lua -C $work/drift sync --check"
+  -i -n "in sync" "$lua -C $work/insync sync --check" \
+  -n "drift"   "$lua -C $work/drift sync --check"
 cat "$work/results.md"

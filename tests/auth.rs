@@ -254,3 +254,42 @@ fn ci_never_prompts_before_or_after_the_subcommand() {
     let check = p.lua(&platform.url(), &["--ci", "sync", "--check"]);
     assert_eq!(check.code(), 0, "{}", check.snapshot());
 }
+
+#[test]
+fn configure_reads_the_key_from_stdin() {
+    use std::io::Write;
+    let p = project();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lua"))
+        .args(["auth", "configure", "--api-key", "-"])
+        .current_dir(p.root())
+        .env_clear()
+        .env("HOME", p.path("home"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{KEY}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+    assert_eq!(p.read("home/.lua-cli/credentials"), format!("{KEY}\n"));
+}
+
+#[test]
+fn auth_help() {
+    let p = project();
+    let help = p.lua(&support::dead_url(), &["auth", "--help"]);
+    assert_eq!(help.code(), 0);
+    insta::assert_snapshot!(help.snapshot());
+}

@@ -230,3 +230,65 @@ fn ctrl_c_at_the_prompt_writes_nothing_and_fails() {
     assert!(!project.path("lua.sync.json").exists());
     assert_eq!(platform.versions().len(), 1);
 }
+
+/// rexpect hands bytes over one char per byte; put the UTF-8 back together.
+fn utf8(latin1: &str) -> String {
+    let bytes: Vec<u8> = latin1.chars().map(|c| c as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// What the terminal shows after the menu is drawn and `key` is pressed, through an
+/// in-memory terminal emulator (vt100): the screen, not the bytes. Also returns the raw
+/// output up to the drawn menu.
+fn screen_after(key: &str) -> (String, String) {
+    let platform = Platform::start(Some("Bot"), &[PERSONA]);
+    let project = Project::new(&index("Local text"));
+    let mut p = lua_in_pty(&project, &platform.url());
+    let mut all = String::new();
+    for needle in ["What would you like to do with persona?", "esc to abort"] {
+        all += &p.exp_string(needle).expect("menu");
+        all += needle;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let menu = utf8(&all);
+    p.send(key).expect("key");
+    p.flush().expect("flush");
+    all += &p.exp_eof().expect("exit");
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("non-zero");
+    let mut terminal = vt100::Parser::new(size(500), size(80), 0);
+    terminal.process(utf8(&all).replace('\n', "\r\n").as_bytes());
+    let screen = terminal.screen().contents();
+    (screen.trim_end().to_string(), menu)
+}
+
+#[test]
+fn the_pointer_is_the_reference_chevron_and_ctrl_c_leaves_the_screen_as_esc_does() {
+    let (esc, menu) = screen_after("\x1b");
+    assert!(menu.contains("❯ 📤 Push local to server"), "{menu}");
+    let (ctrl_c, _) = screen_after("\x03");
+    let tail = |screen: &str| {
+        let lines: Vec<&str> = screen.lines().collect();
+        let from = lines
+            .iter()
+            .position(|l| l.contains("What would you like to do"))
+            .expect("question on screen");
+        lines[from..]
+            .iter()
+            .map(|l| l.trim_end())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        tail(&esc).starts_with("? What would you like to do with persona? <canceled>\n"),
+        "{esc}"
+    );
+    assert!(
+        !ctrl_c.contains("Push local to server"),
+        "menu left drawn:\n{ctrl_c}"
+    );
+    assert!(
+        !ctrl_c.contains("esc to abort"),
+        "help left drawn:\n{ctrl_c}"
+    );
+    assert_eq!(tail(&ctrl_c), tail(&esc));
+}

@@ -186,7 +186,19 @@ fn help_and_completions() {
     let project = Project::new(&index("Support Bot", PERSONA));
     let help = project.lua(&support::dead_url(), &["sync", "--help"]);
     assert_eq!(help.code(), 0);
-    insta::assert_snapshot!(help.stdout());
+    // Global options under their own heading, after sync's own (`-C` among them).
+    let out = help.stdout();
+    let (own, global) = out.split_once("\nGlobal options:\n").expect("heading");
+    let global = global.split("\nExamples:").next().unwrap_or_default();
+    assert!(
+        own.contains("--push") && !own.contains("--directory"),
+        "{out}"
+    );
+    assert!(
+        global.contains("-C, --directory") && !global.contains("--push"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
     for shell in ["bash", "zsh", "fish"] {
         let run = project.lua(&support::dead_url(), &["completions", shell]);
         assert_eq!(run.code(), 0);

@@ -60,6 +60,13 @@ fn dates(text: &str) -> String {
     out
 }
 
+/// The sync state file, wherever this version of the engine keeps it.
+fn state_file(p: &Project) -> Option<&'static str> {
+    ["lua.sync.json", ".lua/sync-state.json"]
+        .into_iter()
+        .find(|f| p.path(f).is_file())
+}
+
 fn current(platform: &Platform) -> Vec<u64> {
     platform
         .versions()
@@ -130,6 +137,7 @@ fn view_prints_the_text_of_a_version() {
         (&["persona", "view", "current"][..], V1),
         (&["persona", "view", "latest"][..], V2),
         (&["persona", "view", "3"][..], DRAFT),
+        (&["persona", "view", "code"][..], CODE),
     ] {
         let run = p.lua(&platform.url(), args);
         assert_eq!(run.code(), 0, "{}", run.snapshot());
@@ -240,7 +248,8 @@ fn push_persona_creates_a_version_and_records_the_base() {
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     insta::assert_snapshot!("push_force", run.snapshot());
     assert_eq!(latest_published(&platform), Some(4));
-    let state: Value = serde_json::from_str(&p.read("lua.sync.json")).unwrap();
+    let state: Value =
+        serde_json::from_str(&p.read(state_file(&p).expect("state recorded"))).unwrap();
     assert_eq!(state["components"]["persona"]["serverVersion"], 4);
 
     let check = p.lua(&platform.url(), &["sync", "--check"]);
@@ -284,5 +293,80 @@ fn push_persona_is_guarded_against_a_server_that_moved() {
     assert_eq!(run.code(), 2, "{}", run.snapshot());
     insta::assert_snapshot!("push_guarded", run.snapshot());
     assert_eq!(platform.versions().len(), 3, "nothing pushed");
-    assert!(!p.path("lua.sync.json").exists());
+    assert_eq!(state_file(&p), None, "nothing recorded");
+}
+
+/// `lua <args>` in a real pseudo-terminal.
+fn lua_in_pty(project: &Project, url: &str, args: &[&str]) -> rexpect::session::PtySession {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lua"));
+    cmd.args(args)
+        .current_dir(project.root())
+        .env("HOME", project.root())
+        .env("LUA_API_URL", url)
+        .env("LUA_API_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn lua in a pty")
+}
+
+fn exit_code(p: &mut rexpect::session::PtySession) -> i32 {
+    match p.process().wait().expect("wait") {
+        rexpect::process::WaitStatus::Exited(_, code) => code,
+        other => panic!("not exited: {other:?}"),
+    }
+}
+
+#[test]
+fn deploy_on_a_terminal_asks_and_yes_deploys() {
+    let platform = platform();
+    let p = project(CODE);
+    let mut no = lua_in_pty(&p, &platform.url(), &["persona", "deploy", "2"]);
+    no.exp_string("Make v2 current in production?")
+        .expect("asked");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    no.send_line("n").expect("answer");
+    no.exp_string("Nothing deployed.").expect("declined");
+    no.exp_eof().expect("exit");
+    assert_eq!(current(&platform), [1]);
+
+    let mut yes = lua_in_pty(&p, &platform.url(), &["persona", "deploy", "2"]);
+    yes.exp_string("Make v2 current in production?")
+        .expect("asked");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    yes.send_line("y").expect("answer");
+    yes.exp_string("v2 is now current").expect("deployed");
+    yes.exp_eof().expect("exit");
+    assert_eq!(exit_code(&mut yes), 0);
+    assert_eq!(current(&platform), [2]);
+}
+
+#[test]
+fn ci_refuses_at_once_even_on_a_terminal() {
+    let platform = platform();
+    let p = project(CODE);
+    for args in [
+        &["--ci", "persona", "deploy", "2"][..],
+        &["persona", "deploy", "2", "--ci"][..],
+        &["sync", "--ci"][..],
+    ] {
+        let mut run = lua_in_pty(&p, &platform.url(), args);
+        run.exp_string("--ci says never prompt").expect("refused");
+        run.exp_eof().expect("exit");
+        assert_eq!(exit_code(&mut run), 2, "{args:?}");
+    }
+    assert_eq!(current(&platform), [1]);
+}
+
+#[test]
+fn persona_and_push_help() {
+    let p = project(CODE);
+    for (name, args) in [
+        ("help_persona", &["persona", "--help"][..]),
+        ("help_persona_deploy", &["persona", "deploy", "--help"][..]),
+        ("help_push", &["push", "--help"][..]),
+    ] {
+        let help = p.lua(&support::dead_url(), args);
+        assert_eq!(help.code(), 0);
+        insta::assert_snapshot!(name, help.snapshot());
+    }
 }

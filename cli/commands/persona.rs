@@ -49,7 +49,7 @@ pub enum PersonaCommand {
     },
     /// Print the text of a version (default: the current one).
     View {
-        /// A version number, `latest` (latest published) or `current`.
+        /// A version number, `latest` (latest published), `current`, or `code`.
         #[arg(value_name = "N|latest|current", default_value = "current")]
         selector: String,
     },
@@ -128,7 +128,9 @@ pub async fn run(
             let server = engine.server()?;
             match args.command {
                 PersonaCommand::Versions { format } => list(&server, format, printer).await,
-                PersonaCommand::View { selector } => view(&server, &selector, printer).await,
+                PersonaCommand::View { selector } => {
+                    view(&engine, &server, &selector, printer).await
+                }
                 PersonaCommand::Diff { old, new } => {
                     diff(&engine, &server, &old, &new, printer).await
                 }
@@ -257,8 +259,20 @@ fn table(agent_id: &str, all: &Versions) -> String {
     out.join("\n")
 }
 
-async fn view(server: &Server, selector: &str, printer: &Printer) -> Result<Exit, CliError> {
+async fn view(
+    engine: &Engine,
+    server: &Server,
+    selector: &str,
+    printer: &Printer,
+) -> Result<Exit, CliError> {
     let selector: Selector = selector.parse()?;
+    if selector == Selector::Code {
+        let (compiled, _) = engine.compile()?;
+        let (_, text) = lifecycle::local(&compiled)?;
+        printer.info(&format!("code ({})", compiled.entry));
+        printer.out(&text);
+        return Ok(Exit::Ok);
+    }
     let all = lifecycle::versions(server).await?;
     let v = all.select(selector)?;
     printer.info(&format!(

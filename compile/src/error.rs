@@ -131,6 +131,26 @@ pub enum WriteError {
         /// The file, relative to the project root.
         file: String,
     },
+    /// The file resolves (through symlinks or `..` imports) to a path outside the project
+    /// root and the folders allowed by `WriteOptions::allowed_outside`.
+    #[error(
+        "{file} is {}, outside the project; nothing written (a folder outside the project must be allowed explicitly)",
+        target.display()
+    )]
+    Outside {
+        /// The file as the project names it, relative to the root.
+        file: String,
+        /// Its real path.
+        target: PathBuf,
+    },
+    /// The file's permissions forbid writing it.
+    #[error("{file} is read-only: {reason}; nothing written")]
+    ReadOnly {
+        /// The file, relative to the project root.
+        file: String,
+        /// Why, as a sentence fragment.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {

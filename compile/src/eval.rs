@@ -31,10 +31,53 @@ use crate::literal::{is_identifier_name, js_number_to_string};
 use crate::model::{Compiled, LiteralKind, Node, Origin, Unreadable};
 use crate::source::{Loader, SourceText, join_rel, sha256_hex};
 
-/// How deep values, and chains of `const`s and imports, may nest. It bounds recursion (no
-/// stack overflow on hostile input) and keeps the manifest within serde_json's own
-/// nesting limit, so a cached manifest can always be read back.
+/// How deep objects and arrays may nest inside each other. It keeps the manifest within
+/// serde_json's own nesting limit, so a cached manifest can always be read back.
 const MAX_DEPTH: u32 = 48;
+
+/// How many evaluation steps (`const`s, imports, operators, member reads, nested values) one
+/// value may go through. It bounds recursion, so hostile input cannot overflow the stack.
+const MAX_STEPS: u32 = 512;
+
+/// Where an evaluation is: how deep in objects and arrays, and after how many steps.
+#[derive(Clone, Copy, Debug, Default)]
+struct Depth {
+    nest: u32,
+    steps: u32,
+}
+
+impl Depth {
+    /// One level deeper inside an object or array.
+    fn nested(self) -> Self {
+        Depth {
+            nest: self.nest + 1,
+            steps: self.steps + 1,
+        }
+    }
+
+    /// One more step at the same level (a reference, an operand, an import).
+    fn step(self) -> Self {
+        Depth {
+            nest: self.nest,
+            steps: self.steps + 1,
+        }
+    }
+
+    /// Why evaluation stops here, if it does.
+    fn exceeded(self) -> Option<String> {
+        if self.nest > MAX_DEPTH {
+            Some(format!(
+                "objects and arrays nest more than {MAX_DEPTH} levels deep"
+            ))
+        } else if self.steps > MAX_STEPS {
+            Some(format!(
+                "the value is built through more than {MAX_STEPS} steps (`const`s, imports and operators referring to each other)"
+            ))
+        } else {
+            None
+        }
+    }
+}
 
 /// How much copying of already evaluated values one evaluation may do, in [`weight`] units
 /// (some 200,000 values, or 25 MiB of text).
@@ -325,7 +368,7 @@ impl<'a> Evaluator<'a, '_> {
         // or computed key elsewhere in it is not.
         if let Expression::ObjectExpression(obj) = expr.get_inner_expression() {
             let (entries, unkeyed, composite) =
-                self.eval_object(m, obj, Some(&found.shadowed), 0)?;
+                self.eval_object(m, obj, Some(&found.shadowed), Depth::default())?;
             let kind = if composite {
                 LiteralKind::Composite
             } else {
@@ -333,7 +376,7 @@ impl<'a> Evaluator<'a, '_> {
             };
             return Ok((entries, unkeyed, m.origin(obj.span, kind)));
         }
-        match self.eval(m, expr, Some(&found.shadowed), 0)? {
+        match self.eval(m, expr, Some(&found.shadowed), Depth::default())? {
             Node::Object { entries, origin } => Ok((entries, Vec::new(), origin)),
             Node::Unreadable(u) => {
                 let (line, column) = (u.line, u.column);
@@ -358,13 +401,10 @@ impl<'a> Evaluator<'a, '_> {
         m: &Rc<Module<'a>>,
         expr: &'a Expression<'a>,
         shadowed: Option<&Shadowed>,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
-        if depth > MAX_DEPTH {
-            return Ok(m.unreadable(
-                expr.span(),
-                format!("the value nests more than {MAX_DEPTH} levels deep"),
-            ));
+        if let Some(reason) = depth.exceeded() {
+            return Ok(m.unreadable(expr.span(), reason));
         }
         let expr = expr.get_inner_expression();
         let span = expr.span();
@@ -420,7 +460,7 @@ impl<'a> Evaluator<'a, '_> {
                 for el in &arr.elements {
                     match el {
                         ArrayExpressionElement::SpreadElement(s) => {
-                            match self.eval(m, &s.argument, shadowed, depth + 1)? {
+                            match self.eval(m, &s.argument, shadowed, depth.step())? {
                                 Node::Array { items: spread, .. } => {
                                     composite = true;
                                     items.extend(spread);
@@ -439,7 +479,7 @@ impl<'a> Evaluator<'a, '_> {
                             items.push(m.unreadable(e.span, "array holes have no JSON value"));
                         }
                         _ => match el.as_expression() {
-                            Some(e) => items.push(self.eval(m, e, shadowed, depth + 1)?),
+                            Some(e) => items.push(self.eval(m, e, shadowed, depth.nested())?),
                             None => items.push(m.unreadable(el.span(), "not a value")),
                         },
                     }
@@ -465,7 +505,7 @@ impl<'a> Evaluator<'a, '_> {
                 ),
             ),
             Expression::UnaryExpression(un) if un.operator == UnaryOperator::UnaryNegation => {
-                match self.eval(m, &un.argument, shadowed, depth + 1)? {
+                match self.eval(m, &un.argument, shadowed, depth.step())? {
                     Node::Number { value, origin } => {
                         let plain = matches!(
                             un.argument.get_inner_expression(),
@@ -497,7 +537,7 @@ impl<'a> Evaluator<'a, '_> {
                 self.eval_member(m, &mem.object, key, span, shadowed, depth)?
             }
             Expression::ComputedMemberExpression(mem) => {
-                match self.eval(m, &mem.expression, shadowed, depth + 1)? {
+                match self.eval(m, &mem.expression, shadowed, depth.step())? {
                     Node::String { value, .. } => {
                         self.eval_member(m, &mem.object, &value, span, shadowed, depth)?
                     }
@@ -547,7 +587,7 @@ impl<'a> Evaluator<'a, '_> {
         m: &Rc<Module<'a>>,
         tpl: &'a TemplateLiteral<'a>,
         shadowed: Option<&Shadowed>,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
         let span = tpl.span;
         let mut value = String::new();
@@ -560,7 +600,7 @@ impl<'a> Evaluator<'a, '_> {
             };
             value.push_str(cooked.as_str());
             if let Some(sub) = tpl.expressions.get(i) {
-                match self.eval(m, sub, shadowed, depth + 1)? {
+                match self.eval(m, sub, shadowed, depth.step())? {
                     Node::Unreadable(u) => return Ok(Node::Unreadable(u)),
                     node => match stringify(&node) {
                         Some(s) => value.push_str(&s),
@@ -594,7 +634,7 @@ impl<'a> Evaluator<'a, '_> {
         m: &Rc<Module<'a>>,
         expr: &'a Expression<'a>,
         shadowed: Option<&Shadowed>,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
         let mut operands = Vec::new();
         let mut cur = expr;
@@ -608,34 +648,37 @@ impl<'a> Evaluator<'a, '_> {
         operands.push(cur);
         operands.reverse();
         let span = expr.span();
-        let mut acc: Option<Node> = None;
+        // The running result is extended in place: copying it at every `+` would make a long
+        // chain quadratic.
+        let mut acc: Option<Sum> = None;
         for operand in operands {
-            let node = self.eval(m, operand, shadowed, depth + 1)?;
+            let node = self.eval(m, operand, shadowed, depth.step())?;
             if let Node::Unreadable(u) = node {
                 return Ok(Node::Unreadable(u));
             }
-            acc = Some(match acc {
-                None => node,
-                Some(left) => match add(&left, &node) {
-                    Some(Value::Str(s)) => Node::String {
-                        value: s,
-                        origin: m.origin(span, LiteralKind::Composite),
-                    },
-                    Some(Value::Num(n)) => number(m, span, n, LiteralKind::Composite),
-                    None => {
-                        return Ok(m.unreadable(
-                            span,
-                            format!(
-                                "`+` on {} and {} is not read statically",
-                                describe(&left),
-                                describe(&node)
-                            ),
-                        ));
-                    }
-                },
-            });
+            let next = match acc {
+                None => Ok(Sum::start(node)),
+                Some(left) => left.add(&node),
+            };
+            match next {
+                Ok(sum) => acc = Some(sum),
+                Err((left, right)) => {
+                    return Ok(m.unreadable(
+                        span,
+                        format!("`+` on {left} and {right} is not read statically"),
+                    ));
+                }
+            }
         }
-        Ok(acc.unwrap_or_else(|| m.unreadable(span, "empty expression")))
+        Ok(match acc {
+            Some(Sum::Str(value)) => Node::String {
+                value,
+                origin: m.origin(span, LiteralKind::Composite),
+            },
+            Some(Sum::Num(n)) => number(m, span, n, LiteralKind::Composite),
+            Some(Sum::Other(node)) => node,
+            None => m.unreadable(span, "empty expression"),
+        })
     }
 
     /// Object literal: (entries, parts that could not be keyed, built with spreads?).
@@ -644,7 +687,7 @@ impl<'a> Evaluator<'a, '_> {
         m: &Rc<Module<'a>>,
         obj: &'a ObjectExpression<'a>,
         shadowed: Option<&Shadowed>,
-        depth: u32,
+        depth: Depth,
     ) -> Result<ObjectParts, CompileError> {
         let mut entries = BTreeMap::new();
         let mut unkeyed = Vec::new();
@@ -652,7 +695,7 @@ impl<'a> Evaluator<'a, '_> {
         for prop in &obj.properties {
             match prop {
                 ObjectPropertyKind::SpreadProperty(spread) => {
-                    match self.eval(m, &spread.argument, shadowed, depth + 1)? {
+                    match self.eval(m, &spread.argument, shadowed, depth.step())? {
                         Node::Object { entries: more, .. } => {
                             composite = true;
                             entries.extend(more);
@@ -684,7 +727,7 @@ impl<'a> Evaluator<'a, '_> {
                 ObjectPropertyKind::ObjectProperty(p) => {
                     let key = if p.computed {
                         match p.key.as_expression() {
-                            Some(k) => match self.eval(m, k, shadowed, depth + 1)? {
+                            Some(k) => match self.eval(m, k, shadowed, depth.step())? {
                                 Node::String { value, .. } => Some(value),
                                 Node::Number { value, .. } => js_number_to_string(value),
                                 _ => None,
@@ -707,7 +750,7 @@ impl<'a> Evaluator<'a, '_> {
                         continue;
                     };
                     let node = if p.kind == PropertyKind::Init {
-                        self.eval(m, &p.value, shadowed, depth + 1)?
+                        self.eval(m, &p.value, shadowed, depth.nested())?
                     } else {
                         m.unreadable(p.span, "getters and setters run at run time")
                     };
@@ -725,7 +768,7 @@ impl<'a> Evaluator<'a, '_> {
         key: &str,
         span: Span,
         shadowed: Option<&Shadowed>,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
         // `ns.X` where `import * as ns from "./m"`: the export X of ./m.
         if let Expression::Identifier(id) = object.get_inner_expression() {
@@ -743,7 +786,7 @@ impl<'a> Evaluator<'a, '_> {
                 return self.eval_import(m, decl, key, ispan, depth);
             }
         }
-        Ok(match self.eval(m, object, shadowed, depth + 1)? {
+        Ok(match self.eval(m, object, shadowed, depth.step())? {
             Node::Object { mut entries, .. } => match entries.remove(key) {
                 Some(node) => node,
                 None => m.unreadable(span, format!("the object has no key `{key}`")),
@@ -769,7 +812,7 @@ impl<'a> Evaluator<'a, '_> {
         name: &str,
         span: Span,
         shadowed: Option<&Shadowed>,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
         if shadowed.is_some_and(|s| s.contains(name)) {
             return Ok(m.unreadable(
@@ -794,7 +837,7 @@ impl<'a> Evaluator<'a, '_> {
                 };
                 let key = (m.rel().to_owned(), format!("const {name}"));
                 self.memoized(m, key, decl.id.span(), |ev| {
-                    ev.eval(m, init, None, depth + 1)
+                    ev.eval(m, init, None, depth.step())
                 })
             }
             Binding::Mutable { keyword, span } => Ok(m.unreadable(
@@ -835,7 +878,7 @@ impl<'a> Evaluator<'a, '_> {
         decl: &'a ImportDeclaration<'a>,
         name: &str,
         span: Span,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
         let specifier = decl.source.value.as_str();
         if !is_relative(specifier) {
@@ -852,7 +895,7 @@ impl<'a> Evaluator<'a, '_> {
         };
         let target = self.load(&target)?;
         self.follow(site, |ev, site| {
-            ev.eval_export(&target, name, site, depth + 1)
+            ev.eval_export(&target, name, site, depth.step())
         })
     }
 
@@ -873,19 +916,19 @@ impl<'a> Evaluator<'a, '_> {
         target: &Rc<Module<'a>>,
         name: &str,
         site: &ImportSite,
-        depth: u32,
+        depth: Depth,
     ) -> EvalResult {
-        if depth > MAX_DEPTH {
+        if depth.steps > MAX_STEPS {
             return Err(site.error(format!(
-                "imports and re-exports chain more than {MAX_DEPTH} deep"
+                "imports, re-exports and `const`s chain more than {MAX_STEPS} steps deep"
             )));
         }
         let key = (target.rel().to_owned(), format!("export {name}"));
         if let Some(export) = target.exports.get(name).copied() {
             let span = export_span(target, name, export);
             return self.memoized(target, key, span, |ev| match export {
-                Export::Local(local) => ev.eval_identifier(target, local, span, None, depth + 1),
-                Export::Default(expr) => ev.eval(target, expr, None, depth + 1),
+                Export::Local(local) => ev.eval_identifier(target, local, span, None, depth.step()),
+                Export::Default(expr) => ev.eval(target, expr, None, depth.step()),
                 Export::DefaultDeclared { what, span } => {
                     Ok(target
                         .unreadable(span, format!("the default export is {what}, not a value")))
@@ -903,7 +946,7 @@ impl<'a> Evaluator<'a, '_> {
                         Resolved::Found(rel) => {
                             let next = ev.load(&rel)?;
                             ev.follow(site, |ev, site| {
-                                ev.eval_export(&next, inner, site, depth + 1)
+                                ev.eval_export(&next, inner, site, depth.step())
                             })
                         }
                         Resolved::Unsupported(reason) => Ok(target.unreadable(source.span, reason)),
@@ -927,7 +970,7 @@ impl<'a> Evaluator<'a, '_> {
                 let next = self.load(&rel)?;
                 if self.has_export(&next, name, &mut HashSet::new())? {
                     return self.follow(star_site, |ev, site| {
-                        ev.eval_export(&next, name, site, depth + 1)
+                        ev.eval_export(&next, name, site, depth.step())
                     });
                 }
             }
@@ -1157,22 +1200,59 @@ fn static_key(key: &PropertyKey<'_>) -> Option<String> {
     }
 }
 
-enum Value {
+/// The running result of a `+` chain.
+enum Sum {
     Str(String),
     Num(f64),
+    /// The first operand, while it is neither (`[] + 'x'` is refused at the next operand).
+    Other(Node),
 }
 
-/// JavaScript's `+` for the operand kinds read statically.
-fn add(left: &Node, right: &Node) -> Option<Value> {
-    if let (Node::Number { value: a, .. }, Node::Number { value: b, .. }) = (left, right) {
-        return Some(Value::Num(a + b));
+impl Sum {
+    fn start(node: Node) -> Sum {
+        match node {
+            Node::String { value, .. } => Sum::Str(value),
+            Node::Number { value, .. } => Sum::Num(value),
+            other => Sum::Other(other),
+        }
     }
-    if matches!(left, Node::String { .. }) || matches!(right, Node::String { .. }) {
-        let mut s = stringify(left)?;
-        s.push_str(&stringify(right)?);
-        return Some(Value::Str(s));
+
+    /// JavaScript's `+` for the operand kinds read statically; the kinds of both sides if not.
+    fn add(self, right: &Node) -> Result<Sum, (&'static str, &'static str)> {
+        match (self, right) {
+            (Sum::Num(a), Node::Number { value: b, .. }) => Ok(Sum::Num(a + b)),
+            (Sum::Str(mut s), right) => match stringify(right) {
+                Some(text) => {
+                    s.push_str(&text);
+                    Ok(Sum::Str(s))
+                }
+                None => Err(("a string", describe(right))),
+            },
+            (left, Node::String { value, .. }) => {
+                let left_text = match &left {
+                    Sum::Num(n) => js_number_to_string(*n),
+                    Sum::Other(node) => stringify(node),
+                    Sum::Str(_) => None,
+                };
+                match left_text {
+                    Some(mut s) => {
+                        s.push_str(value);
+                        Ok(Sum::Str(s))
+                    }
+                    None => Err((left.describe(), "a string")),
+                }
+            }
+            (left, right) => Err((left.describe(), describe(right))),
+        }
     }
-    None
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Sum::Str(_) => "a string",
+            Sum::Num(_) => "a number",
+            Sum::Other(node) => describe(node),
+        }
+    }
 }
 
 /// `String(value)` for the scalar kinds.

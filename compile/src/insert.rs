@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use oxc_span::Span;
 use serde_json::Value;
 
+use crate::commit::commit_fs;
 use crate::error::WriteError;
-use crate::fsio::{Changes, FsStore, MemStore, Store, commit_fs, commit_mem};
+use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::layout::{
     after_line_code, eol, indent_unit, line_indent, line_start, skip_trivia, starts_line,
 };
@@ -52,8 +53,7 @@ pub fn insert_property(
     value: &Value,
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
-    let _ = opts;
-    commit_disk(root, compiled, key, Insert::Value(value))
+    commit_disk(root, compiled, key, Insert::Value(value), &opts)
 }
 
 /// [`insert_property`] on a project held in memory (see [`crate::write_back_files`]).
@@ -81,8 +81,13 @@ pub fn insert_shorthand_with_import(
     export: &str,
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
-    let _ = opts;
-    commit_disk(root, compiled, key, Insert::Import { module, export })
+    commit_disk(
+        root,
+        compiled,
+        key,
+        Insert::Import { module, export },
+        &opts,
+    )
 }
 
 /// [`insert_shorthand_with_import`] on a project held in memory.
@@ -107,11 +112,10 @@ pub fn create_module(
     module: &NewModule<'_>,
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
-    let _ = opts;
     let store = FsStore { root };
     let changes = plan_module_only(&store, compiled, module)?;
-    commit_fs(root, compiled, &changes)?;
-    Ok(WriteReport::of(&changes))
+    let warnings = commit_fs(root, compiled, &changes, &opts)?;
+    Ok(WriteReport::of(&changes).with_warnings(warnings))
 }
 
 /// All or nothing: create `module` ([`create_module`]), import it into the file that holds
@@ -124,8 +128,7 @@ pub fn insert_with_new_module(
     module: &NewModule<'_>,
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
-    let _ = opts;
-    commit_disk(root, compiled, key, Insert::NewModule(module))
+    commit_disk(root, compiled, key, Insert::NewModule(module), &opts)
 }
 
 /// [`insert_with_new_module`] on a project held in memory.
@@ -153,11 +156,12 @@ fn commit_disk(
     compiled: &Compiled,
     key: &str,
     what: Insert<'_>,
+    opts: &WriteOptions,
 ) -> Result<WriteReport, WriteError> {
     let store = FsStore { root };
     let changes = plan_insert(&store, compiled, key, what)?;
-    commit_fs(root, compiled, &changes)?;
-    Ok(WriteReport::of(&changes))
+    let warnings = commit_fs(root, compiled, &changes, opts)?;
+    Ok(WriteReport::of(&changes).with_warnings(warnings))
 }
 
 fn commit_memory(

@@ -26,6 +26,7 @@
 //! the platform, and the terminal (diagnostics are plain text; the CLI decides colour).
 
 mod cache;
+mod commit;
 mod error;
 mod eval;
 mod fsio;
@@ -36,6 +37,7 @@ mod model;
 mod outline;
 mod plan;
 mod source;
+mod temp;
 mod write;
 
 use std::collections::BTreeMap;
@@ -48,6 +50,7 @@ pub use insert::{
     insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
+pub use source::MAX_SOURCE_BYTES;
 pub use write::{
     WriteOptions, WriteReport, needs_force, needs_force_for, write_back, write_back_files,
 };

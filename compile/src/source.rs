@@ -71,11 +71,80 @@ pub(crate) struct FsLoader<'r> {
 
 impl Loader for FsLoader<'_> {
     fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.root.join(rel))
+        read_regular(&self.root.join(rel))
     }
     fn is_file(&self, rel: &str) -> bool {
-        self.root.join(rel).is_file()
+        // Anything but a folder is the module: reading a FIFO or a device then fails with a
+        // message naming it, instead of a vague "no such module".
+        std::fs::metadata(self.root.join(rel)).is_ok_and(|m| !m.is_dir())
     }
+}
+
+/// The largest source file read: 16 MiB. Real agent sources are far smaller; the cap keeps a
+/// hostile repository (a symlink to a huge or endless file) from exhausting memory.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// Read `path` if it is a regular file of at most [`MAX_SOURCE_BYTES`]. A FIFO, socket or
+/// device (also through a symlink, such as one to `/dev/zero`) is refused without blocking:
+/// it is opened non-blocking and checked with `fstat` before any read.
+pub(crate) fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    read_regular_capped(path, MAX_SOURCE_BYTES)
+}
+
+pub(crate) fn read_regular_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer comes, unless non-blocking.
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", describe_file_type(&meta)),
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than the {} MiB limit", cap >> 20),
+        )
+    };
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn describe_file_type(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a plain file"
 }
 
 /// Files held in memory, by normalized relative path.

@@ -6,12 +6,13 @@
 //! every file is written or none is (short of a crash between two renames).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::commit::commit_fs;
 use crate::error::WriteError;
-use crate::fsio::{Changes, FsStore, MemStore, Store, commit_fs, commit_mem};
+use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::model::{Compiled, LiteralKind, Node};
 use crate::plan::{Planner, same_keys};
 
@@ -21,6 +22,10 @@ pub struct WriteOptions {
     /// Allow flattening a value built from several pieces (concatenation, template with
     /// substitutions, object with spreads or computed keys) into one literal.
     pub force: bool,
+    /// Folders outside the project root that writes may go to (monorepos keeping shared
+    /// text above the root), absolute or relative to the root. Without them a file whose
+    /// real path is outside the root is refused ([`WriteError::Outside`]).
+    pub allowed_outside: Vec<PathBuf>,
 }
 
 /// What a write did.
@@ -43,6 +48,11 @@ impl WriteReport {
             warnings: Vec::new(),
         }
     }
+
+    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
 }
 
 /// Write `new_value` back into the source that defines `node` (which came from `compiled`).
@@ -58,8 +68,8 @@ pub fn write_back(
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
     let changes = plan_replace(&FsStore { root }, compiled, node, new_value, &opts)?;
-    commit_fs(root, compiled, &changes)?;
-    Ok(WriteReport::of(&changes))
+    let warnings = commit_fs(root, compiled, &changes, &opts)?;
+    Ok(WriteReport::of(&changes).with_warnings(warnings))
 }
 
 /// [`write_back`] on a project held in memory (relative path -> text), as returned by

@@ -10,6 +10,13 @@ use lua_compile::{
 };
 use serde_json::{Value, json};
 
+fn force() -> WriteOptions {
+    WriteOptions {
+        force: true,
+        ..WriteOptions::default()
+    }
+}
+
 fn files(list: &[(&str, &str)]) -> BTreeMap<String, String> {
     list.iter()
         .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
@@ -398,14 +405,7 @@ fn objects_with_spreads_or_computed_keys_need_force_to_be_reprinted() {
             "src/index.ts:5:15: the value is built from several pieces; writing it back would replace them with one literal (use force to do so); nothing written"
         );
         assert_eq!(p, before);
-        write_back_files(
-            &mut p,
-            &compiled,
-            &node,
-            &value,
-            WriteOptions { force: true },
-        )
-        .unwrap();
+        write_back_files(&mut p, &compiled, &node, &value, force()).unwrap();
         let again = evaluate_files(&p, "src/index.ts").unwrap();
         assert_eq!(again.fields["governance"].to_json().unwrap(), value);
     }

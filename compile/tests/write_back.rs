@@ -9,7 +9,12 @@ use lua_compile::{
 };
 use serde_json::{Value, json};
 
-const FORCE: WriteOptions = WriteOptions { force: true };
+fn force() -> WriteOptions {
+    WriteOptions {
+        force: true,
+        ..WriteOptions::default()
+    }
+}
 
 fn files(list: &[(&str, &str)]) -> BTreeMap<String, String> {
     list.iter()
@@ -121,8 +126,8 @@ fn composite_values_need_force_and_are_flattened_with_it() {
         err.to_string(),
         "src/index.ts:4:12: the value is built from several pieces; writing it back would replace them with one literal (use force to do so); nothing written"
     );
-    write_mem(&mut p, "persona", json!("Plain"), FORCE).unwrap();
-    write_mem(&mut p, "n", json!(3), FORCE).unwrap();
+    write_mem(&mut p, "persona", json!("Plain"), force()).unwrap();
+    write_mem(&mut p, "n", json!(3), force()).unwrap();
     assert!(
         p["src/index.ts"].contains("  persona: `Plain`,\n  n: 3,\n"),
         "{}",
@@ -209,7 +214,7 @@ fn shape_mismatches_and_unreadable_values_are_refused() {
     )
     .unwrap_err();
     insta::assert_snapshot!("shape_error", err.to_string());
-    let err = write_mem(&mut p, "dynamic", json!("x"), FORCE).unwrap_err();
+    let err = write_mem(&mut p, "dynamic", json!("x"), force()).unwrap_err();
     assert!(matches!(err, WriteError::Unreadable(_)));
     assert!(
         err.to_string()
@@ -278,7 +283,7 @@ fn a_file_changed_after_compile_is_not_written() {
         "export const PERSONA = 'edited by hand';\n",
     )
     .unwrap();
-    let err = write_back(dir.path(), &compiled, &node, &json!("new"), FORCE).unwrap_err();
+    let err = write_back(dir.path(), &compiled, &node, &json!("new"), force()).unwrap_err();
     assert!(matches!(&err, WriteError::Changed { file } if file == "src/persona.ts"));
     assert_eq!(
         err.to_string(),
@@ -315,7 +320,7 @@ fn a_change_in_any_touched_file_stops_every_write() {
         &compiled,
         &node,
         &json!({"a": "x", "b": "y"}),
-        FORCE,
+        force(),
     )
     .unwrap_err();
     assert!(matches!(err, WriteError::Changed { .. }));

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use crate::DevServerError;
+use crate::spec::{self, BackupSpec, McpServerSpec, PrimitiveSpec};
 use crate::validate::validate_agent_id;
 
 /// Where the devserver keeps its data.
@@ -40,6 +41,18 @@ pub struct Config {
     pub seed: Option<Seed>,
     /// Enable the fault-injection routes (`/_devserver/faults`).
     pub faults: bool,
+    /// Backups to upload at start, replacing the agent's backup (from `--backup-from DIR
+    /// --backup-agent ID`). The agent must exist (from the database, the seed or `agents`).
+    pub backups: Vec<BackupUpload>,
+}
+
+/// A backup to upload at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupUpload {
+    /// The agent whose backup it becomes.
+    pub agent_id: String,
+    /// The files.
+    pub backup: BackupSpec,
 }
 
 impl std::fmt::Debug for Config {
@@ -54,6 +67,7 @@ impl std::fmt::Debug for Config {
             .field("agents", &self.agents)
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("backups", &self.backups.len())
             .finish()
     }
 }
@@ -71,6 +85,7 @@ impl Default for Config {
             agents: Vec::new(),
             seed: None,
             faults: false,
+            backups: Vec::new(),
         }
     }
 }
@@ -149,6 +164,44 @@ pub struct SeedAgent {
     /// Persona versions in order: they become versions 1, 2, 3...
     #[serde(default)]
     pub persona_versions: Vec<SeedVersion>,
+    /// Governance: a JSON object (null or absent for none).
+    #[serde(default)]
+    pub governance: Option<serde_json::Value>,
+    /// Deployed skills.
+    #[serde(default)]
+    pub skills: Vec<PrimitiveSpec>,
+    /// Deployed webhooks.
+    #[serde(default)]
+    pub webhooks: Vec<PrimitiveSpec>,
+    /// Deployed jobs.
+    #[serde(default)]
+    pub jobs: Vec<PrimitiveSpec>,
+    /// Deployed preprocessors.
+    #[serde(default)]
+    pub preprocessors: Vec<PrimitiveSpec>,
+    /// Deployed postprocessors.
+    #[serde(default)]
+    pub postprocessors: Vec<PrimitiveSpec>,
+    /// MCP servers.
+    #[serde(default)]
+    pub mcp_servers: Vec<McpServerSpec>,
+    /// The agent's source backup (inline files).
+    #[serde(default)]
+    pub backup: Option<BackupSpec>,
+}
+
+impl SeedAgent {
+    /// The versioned primitives per kind, in the contract's order.
+    pub(crate) fn primitives(&self) -> [(spec::Kind, &[PrimitiveSpec]); 5] {
+        use spec::Kind;
+        [
+            (Kind::Skills, &self.skills),
+            (Kind::Webhooks, &self.webhooks),
+            (Kind::Jobs, &self.jobs),
+            (Kind::Preprocessors, &self.preprocessors),
+            (Kind::Postprocessors, &self.postprocessors),
+        ]
+    }
 }
 
 /// One seeded persona version.

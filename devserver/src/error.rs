@@ -50,6 +50,22 @@ pub enum DevServerError {
     /// The seed parsed but describes something the platform would not allow.
     #[error("invalid seed: {0}")]
     InvalidSeed(String),
+    /// A backup folder (`--backup-from`) could not be read.
+    #[error("cannot read the backup folder {}: {source}", path.display())]
+    BackupRead {
+        /// The folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A backup to upload at start is unusable (bad file, unknown agent).
+    #[error("invalid backup for agent {agent:?}: {reason}")]
+    InvalidBackup {
+        /// The agent the backup was for.
+        agent: String,
+        /// What is wrong, naming the file or field.
+        reason: String,
+    },
     /// An agent id given with `--agent` (or in a seed) is not usable.
     #[error("invalid agent id {id:?}: {reason}")]
     InvalidAgentId {

@@ -15,12 +15,14 @@
 #![warn(missing_docs)]
 
 // Layers, lowest first; a module only uses modules above it in this list:
-// - leaves: `error` (startup errors), `validate` (ids, personas), `store` (SQLite), `faults`
+// - leaves: `error` (startup errors), `validate` (ids, personas), `spec` (primitives, backups,
+//   governance as given from outside), `store` (SQLite), `faults`
 //   and `counter` (test-control data), `config` (what `start` needs), `seed` (startup data);
 // - `state`: the shared state (no routes, no HTTP);
 // - `http`: plumbing every route module shares (JSON errors and answers, extractors, auth,
 //   the counter and fault layers);
-// - `routes::{api, control, dashboard}`: handlers; they never use each other;
+// - `routes::{api, primitives, backup, control, dashboard}`: handlers; they never use each
+//   other;
 // - `app`: builds the router from the route modules and the layers;
 // - this file: start, stop, the blocking wrapper.
 mod app;
@@ -31,6 +33,7 @@ mod faults;
 mod http;
 mod routes;
 mod seed;
+mod spec;
 mod state;
 mod store;
 mod validate;
@@ -41,8 +44,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AgentSpec, Config, Seed, SeedAgent, SeedVersion, Storage};
+pub use config::{AgentSpec, BackupUpload, Config, Seed, SeedAgent, SeedVersion, Storage};
 pub use error::DevServerError;
+pub use spec::{ActiveBy, BackupFileSpec, BackupSpec, Encoding, McpServerSpec, PrimitiveSpec};
 
 /// How long a graceful shutdown may wait for open requests before the server task is aborted.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -112,6 +116,14 @@ fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
             reason,
         })?;
     }
+    for upload in &config.backups {
+        validate::validate_agent_id(&upload.agent_id).map_err(|reason| {
+            DevServerError::InvalidAgentId {
+                id: upload.agent_id.clone(),
+                reason,
+            }
+        })?;
+    }
     Ok(api_key)
 }
 
@@ -125,7 +137,12 @@ fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
 /// [`Router`]: axum::Router
 pub fn router(config: &Config) -> Result<axum::Router, DevServerError> {
     let api_key = checked_key(config)?;
-    let conn = seed::open_and_seed(&config.storage, config.seed.as_ref(), &config.agents)?;
+    let conn = seed::open_and_seed(
+        &config.storage,
+        config.seed.as_ref(),
+        &config.agents,
+        &config.backups,
+    )?;
     Ok(app::router(state::AppState::new(
         conn,
         api_key,
@@ -141,8 +158,9 @@ pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
     let storage = config.storage.clone();
     let seed_data = config.seed.clone();
     let agents = config.agents.clone();
+    let backups = config.backups.clone();
     let conn = tokio::task::spawn_blocking(move || {
-        seed::open_and_seed(&storage, seed_data.as_ref(), &agents)
+        seed::open_and_seed(&storage, seed_data.as_ref(), &agents, &backups)
     })
     .await
     .map_err(|e| DevServerError::Internal(e.to_string()))??;

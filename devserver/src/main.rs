@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lua_devserver::{AgentSpec, Config, Seed, Storage};
+use lua_devserver::{AgentSpec, BackupSpec, BackupUpload, Config, Seed, Storage};
 
 /// A local Lua platform: the platform API over HTTP with SQLite persistence, an admin dashboard,
 /// a request counter and fault injection for tests.
@@ -45,6 +45,13 @@ struct Args {
     /// Enable fault injection (`POST /_devserver/faults`).
     #[arg(long)]
     faults: bool,
+    /// Upload every file under this folder as the backup of `--backup-agent` at start
+    /// (replacing its backup; skips `.git` and `node_modules`).
+    #[arg(long, value_name = "DIR", requires = "backup_agent")]
+    backup_from: Option<PathBuf>,
+    /// The agent whose backup `--backup-from` replaces (it must exist, e.g. from `--agent`).
+    #[arg(long, value_name = "ID", requires = "backup_from")]
+    backup_agent: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -76,6 +83,13 @@ fn run(args: Args) -> Result<(), String> {
         .map(Seed::from_file)
         .transpose()
         .map_err(|e| e.to_string())?;
+    let backups = match (args.backup_from.as_deref(), args.backup_agent) {
+        (Some(dir), Some(agent_id)) => vec![BackupUpload {
+            agent_id,
+            backup: BackupSpec::from_dir(dir).map_err(|e| e.to_string())?,
+        }],
+        _ => Vec::new(),
+    };
     let config = Config {
         host: args.host,
         port: args.port,
@@ -89,6 +103,7 @@ fn run(args: Args) -> Result<(), String> {
         agents: args.agents,
         seed,
         faults: args.faults,
+        backups,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,9 +1,10 @@
-//! Startup data: opening the storage, applying `--seed` and `--agent`.
+//! Startup data: opening the storage, applying `--seed`, `--agent` and `--backup-from`.
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::DevServerError;
-use crate::config::{AgentSpec, Seed, Storage};
+use crate::config::{AgentSpec, BackupUpload, Seed, SeedAgent, Storage};
+use crate::spec::{self, PreparedFile};
 use crate::store::{self, Status};
 use crate::validate::{check_persona, validate_agent_id};
 
@@ -33,8 +34,53 @@ pub(crate) fn validate(seed: &Seed) -> Result<(), DevServerError> {
                 )));
             }
         }
+        validate_extras(agent)?;
     }
     Ok(())
+}
+
+/// Governance, primitives, MCP servers and backup of one seeded agent.
+fn validate_extras(agent: &SeedAgent) -> Result<(), DevServerError> {
+    let invalid = |e: String| DevServerError::InvalidSeed(format!("agent {:?}, {e}", agent.id));
+    if let Some(governance) = &agent.governance {
+        spec::check_governance(governance).map_err(invalid)?;
+    }
+    for (kind, items) in agent.primitives() {
+        spec::check_items(kind.key(), items).map_err(invalid)?;
+    }
+    spec::check_mcp_servers(&agent.mcp_servers).map_err(invalid)?;
+    if let Some(backup) = &agent.backup {
+        backup
+            .prepare()
+            .map_err(|e| invalid(format!("backup.{e}")))?;
+    }
+    Ok(())
+}
+
+/// A backup decoded, hashed and compressed, ready to store.
+struct PreparedBackup {
+    agent_id: String,
+    files: Vec<PreparedFile>,
+    short_hashes: bool,
+}
+
+fn prepare_uploads(uploads: &[BackupUpload]) -> Result<Vec<PreparedBackup>, DevServerError> {
+    uploads
+        .iter()
+        .map(|u| {
+            Ok(PreparedBackup {
+                agent_id: u.agent_id.clone(),
+                files: u
+                    .backup
+                    .prepare()
+                    .map_err(|reason| DevServerError::InvalidBackup {
+                        agent: u.agent_id.clone(),
+                        reason,
+                    })?,
+                short_hashes: u.backup.short_hashes,
+            })
+        })
+        .collect()
 }
 
 fn seed_status(s: Option<&str>) -> Result<Status, String> {
@@ -45,12 +91,14 @@ fn seed_status(s: Option<&str>) -> Result<Status, String> {
     }
 }
 
-/// Opens the storage and applies the seed and agent specs in one transaction.
+/// Opens the storage and applies the seed, agent specs and backup uploads in one transaction.
 pub(crate) fn open_and_seed(
     storage: &Storage,
     seed: Option<&Seed>,
     agents: &[AgentSpec],
+    uploads: &[BackupUpload],
 ) -> Result<Connection, DevServerError> {
+    let uploads = prepare_uploads(uploads)?;
     let (path, location) = match storage {
         Storage::Memory => (None, "memory".to_owned()),
         Storage::File(p) => {
@@ -68,11 +116,23 @@ pub(crate) fn open_and_seed(
         source,
     };
     let mut conn = store::open(path).map_err(storage_err)?;
-    apply(&mut conn, seed, agents).map_err(storage_err)?;
-    Ok(conn)
+    match apply(&mut conn, seed, agents, &uploads).map_err(storage_err)? {
+        Ok(()) => Ok(conn),
+        Err(agent) => Err(DevServerError::InvalidBackup {
+            agent,
+            reason: "no such agent (create it with --agent or the seed)".to_owned(),
+        }),
+    }
 }
 
-fn apply(conn: &mut Connection, seed: Option<&Seed>, agents: &[AgentSpec]) -> rusqlite::Result<()> {
+/// Applies everything in one transaction; `Ok(Err(id))` (nothing applied) when a backup upload
+/// names an agent that does not exist.
+fn apply(
+    conn: &mut Connection,
+    seed: Option<&Seed>,
+    agents: &[AgentSpec],
+    uploads: &[PreparedBackup],
+) -> rusqlite::Result<Result<(), String>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Seed first, so `--agent X` does not make a seeded X look "already present".
     for agent in seed.map(|s| s.agents.as_slice()).unwrap_or_default() {
@@ -99,11 +159,51 @@ fn apply(conn: &mut Connection, seed: Option<&Seed>, agents: &[AgentSpec]) -> ru
             // Cannot be refused: the version exists and is published.
             let _ = store::deploy(&tx, &agent.id, n)?;
         }
+        apply_extras(&tx, agent)?;
     }
     for spec in agents {
         store::insert_agent(&tx, &spec.id, spec.name.as_deref(), None)?;
     }
-    tx.commit()
+    for upload in uploads {
+        if !store::backup::replace(
+            &tx,
+            &upload.agent_id,
+            &upload.files,
+            upload.short_hashes,
+            store::now_ms(),
+        )? {
+            return Ok(Err(upload.agent_id.clone()));
+        }
+    }
+    tx.commit()?;
+    Ok(Ok(()))
+}
+
+/// Governance, primitives, MCP servers and backup of a newly created seeded agent (validated by
+/// `validate`, so refusals cannot happen and are ignored).
+fn apply_extras(conn: &Connection, agent: &SeedAgent) -> rusqlite::Result<()> {
+    if agent.governance.is_some() {
+        let patch = store::AgentPatch {
+            governance: Some(agent.governance.clone()),
+            ..store::AgentPatch::default()
+        };
+        store::patch_agent(conn, &agent.id, &patch)?;
+    }
+    let now = store::now_ms();
+    for (kind, items) in agent.primitives() {
+        for item in items {
+            let _ = store::primitives::add_item(conn, &agent.id, kind, item, now)?;
+        }
+    }
+    for server in &agent.mcp_servers {
+        let _ = store::primitives::add_mcp_server(conn, &agent.id, server)?;
+    }
+    if let Some(backup) = &agent.backup
+        && let Ok(files) = backup.prepare()
+    {
+        store::backup::replace(conn, &agent.id, &files, backup.short_hashes, now)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -124,7 +224,7 @@ mod tests {
             ]}"#,
         );
         validate(&s).unwrap();
-        let conn = open_and_seed(&Storage::Memory, Some(&s), &[]).unwrap();
+        let conn = open_and_seed(&Storage::Memory, Some(&s), &[], &[]).unwrap();
         let a = get_agent(&conn, "a_1").unwrap().unwrap();
         assert_eq!(a.current_version, Some(2));
         let versions = list_versions(&conn, &a, None).unwrap();
@@ -149,14 +249,86 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::File(dir.path().join("nested/dir/p.db"));
-        drop(open_and_seed(&storage, Some(&s), &specs).unwrap());
+        drop(open_and_seed(&storage, Some(&s), &specs, &[]).unwrap());
         // Second start: the seed must not add versions again.
-        let conn = open_and_seed(&storage, Some(&s), &specs).unwrap();
+        let conn = open_and_seed(&storage, Some(&s), &specs, &[]).unwrap();
         let a = get_agent(&conn, "a_1").unwrap().unwrap();
         assert_eq!(a.name.as_deref(), Some("Seeded"));
         assert_eq!(list_versions(&conn, &a, None).unwrap().len(), 1);
         let c = get_agent(&conn, "c_1").unwrap().unwrap();
         assert_eq!(c.name.as_deref(), Some("New"));
+    }
+
+    #[test]
+    fn a_seed_with_everything() {
+        let s = seed(
+            r#"{"agents":[{"id":"a_1","name":"A","model":"m",
+              "personaVersions":[{"persona":"p"}],
+              "governance":{"mode":"sdk","rules":{"tokenBudget":5}},
+              "skills":[{"name":"s","versions":["1","2"],"active":"1"}],
+              "webhooks":[{"name":"w","versions":["1"]}],
+              "jobs":[{"name":"j"}],
+              "preprocessors":[{"name":"pre","versions":["0.1"]}],
+              "postprocessors":[{"name":"post","versions":["0.1"],"activeBy":"last"}],
+              "mcpServers":[{"name":"docs","source":"manual","active":true}],
+              "backup":{"files":[{"relativePath":"a.ts","content":"a","gzip":true}]}}]}"#,
+        );
+        validate(&s).unwrap();
+        let conn = open_and_seed(&Storage::Memory, Some(&s), &[], &[]).unwrap();
+        let a = get_agent(&conn, "a_1").unwrap().unwrap();
+        assert_eq!(
+            a.governance,
+            Some(serde_json::json!({"mode": "sdk", "rules": {"tokenBudget": 5}}))
+        );
+        let counts: Vec<usize> = crate::spec::Kind::ALL
+            .iter()
+            .map(|k| {
+                store::primitives::list_items(&conn, "a_1", *k)
+                    .unwrap()
+                    .unwrap()
+                    .len()
+            })
+            .collect();
+        assert_eq!(counts, [1, 1, 1, 1, 1]);
+        let skills = store::primitives::list_items(&conn, "a_1", crate::spec::Kind::Skills)
+            .unwrap()
+            .unwrap();
+        assert_eq!(skills[0].active_version(), Some("1"));
+        let mcp = store::primitives::list_mcp_servers(&conn, "a_1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(mcp[0].source.as_deref(), Some("manual"));
+        let backup = store::backup::summary(&conn, "a_1").unwrap().unwrap();
+        assert_eq!(backup.file_count, 1);
+    }
+
+    #[test]
+    fn invalid_seed_extras_name_the_agent_and_field() {
+        let cases = [
+            (
+                r#"{"agents":[{"id":"a","governance":[1]}]}"#,
+                "`governance`",
+            ),
+            (
+                r#"{"agents":[{"id":"a","jobs":[{"name":"x","versions":["1"],"active":"2"}]}]}"#,
+                "jobs[0].active",
+            ),
+            (
+                r#"{"agents":[{"id":"a","mcpServers":[{"name":"m"},{"name":"m"}]}]}"#,
+                "mcpServers[1].name",
+            ),
+            (
+                r#"{"agents":[{"id":"a","backup":{"files":[{"relativePath":"x","content":"!","encoding":"base64"}]}}]}"#,
+                "backup.files[0].content",
+            ),
+        ];
+        for (json, needle) in cases {
+            let err = validate(&seed(json)).unwrap_err().to_string();
+            assert!(
+                err.contains(needle) && err.contains("agent \"a\""),
+                "{json}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! SQLite persistence: agents, persona versions, idempotency records.
+//! SQLite persistence: agents (with governance), persona versions, idempotency records; the
+//! submodules keep deployed primitives and backups.
 //!
 //! Every function takes a `&Connection` (a `Transaction` derefs to one) and does no locking of its
 //! own: callers hold the single connection's mutex and open the transaction, so a multi-step
@@ -10,14 +11,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
+pub(crate) mod backup;
+pub(crate) mod primitives;
+
 /// Bumped when the schema changes; checked at open so an old file is not misread.
-const SCHEMA_VERSION: i64 = 1;
+/// 2: `agents.governance`, primitives, MCP servers, backups.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS agents (
     id                TEXT PRIMARY KEY NOT NULL,
     name              TEXT,
     model             TEXT,
+    -- JSON object, or NULL for none.
+    governance        TEXT,
     created_date      INTEGER NOT NULL,
     current_version   INTEGER,
     -- Highest version number ever handed out: numbers are never reused.
@@ -65,8 +72,29 @@ pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
         )));
     }
     conn.execute_batch(SCHEMA)?;
+    // A version-1 file has `agents` without governance: `CREATE TABLE IF NOT EXISTS` keeps it.
+    add_column_if_missing(&conn, "agents", "governance", "TEXT")?;
+    conn.execute_batch(primitives::SCHEMA)?;
+    conn.execute_batch(backup::SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(conn)
+}
+
+/// Adds a nullable column to an existing table unless it is already there.
+fn add_column_if_missing(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    decl: &str,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if !names.iter().any(|n| n == column) {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch (0 if the clock is before 1970).
@@ -83,8 +111,19 @@ pub(crate) struct Agent {
     pub id: String,
     pub name: Option<String>,
     pub model: Option<String>,
+    /// A JSON object, or `None`.
+    pub governance: Option<Value>,
     pub created_date: i64,
     pub current_version: Option<i64>,
+}
+
+/// Which agent fields an update sets: `None` leaves a field as it is; `Some(None)` clears a
+/// nullable one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct AgentPatch {
+    pub name: Option<String>,
+    pub model: Option<Option<String>>,
+    pub governance: Option<Option<Value>>,
 }
 
 impl Agent {
@@ -94,7 +133,7 @@ impl Agent {
             "id": self.id,
             "name": self.name,
             "model": self.model,
-            "governance": null,
+            "governance": self.governance,
             "createdDate": self.created_date,
         })
     }
@@ -169,16 +208,19 @@ pub(crate) enum VersionRefusal {
 }
 
 fn agent_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
+    let governance: Option<String> = r.get(5)?;
     Ok(Agent {
         id: r.get(0)?,
         name: r.get(1)?,
         model: r.get(2)?,
+        // Written by this module as JSON; an unreadable value is served as none.
+        governance: governance.and_then(|g| serde_json::from_str(&g).ok()),
         created_date: r.get(3)?,
         current_version: r.get(4)?,
     })
 }
 
-const AGENT_COLUMNS: &str = "id, name, model, created_date, current_version";
+const AGENT_COLUMNS: &str = "id, name, model, created_date, current_version, governance";
 
 pub(crate) fn get_agent(conn: &Connection, id: &str) -> rusqlite::Result<Option<Agent>> {
     conn.query_row(
@@ -210,16 +252,36 @@ pub(crate) fn update_agent(
     name: Option<&str>,
     model: Option<&str>,
 ) -> rusqlite::Result<Option<Agent>> {
-    if let Some(name) = name {
+    let patch = AgentPatch {
+        name: name.map(str::to_owned),
+        model: model.map(|m| Some(m.to_owned())),
+        governance: None,
+    };
+    patch_agent(conn, id, &patch)
+}
+
+/// Applies a patch. Returns the updated agent, None if unknown.
+pub(crate) fn patch_agent(
+    conn: &Connection,
+    id: &str,
+    patch: &AgentPatch,
+) -> rusqlite::Result<Option<Agent>> {
+    if let Some(name) = &patch.name {
         conn.execute(
             "UPDATE agents SET name = ?2 WHERE id = ?1",
             params![id, name],
         )?;
     }
-    if let Some(model) = model {
+    if let Some(model) = &patch.model {
         conn.execute(
             "UPDATE agents SET model = ?2 WHERE id = ?1",
             params![id, model],
+        )?;
+    }
+    if let Some(governance) = &patch.governance {
+        conn.execute(
+            "UPDATE agents SET governance = ?2 WHERE id = ?1",
+            params![id, governance.as_ref().map(Value::to_string)],
         )?;
     }
     get_agent(conn, id)
@@ -227,7 +289,7 @@ pub(crate) fn update_agent(
 
 pub(crate) fn list_agents(conn: &Connection) -> rusqlite::Result<Vec<AgentSummary>> {
     let mut stmt = conn.prepare(
-        "SELECT a.id, a.name, a.model, a.created_date, a.current_version,
+        "SELECT a.id, a.name, a.model, a.created_date, a.current_version, a.governance,
                 (SELECT v.version FROM persona_versions v
                   WHERE v.agent_id = a.id AND v.status = 'published'
                   ORDER BY v.created_date DESC LIMIT 1)
@@ -236,7 +298,7 @@ pub(crate) fn list_agents(conn: &Connection) -> rusqlite::Result<Vec<AgentSummar
     let rows = stmt.query_map([], |r| {
         Ok(AgentSummary {
             agent: agent_from_row(r)?,
-            latest_published: r.get(5)?,
+            latest_published: r.get(6)?,
         })
     })?;
     rows.collect()
@@ -536,6 +598,49 @@ mod tests {
         assert_eq!(
             create_version(&conn, "ghost", &json!("x"), Status::Published, "t", 1).unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn a_version_1_database_gains_governance_and_keeps_its_agents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE agents (id TEXT PRIMARY KEY NOT NULL, name TEXT, model TEXT,
+                   created_date INTEGER NOT NULL, current_version INTEGER,
+                   last_version INTEGER NOT NULL DEFAULT 0,
+                   last_created_date INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO agents (id, name, model, created_date) VALUES ('a_1', 'Old', 'm', 5);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let conn = open(Some(&path)).unwrap();
+        let agent = get_agent(&conn, "a_1").unwrap().unwrap();
+        assert_eq!(
+            (agent.name.as_deref(), agent.governance),
+            (Some("Old"), None)
+        );
+        let patch = AgentPatch {
+            governance: Some(Some(json!({"mode": "sdk"}))),
+            model: Some(None),
+            ..AgentPatch::default()
+        };
+        let patched = patch_agent(&conn, "a_1", &patch).unwrap().unwrap();
+        assert_eq!(patched.governance, Some(json!({"mode": "sdk"})));
+        assert_eq!(patched.model, None);
+        drop(conn);
+        // Opening again is a no-op (the column is not added twice).
+        let conn = open(Some(&path)).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(
+            get_agent(&conn, "a_1").unwrap().unwrap().governance,
+            Some(json!({"mode": "sdk"}))
         );
     }
 

@@ -84,11 +84,13 @@
 //! few changes costs little more than the diff itself.
 
 mod compute;
+pub mod display;
 mod lines;
 mod render;
 mod text;
 
 pub use compute::{Drift, Hunk, Line, LineEnding, LineTag, Segment, compute};
+pub use display::terminal_safe;
 pub use lines::{EndingNote, Side, Terminators};
 pub use render::{Style, render, render_block, render_block_between, render_short};
 pub use text::{preview, unified};

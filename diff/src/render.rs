@@ -2,6 +2,8 @@
 //! Colour is the caller's decision ([`Style`]); this module never looks at
 //! the terminal or the environment.
 
+use crate::display::is_hidden_format_char;
+pub(crate) use crate::display::push_display_char;
 use std::time::Instant;
 
 use anstyle::AnsiColor;
@@ -340,41 +342,6 @@ fn push_piece(pieces: &mut Vec<(bool, String)>, emph: bool, text: String) {
     match pieces.last_mut() {
         Some((last_emph, last)) if *last_emph == emph => last.push_str(&text),
         _ => pieces.push((emph, text)),
-    }
-}
-
-/// Characters that would be invisible or would reorder the terminal line:
-/// bidirectional controls and zero-width spaces. Always escaped.
-fn is_hidden_format_char(ch: char) -> bool {
-    matches!(
-        ch,
-        '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
-/// Appends `ch` as displayed in the block. `visible` makes whitespace
-/// visible: space `·`, tab `→`, any other whitespace `␣`. Otherwise a tab is
-/// 4 spaces. Control characters always become their Unicode control picture
-/// (`\r` is `␍`), hidden format characters `<U+XXXX>`: a value can never
-/// inject terminal escapes or carriage returns.
-pub(crate) fn push_display_char(out: &mut String, ch: char, visible: bool) {
-    match ch {
-        '\t' if visible => out.push('→'),
-        '\t' => out.push_str("    "),
-        c if c.is_control() => out.push(control_picture(c)),
-        c if is_hidden_format_char(c) => out.push_str(&format!("<U+{:04X}>", u32::from(c))),
-        ' ' if visible => out.push('·'),
-        c if c.is_whitespace() && visible => out.push('␣'),
-        c => out.push(c),
-    }
-}
-
-fn control_picture(c: char) -> char {
-    let code = u32::from(c);
-    match code {
-        0..=0x1F => char::from_u32(0x2400 + code).unwrap_or('�'),
-        0x7F => '␡',
-        _ => '�',
     }
 }
 

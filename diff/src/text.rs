@@ -12,6 +12,11 @@ use crate::render::push_display_char;
 ///
 /// Meant for JSON reports, so lines keep their original terminators and
 /// nothing is escaped or coloured. Equal values give an empty string.
+///
+/// Unlike the block ([`crate::compute`]), this stays an exact, applicable patch: a
+/// last line that loses its newline is removed and added again, as `git diff`
+/// shows it. Callers that compare texts without final newlines (the JSON report
+/// diffs canonical texts) add one to both sides, so only real changes show.
 pub fn unified(server: &str, local: &str, server_label: &str, local_label: &str) -> String {
     let diff = line_diff(server, local, Instant::now() + TIME_BUDGET);
     diff.unified_diff()

@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
             &compiled,
             node,
             &json,
-            WriteOptions { force: true },
+            WriteOptions {
+                force: true,
+                ..WriteOptions::default()
+            },
         )
         .is_err()
         {

@@ -91,6 +91,41 @@ pub enum YamlError {
     },
 }
 
+impl YamlError {
+    /// The 1-based line and column the error is at (1, 1 when it is about the whole file).
+    pub fn position(&self) -> (usize, usize) {
+        match self {
+            Self::Syntax { line, col, .. } => (*line, *col),
+            Self::Field { line, .. } | Self::Duplicate { line, .. } => (*line, 1),
+            _ => (1, 1),
+        }
+    }
+
+    /// The message without the file and position it starts with.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Syntax { message, .. } => format!("invalid YAML: {message}"),
+            Self::Field {
+                field,
+                expected,
+                found,
+                ..
+            } => {
+                format!("`{field}` must be {expected}, found {found}")
+            }
+            Self::Duplicate {
+                section,
+                name,
+                first,
+                ..
+            } => {
+                format!("`{section}` lists `{name}` twice (first at line {first})")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// The file as read: its text, its hash, its parsed tree.
 #[derive(Clone, Debug)]
 pub struct SkillYaml {
@@ -107,26 +142,29 @@ impl SkillYaml {
     pub fn read(project_root: &Path) -> Result<Self, YamlError> {
         let path = project_root.join(FILE_NAME);
         match std::fs::read(&path) {
-            Ok(bytes) => {
-                let hash = Sha256::digest(&bytes).into();
-                let text = String::from_utf8(bytes).map_err(|e| YamlError::Syntax {
-                    path: path.clone(),
-                    line: 1,
-                    col: 1,
-                    message: format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-                })?;
-                let mut yaml = Self::parse(&path, &text)?;
-                yaml.hash = Some(hash);
-                Ok(yaml)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
-                path,
+            Ok(bytes) => Self::from_bytes(&path, Some(&bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::from_bytes(&path, None),
+            Err(source) => Err(YamlError::Read { path, source }),
+        }
+    }
+
+    /// The file at `path` as read elsewhere (`None`: it does not exist).
+    pub fn from_bytes(path: &Path, bytes: Option<&[u8]>) -> Result<Self, YamlError> {
+        let Some(bytes) = bytes else {
+            return Ok(Self {
+                path: path.to_path_buf(),
                 text: String::new(),
                 hash: None,
                 root: None,
-            }),
-            Err(source) => Err(YamlError::Read { path, source }),
-        }
+            });
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| YamlError::Syntax {
+            path: path.to_path_buf(),
+            line: 1,
+            col: 1,
+            message: format!("not UTF-8 (byte {})", e.valid_up_to()),
+        })?;
+        Self::parse(path, text)
     }
 
     /// Parse `text` as the file at `path` (used for messages). The top level must be a
@@ -386,7 +424,13 @@ impl Editor {
 
     /// Add `{name, <id_field>}` to `section` (a list of the file's own style), creating
     /// the key at the end of the file when absent.
-    pub fn add_entry(&mut self, section: &Section, name: &str, id: &str) -> Result<(), YamlError> {
+    pub fn add_entry(
+        &mut self,
+        section: &Section,
+        name: &str,
+        version: Option<&str>,
+        id: &str,
+    ) -> Result<(), YamlError> {
         let what = format!("`{name}` into `{}`", section.key);
         let yaml = SkillYaml::parse(&self.path, &self.text)?;
         if yaml.entries(section)?.iter().any(|e| e.name == name) {
@@ -394,7 +438,11 @@ impl Editor {
         }
         let nl = newline_of(&self.text).to_string();
         let node = yaml.section_node(section.key).cloned();
-        let fields = [("name", name), (section.id_field, id)];
+        let mut fields = vec![("name", name)];
+        if let (true, Some(v)) = (section.versioned, version) {
+            fields.push(("version", v));
+        }
+        fields.push((section.id_field, id));
         let new_text = match node {
             None => {
                 let indent = yaml.sequence_indent().unwrap_or(2);

@@ -157,63 +157,77 @@ fn set_version_adds_a_missing_line() {
 fn add_entry_to_a_block_list_keeps_comments() {
     let y = parse(TEMPLATE);
     let mut ed = y.edit();
-    ed.add_entry(&MCP, "docs", "mcp_2").unwrap();
+    ed.add_entry(&MCP, "docs", None, "mcp_2").unwrap();
     let want = TEMPLATE.replace(
         "    mcpServerId: mcp_1\n",
         "    mcpServerId: mcp_1\n  - name: docs\n    mcpServerId: mcp_2\n",
     );
     assert_eq!(ed.text(), want);
-    let e = ed.add_entry(&MCP, "docs", "mcp_2").unwrap_err().to_string();
+    let e = ed
+        .add_entry(&MCP, "docs", None, "mcp_2")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("exists"), "{e}");
 }
 
 #[test]
 fn add_entry_creates_or_fills_the_key() {
     let mut ed = parse("agent:\n  agentId: a # c").edit();
-    ed.add_entry(&MCP, "docs", "mcp 2").unwrap();
+    ed.add_entry(&MCP, "docs", None, "mcp 2").unwrap();
     assert_eq!(
         ed.text(),
         "agent:\n  agentId: a # c\nmcpServers:\n  - name: docs\n    mcpServerId: \"mcp 2\"\n"
     );
 
     let mut ed = parse("skills:\n- name: s\nmcpServers: []   # none yet\n").edit();
-    ed.add_entry(&MCP, "docs", "m").unwrap();
+    ed.add_entry(&MCP, "docs", None, "m").unwrap();
     assert_eq!(
         ed.text(),
         "skills:\n- name: s\nmcpServers: [{name: \"docs\", mcpServerId: \"m\"}]   # none yet\n"
     );
 
     let mut ed = parse("mcpServers: [{name: a}]\n").edit();
-    ed.add_entry(&MCP, "b", "m").unwrap();
+    ed.add_entry(&MCP, "b", None, "m").unwrap();
     assert_eq!(
         ed.text(),
         "mcpServers: [{name: a}, {name: \"b\", mcpServerId: \"m\"}]\n"
     );
 
     let mut ed = parse("mcpServers: # later\nskills: []\n").edit();
-    ed.add_entry(&MCP, "b", "m").unwrap();
+    ed.add_entry(&MCP, "b", None, "m").unwrap();
     assert_eq!(
         ed.text(),
         "mcpServers: # later\n  - name: b\n    mcpServerId: m\nskills: []\n"
     );
 
     let mut ed = parse("a: 1\r\nmcpServers:\r\n- name: x\r\n").edit();
-    ed.add_entry(&MCP, "b", "m").unwrap();
+    ed.add_entry(&MCP, "b", None, "m").unwrap();
     assert_eq!(
         ed.text(),
         "a: 1\r\nmcpServers:\r\n- name: x\r\n- name: b\r\n  mcpServerId: m\r\n"
     );
 
     let mut ed = parse("").edit();
-    ed.add_entry(&MCP, "b", "m").unwrap();
+    ed.add_entry(&MCP, "b", None, "m").unwrap();
     assert_eq!(ed.text(), "mcpServers:\n  - name: b\n    mcpServerId: m\n");
+}
+
+#[test]
+fn add_entry_with_a_version_for_versioned_sections() {
+    let mut ed = parse(TEMPLATE).edit();
+    ed.add_entry(&SKILLS, "new-skill", Some("0.1.0"), "skill_9")
+        .unwrap();
+    assert!(ed.text().contains("    skillId: skill_2\n  - name: new-skill\n    version: 0.1.0\n    skillId: skill_9\njobs: []"), "{}", ed.text());
+    let e = parse(ed.text()).entries(&SKILLS).unwrap();
+    assert_eq!(e[2].version.as_deref(), Some("0.1.0"));
+    assert_eq!(e[2].line, 14);
 }
 
 #[test]
 fn add_entry_goes_after_a_nested_last_item() {
     let text = "mcpServers:\n  - name: a\n    config:\n      url: x\n\n      # inner\n      more: y\n\n# about skills\nskills: []\n";
     let mut ed = parse(text).edit();
-    ed.add_entry(&MCP, "b", "m").unwrap();
+    ed.add_entry(&MCP, "b", None, "m").unwrap();
     assert_eq!(
         ed.text(),
         "mcpServers:\n  - name: a\n    config:\n      url: x\n\n      # inner\n      more: y\n  - name: b\n    mcpServerId: m\n\n# about skills\nskills: []\n"
@@ -248,7 +262,7 @@ fn write_is_atomic_and_guarded() {
     assert!(!y.exists());
     assert!(y.entries(&SKILLS).unwrap().is_empty());
     let mut ed = y.edit();
-    ed.add_entry(&MCP, "a", "m").unwrap();
+    ed.add_entry(&MCP, "a", None, "m").unwrap();
     std::fs::write(empty.path().join(FILE_NAME), "x: 1\n").unwrap();
     assert!(matches!(y.write(&ed), Err(YamlError::Changed { .. })));
     std::fs::remove_file(empty.path().join(FILE_NAME)).unwrap();
@@ -328,7 +342,7 @@ proptest! {
         prop_assume!(n != "m");
         let y = parse(&text);
         let mut ed = y.edit();
-        ed.add_entry(&MCP, &n, &id).unwrap();
+        ed.add_entry(&MCP, &n, None, &id).unwrap();
         let after = parse(ed.text());
         let added = after.entries(&MCP).unwrap();
         prop_assert!(added.iter().any(|e| e.name == n && e.id.as_deref() == Some(id.as_str())));

@@ -71,6 +71,21 @@ pub(crate) fn parse_object(
     }
 }
 
+/// Parses a JSON body into `T`; serde's message names the field, line and column.
+pub(crate) fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_JSON",
+                format!("Request body is not valid JSON: {e}"),
+            )
+        } else {
+            ApiError::bad_request(format!("Invalid request body: {e}"))
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

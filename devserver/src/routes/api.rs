@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::http::error::{Answer, ApiError};
 use crate::http::extract::{ApiPath, RawBody, parse_object};
+use crate::spec::check_governance;
 use crate::state::AppState;
 use crate::store::{self, Status, StoredAnswer, VersionRefusal};
 use crate::validate::check_persona;
@@ -25,14 +26,11 @@ use crate::validate::check_persona;
 /// `createdBy` of versions created through the API.
 const CREATED_BY_API: &str = "api";
 
-/// The agent-primitive list routes the reference CLI's compile reads; answered with empty lists.
+/// The agent-primitive list routes the reference CLI's compile reads that the devserver does not
+/// model; answered with empty lists. (Skills, webhooks, jobs, pre/postprocessors and MCP servers
+/// are served by `routes::primitives`.)
 const PRIMITIVES: &[(&str, &str)] = &[
-    ("/developer/skills/{agentId}", "skills"),
-    ("/developer/webhooks/{agentId}", "webhooks"),
     ("/developer/triggers/{agentId}", "triggers"),
-    ("/developer/jobs/{agentId}", "jobs"),
-    ("/developer/preprocessors/{agentId}", "preprocessors"),
-    ("/developer/postprocessors/{agentId}", "postprocessors"),
     ("/developer/devices/{agentId}", "devices"),
     ("/developer/device-triggers/{agentId}", "triggers"),
     ("/developer/voice-agents/{agentId}", "voices"),
@@ -55,19 +53,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/developer/agents/{agentId}/persona/version/{version}",
             post(deploy_version),
-        )
-        .route(
-            "/developer/agents/{agentId}/mcp-servers",
-            get(|state: State<AppState>, path: ApiPath<String>| async move {
-                primitive_list(state, path, None).await
-            }),
         );
     for &(path, key) in PRIMITIVES {
         r = r.route(
             path,
             get(
                 move |state: State<AppState>, p: ApiPath<String>| async move {
-                    primitive_list(state, p, Some(key)).await
+                    primitive_list(state, p, key).await
                 },
             ),
         );
@@ -81,6 +73,21 @@ fn optional_string(obj: &Map<String, Value>, field: &str) -> Result<Option<Strin
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad_request(format!("`{field}` must be a string"))),
+    }
+}
+
+/// A nullable string field: absent is `None` (leave it), `null` is `Some(None)` (clear it).
+fn nullable_string(
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<Option<String>>, ApiError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "`{field}` must be a string or null"
+        ))),
     }
 }
 
@@ -166,11 +173,20 @@ async fn patch_sub_agent(
             Some(_) => return Err(ApiError::bad_request("`id` must be a string")),
             None => return Err(ApiError::bad_request("`id` is required")),
         };
-        let name = optional_string(&obj, "name")?;
-        let model = optional_string(&obj, "model")?;
-        Ok((key, format!("{base}_{id}"), name, model))
+        let patch = store::AgentPatch {
+            name: optional_string(&obj, "name")?,
+            model: nullable_string(&obj, "model")?,
+            governance: match obj.get("governance") {
+                None => None,
+                Some(g) => {
+                    check_governance(g).map_err(ApiError::bad_request)?;
+                    Some(Some(g.clone()).filter(|g| !g.is_null()))
+                }
+            },
+        };
+        Ok((key, format!("{base}_{id}"), patch))
     })();
-    let (key, agent_id, name, model) = match parsed {
+    let (key, agent_id, patch) = match parsed {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -181,12 +197,10 @@ async fn patch_sub_agent(
         agent_id,
         key,
         move |conn| {
-            Ok(
-                match store::update_agent(conn, &id, name.as_deref(), model.as_deref())? {
-                    Some(agent) => Answer::ok(StatusCode::OK, agent.to_json()),
-                    None => ApiError::agent_not_found(&id).answer(),
-                },
-            )
+            Ok(match store::patch_agent(conn, &id, &patch)? {
+                Some(agent) => Answer::ok(StatusCode::OK, agent.to_json()),
+                None => ApiError::agent_not_found(&id).answer(),
+            })
         },
     )
     .await
@@ -340,21 +354,15 @@ async fn deploy_version(
     .await
 }
 
-/// An empty primitive list: `{"<key>": []}`, or a bare `[]` when `key` is `None` (mcp-servers).
+/// An empty primitive list: `{"<key>": []}`.
 async fn primitive_list(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-    key: Option<&'static str>,
+    key: &'static str,
 ) -> Response {
     let lookup = id.clone();
     match state.db(move |conn| store::get_agent(conn, &lookup)).await {
-        Ok(Some(_)) => {
-            let data = match key {
-                Some(k) => json!({ k: [] }),
-                None => json!([]),
-            };
-            Answer::ok(StatusCode::OK, data).into_response()
-        }
+        Ok(Some(_)) => Answer::ok(StatusCode::OK, json!({ key: [] })).into_response(),
         Ok(None) => ApiError::agent_not_found(&id).into_response(),
         Err(e) => ApiError::internal(&e).into_response(),
     }

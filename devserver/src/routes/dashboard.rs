@@ -1,9 +1,12 @@
 //! The admin dashboard: server-rendered HTML forms, no JavaScript, one stylesheet.
 //!
 //! It is the "a colleague changed it on the platform" side of every sync scenario: edit the
-//! name, save a persona draft, publish, roll back. Handlers here; the HTML is in `views`
-//! (maud, escaped by default).
+//! name, save a persona draft, publish, roll back; edit governance and deployed primitives
+//! (`deployed`). Handlers here; the HTML is in `views` and `deployed_views` (maud, escaped by
+//! default).
 
+mod deployed;
+mod deployed_views;
 mod views;
 
 use axum::Router;
@@ -39,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/agents/{id}/persona", post(save_persona))
         .route("/agents/{id}/versions/{n}/publish", post(publish_version))
         .route("/agents/{id}/versions/{n}/deploy", post(deploy_version))
+        .merge(deployed::router())
 }
 
 /// Proof that the request may use the dashboard; otherwise it is sent to the login page.
@@ -188,12 +192,14 @@ async fn agent_page(
                 return Ok(None);
             };
             let versions = store::list_versions(conn, &agent, None)?;
-            Ok(Some((agent, versions)))
+            let extra = deployed::load(conn, &agent.id)?;
+            Ok(Some((agent, versions, extra)))
         })
         .await;
     match loaded {
-        Ok(Some((agent, versions))) => {
-            Html(views::agent_page(&chrome(&state), &agent, &versions).into_string())
+        Ok(Some((agent, versions, extra))) => {
+            let extra = deployed_views::sections(&views::agent_href(&agent.id), &extra);
+            Html(views::agent_page(&chrome(&state), &agent, &versions, extra).into_string())
                 .into_response()
         }
         Ok(None) => error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}.")),

@@ -2,5 +2,7 @@
 //! layers. They never use each other: what two of them share lives in `http` or below.
 
 pub(crate) mod api;
+pub(crate) mod backup;
 pub(crate) mod control;
 pub(crate) mod dashboard;
+pub(crate) mod primitives;

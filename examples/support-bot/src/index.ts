@@ -1,9 +1,10 @@
 import { LuaAgent } from "lua-cli";
 import { PERSONA } from "./persona";
 
-// Agent configuration: `lua sync` compares `name` and `persona` with the platform.
+// Agent configuration: `lua sync` compares `name`, `model` and `persona` with the platform.
 const agent = new LuaAgent({
   name: "Support Bot",
+  model: "gpt-4o",
   persona: PERSONA,
   skills: [],
 });

@@ -130,7 +130,13 @@ pub(super) fn agents_page(chrome: &Chrome, agents: &[AgentSummary]) -> Markup {
     page("Agents", chrome, body)
 }
 
-pub(super) fn agent_page(chrome: &Chrome, agent: &Agent, versions: &[Version]) -> Markup {
+/// The agent page; `extra` (governance, primitives, backup) goes after the persona versions.
+pub(super) fn agent_page(
+    chrome: &Chrome,
+    agent: &Agent,
+    versions: &[Version],
+    extra: Markup,
+) -> Markup {
     let href = agent_href(&agent.id);
     let latest_published = versions
         .iter()
@@ -195,6 +201,7 @@ pub(super) fn agent_page(chrome: &Chrome, agent: &Agent, versions: &[Version]) -
                 p.meta { "No persona versions yet." }
             }
         }
+        (extra)
     };
     let title = agent.name.clone().unwrap_or_else(|| agent.id.clone());
     page(&title, chrome, body)
@@ -243,7 +250,7 @@ pub(super) fn agent_href(id: &str) -> String {
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode_segment(s: &str) -> String {
+pub(super) fn encode_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 

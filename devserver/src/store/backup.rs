@@ -1,0 +1,217 @@
+//! SQLite persistence of agents' source backups: one backup per agent (an upload replaces it),
+//! its files' manifest entries and the exact bytes each blob URL serves.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Map, Value, json};
+
+use crate::spec::PreparedFile;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS backups (
+    agent_id     TEXT PRIMARY KEY NOT NULL REFERENCES agents(id),
+    created_date INTEGER NOT NULL,
+    -- List 16-character hash prefixes in the manifest.
+    short_hashes INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS backup_files (
+    agent_id      TEXT NOT NULL REFERENCES backups(agent_id) ON DELETE CASCADE,
+    relative_path TEXT NOT NULL,
+    external      INTEGER NOT NULL,
+    hash          TEXT NOT NULL,
+    gzip          INTEGER NOT NULL,
+    data          BLOB NOT NULL,
+    PRIMARY KEY (agent_id, relative_path, external)
+);
+";
+
+/// A backup's summary: `GET /developer/agents/{agentId}/backup`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Summary {
+    pub file_count: i64,
+    /// Epoch milliseconds.
+    pub created_date: i64,
+}
+
+/// One manifest entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub relative_path: String,
+    /// As the manifest lists it (full, or 16 characters when the backup asks for short hashes).
+    pub hash: String,
+    pub external: bool,
+    pub gzip: bool,
+}
+
+impl Entry {
+    /// The manifest's view: `{"relativePath", "hash", "external"?}` (`external` only when true).
+    pub(crate) fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("relativePath".to_owned(), json!(self.relative_path));
+        m.insert("hash".to_owned(), json!(self.hash));
+        if self.external {
+            m.insert("external".to_owned(), json!(true));
+        }
+        Value::Object(m)
+    }
+}
+
+/// Replaces the agent's backup with these files. Returns false if the agent is unknown.
+pub(crate) fn replace(
+    conn: &Connection,
+    agent_id: &str,
+    files: &[PreparedFile],
+    short_hashes: bool,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let known = conn
+        .query_row("SELECT 1 FROM agents WHERE id = ?1", [agent_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !known {
+        return Ok(false);
+    }
+    conn.execute("DELETE FROM backup_files WHERE agent_id = ?1", [agent_id])?;
+    conn.execute(
+        "INSERT OR REPLACE INTO backups (agent_id, created_date, short_hashes) VALUES (?1, ?2, ?3)",
+        params![agent_id, now, short_hashes],
+    )?;
+    let mut insert = conn.prepare(
+        "INSERT INTO backup_files (agent_id, relative_path, external, hash, gzip, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for f in files {
+        insert.execute(params![
+            agent_id,
+            f.relative_path,
+            f.external,
+            f.hash,
+            f.gzip,
+            f.data
+        ])?;
+    }
+    Ok(true)
+}
+
+/// The agent's backup summary; `None` if it has none.
+pub(crate) fn summary(conn: &Connection, agent_id: &str) -> rusqlite::Result<Option<Summary>> {
+    conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM backup_files f WHERE f.agent_id = b.agent_id), b.created_date
+           FROM backups b WHERE b.agent_id = ?1",
+        [agent_id],
+        |r| {
+            Ok(Summary {
+                file_count: r.get(0)?,
+                created_date: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// The manifest entries in upload order (empty without a backup).
+pub(crate) fn manifest(conn: &Connection, agent_id: &str) -> rusqlite::Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.relative_path, f.hash, f.external, f.gzip, b.short_hashes
+           FROM backup_files f JOIN backups b ON b.agent_id = f.agent_id
+          WHERE f.agent_id = ?1 ORDER BY f.rowid",
+    )?;
+    stmt.query_map([agent_id], |r| {
+        let hash: String = r.get(1)?;
+        let short: bool = r.get(4)?;
+        Ok(Entry {
+            relative_path: r.get(0)?,
+            hash: if short {
+                hash.chars().take(16).collect()
+            } else {
+                hash
+            },
+            external: r.get(2)?,
+            gzip: r.get(3)?,
+        })
+    })?
+    .collect()
+}
+
+/// The full hash of the agent's blob that `given` names (the full hash or a prefix of at least
+/// 16 characters, any case), if there is one.
+pub(crate) fn resolve_hash(
+    conn: &Connection,
+    agent_id: &str,
+    given: &str,
+) -> rusqlite::Result<Option<String>> {
+    let given = given.to_ascii_lowercase();
+    if given.len() < 16 || given.len() > 64 || !given.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT hash FROM backup_files WHERE agent_id = ?1 AND substr(hash, 1, ?3) = ?2
+          ORDER BY rowid LIMIT 1",
+        params![agent_id, given, given.len() as i64],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// The exact bytes the blob URL serves (gzip-compressed for a gzip file).
+pub(crate) fn blob(
+    conn: &Connection,
+    agent_id: &str,
+    hash: &str,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT data FROM backup_files WHERE agent_id = ?1 AND hash = ?2 ORDER BY rowid LIMIT 1",
+        params![agent_id, hash],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::BackupSpec;
+    use crate::store::{insert_agent, open};
+
+    fn files(v: Value) -> (Vec<PreparedFile>, bool) {
+        let spec: BackupSpec = serde_json::from_value(v).unwrap();
+        (spec.prepare().unwrap(), spec.short_hashes)
+    }
+
+    #[test]
+    fn an_upload_replaces_the_backup() {
+        let conn = open(None).unwrap();
+        insert_agent(&conn, "a_1", None, None).unwrap();
+        assert_eq!(summary(&conn, "a_1").unwrap(), None);
+        let (first, _) = files(json!({"files": [
+            {"relativePath": "a.ts", "content": "a"}, {"relativePath": "b.ts", "content": "b"}
+        ]}));
+        assert!(replace(&conn, "a_1", &first, false, 10).unwrap());
+        assert_eq!(summary(&conn, "a_1").unwrap().unwrap().file_count, 2);
+        let (second, short) = files(json!({"shortHashes": true, "files": [
+            {"relativePath": "c.ts", "content": "c", "external": true}
+        ]}));
+        assert!(replace(&conn, "a_1", &second, short, 20).unwrap());
+        assert_eq!(
+            summary(&conn, "a_1").unwrap(),
+            Some(Summary {
+                file_count: 1,
+                created_date: 20
+            })
+        );
+        let entries = manifest(&conn, "a_1").unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].hash, &second[0].hash[..16]);
+        assert_eq!(
+            entries[0].to_json(),
+            json!({"relativePath": "c.ts", "hash": &second[0].hash[..16], "external": true})
+        );
+        let full = resolve_hash(&conn, "a_1", &entries[0].hash)
+            .unwrap()
+            .unwrap();
+        assert_eq!(full, second[0].hash);
+        assert_eq!(blob(&conn, "a_1", &full).unwrap().unwrap(), b"c");
+        assert_eq!(resolve_hash(&conn, "a_1", &first[0].hash).unwrap(), None);
+        assert_eq!(resolve_hash(&conn, "a_1", "abc").unwrap(), None);
+        assert!(!replace(&conn, "ghost", &first, false, 1).unwrap());
+    }
+}

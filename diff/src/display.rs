@@ -1,0 +1,69 @@
+//! How a character of a value is shown on a terminal: the one place that decides it, used
+//! by the drift view here and by the CLI's sanitiser for every other printed string.
+//! Control characters become Unicode control pictures (`\u{1b}` is `␛`, DEL `␡`, C1
+//! controls `�`); bidirectional controls and zero-width spaces become `<U+XXXX>`, so no
+//! text can inject a terminal escape, move the cursor or reorder a line.
+
+/// Characters that would be invisible or would reorder the terminal line:
+/// bidirectional controls and zero-width spaces. Always escaped.
+pub(crate) fn is_hidden_format_char(ch: char) -> bool {
+    matches!(
+        ch,
+        '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Appends `ch` as displayed in the block. `visible` makes whitespace
+/// visible: space `·`, tab `→`, any other whitespace `␣`. Otherwise a tab is
+/// 4 spaces. Control characters always become their Unicode control picture
+/// (`\r` is `␍`), hidden format characters `<U+XXXX>`: a value can never
+/// inject terminal escapes or carriage returns.
+pub fn push_display_char(out: &mut String, ch: char, visible: bool) {
+    match ch {
+        '\t' if visible => out.push('→'),
+        '\t' => out.push_str("    "),
+        c if c.is_control() => out.push(control_picture(c)),
+        c if is_hidden_format_char(c) => out.push_str(&format!("<U+{:04X}>", u32::from(c))),
+        ' ' if visible => out.push('·'),
+        c if c.is_whitespace() && visible => out.push('␣'),
+        c => out.push(c),
+    }
+}
+
+fn control_picture(c: char) -> char {
+    let code = u32::from(c);
+    match code {
+        0..=0x1F => char::from_u32(0x2400 + code).unwrap_or('�'),
+        0x7F => '␡',
+        _ => '�',
+    }
+}
+
+/// `text` as it may be shown on a terminal: every character through
+/// [`push_display_char`] (tabs become 4 spaces), except `\n`, which is kept so multi-line
+/// messages stay multi-line.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if ch == '\n' {
+            out.push('\n');
+        } else {
+            push_display_char(&mut out, ch, false);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_never_survive() {
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;PWNED\u{7}\u{1b}[2J\r\nb\u{202E}c\td\u{9b}"),
+            "a␛]0;PWNED␇␛[2J␍\nb<U+202E>c    d�"
+        );
+        assert_eq!(terminal_safe("plain ✅ text"), "plain ✅ text");
+    }
+}
