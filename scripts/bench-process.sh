@@ -4,9 +4,11 @@
 #
 # For each case it runs the release binary RUNS times (after WARMUP runs) and prints the
 # median wall time, the median CPU time (user + system, from the kernel's rusage of the
-# child via wait4, microsecond resolution) and the largest peak resident memory (maxrss).
-# `/usr/bin/time` only has 10 ms resolution, too coarse for a 2 ms target, hence the
-# small python3 wrapper.
+# child via wait4, microsecond resolution) and the largest peak resident memory.
+# `/usr/bin/time` only has 10 ms resolution for CPU, too coarse for a 2 ms target, hence
+# the small python3 wrapper; but a child forked from python inherits python's RSS
+# high-water mark through exec, so peak memory is read with `/usr/bin/time -f %M`
+# (a small parent) when it is installed.
 #
 #   ./scripts/bench-process.sh             # 5 warmups, 40 runs per case
 #   RUNS=200 ./scripts/bench-process.sh
@@ -46,7 +48,7 @@ cp -R examples/support-bot/. "$work/insync/"
 
 export LUA_API_URL="$url" LUA_API_KEY="$key" NO_COLOR=1
 python3 - "$runs" "$warmup" "$BIN/lua" "$work" <<'EOF'
-import os, statistics, subprocess, sys, time
+import os, shutil, statistics, subprocess, sys, tempfile, time
 
 runs, warmup, lua, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 cases = [
@@ -66,6 +68,17 @@ def once(argv, want):
     # ru_maxrss is in KiB on Linux.
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
+gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+
+def peak_kib(argv):
+    """Peak RSS in KiB through GNU time (its parent is tiny), else None."""
+    if not gnu_time:
+        return None
+    with tempfile.NamedTemporaryFile("r") as out:
+        subprocess.run([gnu_time, "-f", "%M", "-o", out.name, *argv],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(out.read().strip().splitlines()[-1])
+
 rows = []
 for name, argv, want in cases:
     for _ in range(warmup):
@@ -73,7 +86,8 @@ for name, argv, want in cases:
     samples = [once(argv, want) for _ in range(runs)]
     wall = statistics.median(s[0] for s in samples) * 1000
     cpu = statistics.median(s[1] for s in samples) * 1000
-    rss = max(s[2] for s in samples) / 1024
+    peaks = [peak_kib(argv) for _ in range(5)]
+    rss = (max(peaks) if peaks[0] is not None else max(s[2] for s in samples)) / 1024
     rows.append((name, wall, cpu, rss))
 
 floor_cpu = rows[0][2]

@@ -498,3 +498,70 @@ fn a_black_holing_server_ends_at_the_network_deadline() {
     );
     assert!(!project.path("lua.sync.json").exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// The fault matrix for the machine formats, devserver-independent: a scripted server
+// produces each fault, and the JSON report and GitHub annotations are snapshotted.
+
+/// (snapshot name, how the server answers every request: `None` never answers)
+fn machine_faults() -> Vec<(&'static str, Option<Answer>)> {
+    vec![
+        ("status_500", Some(Answer::nest(500, "boom"))),
+        (
+            "unauthorized_401",
+            Some(Answer::nest(401, "Invalid or expired API key")),
+        ),
+        ("not_found_404", Some(Answer::nest(404, "Agent not found"))),
+        ("malformed_body", Some(Answer::raw(200, "{not json"))),
+        (
+            "redirect_302",
+            Some(Answer::redirect(302, "https://elsewhere.example/x")),
+        ),
+        ("black_hole", None),
+    ]
+}
+
+#[test]
+fn json_and_github_formats_under_every_fault() {
+    for (name, answer) in machine_faults() {
+        let server = Scripted::start(move |_, _| answer.clone());
+        for format in ["json", "github"] {
+            let project = project("fail");
+            let before = support::files_except_manifest(project.root());
+            let run = project.lua_env(
+                &server.url,
+                &["sync", "--check", "--format", format],
+                &[
+                    ("LUA_SERVER__RETRIES", "1"),
+                    ("LUA_SERVER__DEADLINE_SECS", "1"),
+                ],
+            );
+            let what = format!("{name} / --format {format}");
+            assert_eq!(run.code(), 2, "{what}: {}", run.snapshot());
+            assert!(
+                !run.stdout().contains("No drift"),
+                "{what}: {}",
+                run.snapshot()
+            );
+            if format == "json" {
+                let report: Value = serde_json::from_str(&run.stdout()).unwrap_or_else(|e| {
+                    panic!("{what}: stdout is not JSON ({e}): {}", run.snapshot())
+                });
+                assert_eq!(report["exitCode"], 2, "{what}: {report}");
+            } else {
+                assert!(
+                    run.stdout().contains("::error"),
+                    "{what}: {}",
+                    run.snapshot()
+                );
+            }
+            assert_eq!(
+                support::files_except_manifest(project.root()),
+                before,
+                "{what}"
+            );
+            assert!(!project.path(".lua/sync-state.json").exists(), "{what}");
+            insta::assert_snapshot!(format!("machine_{name}_{format}"), run.snapshot());
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -41,6 +42,19 @@ pub struct Config {
     pub seed: Option<Seed>,
     /// Enable the fault-injection routes (`/_devserver/faults`).
     pub faults: bool,
+    /// Host names accepted in the `Host` header besides `localhost`, `127.0.0.1`, `::1` and the
+    /// bound address (from `--allow-host NAME`). Anything else is refused (DNS rebinding).
+    pub allow_hosts: Vec<String>,
+    /// A dashboard session unused this long ends. Default 2 hours.
+    pub session_idle: Duration,
+    /// A dashboard session ends this long after sign-in, however busy (the cookie's Max-Age).
+    /// Default 24 hours.
+    pub session_lifetime: Duration,
+    /// Sign-in attempts a client address may make at once. Default 10.
+    pub login_burst: u32,
+    /// After the burst, one more sign-in attempt per client address every this long.
+    /// Default 6 seconds (10 a minute).
+    pub login_refill: Duration,
     /// Backups to upload at start, replacing the agent's backup (from `--backup-from DIR
     /// --backup-agent ID`). The agent must exist (from the database, the seed or `agents`).
     pub backups: Vec<BackupUpload>,
@@ -68,6 +82,11 @@ impl std::fmt::Debug for Config {
             .field("seed", &self.seed)
             .field("faults", &self.faults)
             .field("backups", &self.backups.len())
+            .field("allow_hosts", &self.allow_hosts)
+            .field("session_idle", &self.session_idle)
+            .field("session_lifetime", &self.session_lifetime)
+            .field("login_burst", &self.login_burst)
+            .field("login_refill", &self.login_refill)
             .finish()
     }
 }
@@ -86,6 +105,11 @@ impl Default for Config {
             seed: None,
             faults: false,
             backups: Vec::new(),
+            allow_hosts: Vec::new(),
+            session_idle: Duration::from_secs(2 * 3600),
+            session_lifetime: Duration::from_secs(24 * 3600),
+            login_burst: 10,
+            login_refill: Duration::from_secs(6),
         }
     }
 }

@@ -15,6 +15,21 @@ pub enum DevServerError {
          (or pass --insecure-no-auth to serve without authentication)"
     )]
     NoApiKey,
+    /// The API key cannot be sent as a Bearer token.
+    #[error(
+        "the API key must be visible ASCII characters without spaces \
+         (it is sent as `Authorization: Bearer KEY`)"
+    )]
+    UnusableApiKey,
+    /// `--insecure-no-auth` was asked for on an address other machines can reach.
+    #[error(
+        "--insecure-no-auth only listens on a loopback address (127.0.0.1 or ::1), not {host}: \
+         anyone who can reach {host} could change your agents. Set an API key instead."
+    )]
+    InsecureNotLoopback {
+        /// The address asked for.
+        host: std::net::IpAddr,
+    },
     /// The folder for the database file could not be created.
     #[error("cannot create the database folder {}: {source}", path.display())]
     CreateDir {

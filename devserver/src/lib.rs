@@ -16,23 +16,31 @@
 
 // Layers, lowest first; a module only uses modules above it in this list:
 // - leaves: `error` (startup errors), `validate` (ids, personas), `spec` (primitives, backups,
-//   governance as given from outside), `store` (SQLite), `faults`
-//   and `counter` (test-control data), `config` (what `start` needs), `seed` (startup data);
+//   governance as given from outside), `secret` (key digest, tokens), `hosts` (Host
+//   allow-list), `ratelimit` (token buckets), `store` (SQLite), `sessions` (dashboard sessions
+//   over `store`), `faults` and `counter` (test-control data), `config` (what `start` needs),
+//   `seed` (startup data);
 // - `state`: the shared state (no routes, no HTTP);
 // - `http`: plumbing every route module shares (JSON errors and answers, extractors, auth,
 //   the counter and fault layers);
 // - `routes::{api, primitives, backup, control, dashboard}`: handlers; they never use each
 //   other;
 // - `app`: builds the router from the route modules and the layers;
+// - `serve`: the accept loop (hyper, with JSON bodies for hyper's own 400/414/431 answers);
 // - this file: start, stop, the blocking wrapper.
 mod app;
 mod config;
 mod counter;
 mod error;
 mod faults;
+mod hosts;
 mod http;
+mod ratelimit;
 mod routes;
+mod secret;
 mod seed;
+mod serve;
+mod sessions;
 mod spec;
 mod state;
 mod store;
@@ -99,12 +107,20 @@ impl Drop for RunningServer {
     }
 }
 
-/// Checks what [`start`] and [`router`] need before touching storage: returns the key to
-/// require (`None` in insecure mode).
-fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
-    let api_key = match (&config.api_key, config.insecure_no_auth) {
+/// Checks what [`start`] and [`router`] need before touching storage; returns the settings
+/// the running server uses.
+fn checked_settings(config: &Config) -> Result<state::Settings, DevServerError> {
+    let auth = match (&config.api_key, config.insecure_no_auth) {
+        (_, true) if !config.host.is_loopback() => {
+            return Err(DevServerError::InsecureNotLoopback { host: config.host });
+        }
         (_, true) => None,
-        (Some(key), false) if !key.is_empty() => Some(key.clone()),
+        (Some(key), false) if !key.is_empty() => {
+            if !key.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(DevServerError::UnusableApiKey);
+            }
+            Some(secret::KeyDigest::of(key))
+        }
         _ => return Err(DevServerError::NoApiKey),
     };
     if let Some(seed) = &config.seed {
@@ -124,7 +140,17 @@ fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
             }
         })?;
     }
-    Ok(api_key)
+    Ok(state::Settings {
+        auth,
+        faults_enabled: config.faults,
+        hosts: hosts::AllowedHosts::new(config.host, &config.allow_hosts),
+        sessions: sessions::SessionPolicy {
+            idle: config.session_idle,
+            lifetime: config.session_lifetime,
+        },
+        login_burst: config.login_burst,
+        login_refill: config.login_refill,
+    })
 }
 
 /// The whole application (API, control routes, dashboard) as an axum [`Router`], without a
@@ -136,24 +162,20 @@ fn checked_key(config: &Config) -> Result<Option<String>, DevServerError> {
 ///
 /// [`Router`]: axum::Router
 pub fn router(config: &Config) -> Result<axum::Router, DevServerError> {
-    let api_key = checked_key(config)?;
+    let settings = checked_settings(config)?;
     let conn = seed::open_and_seed(
         &config.storage,
         config.seed.as_ref(),
         &config.agents,
         &config.backups,
     )?;
-    Ok(app::router(state::AppState::new(
-        conn,
-        api_key,
-        config.faults,
-    )))
+    Ok(app::router(state::AppState::new(conn, settings)))
 }
 
 /// Starts the devserver on the current tokio runtime: opens the storage, applies `agents` and
 /// `seed`, binds the socket and spawns the server task. Returns once it accepts connections.
 pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
-    let api_key = checked_key(&config)?;
+    let settings = checked_settings(&config)?;
 
     let storage = config.storage.clone();
     let seed_data = config.seed.clone();
@@ -173,19 +195,15 @@ pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
         .local_addr()
         .map_err(|source| DevServerError::Bind { addr, source })?;
 
-    let state = state::AppState::new(conn, api_key, config.faults);
+    let state = state::AppState::new(conn, settings);
     let app = app::router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                // A dropped sender also means "stop".
-                let _ = stopped.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("server stopped with an error: {e}");
-        }
+        // A dropped sender also means "stop".
+        serve::run(listener, app, async {
+            let _ = stopped.await;
+        })
+        .await;
     });
     tracing::info!("lua-devserver listening on http://{addr}");
     Ok(RunningServer {

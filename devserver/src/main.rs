@@ -39,7 +39,12 @@ struct Args {
     /// Load agents and persona versions from this JSON file (only agents not already present).
     #[arg(long, value_name = "FILE.json")]
     seed: Option<PathBuf>,
-    /// Serve without any authentication. For throwaway local use only.
+    /// Also accept this name in the `Host` header (repeatable). Besides these, only
+    /// localhost, 127.0.0.1, ::1 and the --host address are accepted (DNS-rebinding defence).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// Serve without any authentication. For throwaway local use only: refuses a --host
+    /// other than a loopback address.
     #[arg(long)]
     insecure_no_auth: bool,
     /// Enable fault injection (`POST /_devserver/faults`).
@@ -104,6 +109,8 @@ fn run(args: Args) -> Result<(), String> {
         seed,
         faults: args.faults,
         backups,
+        allow_hosts: args.allow_hosts,
+        ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

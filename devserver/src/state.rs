@@ -1,13 +1,29 @@
-//! The shared server state: the database handle, the key, the counter, the fault queue and the
-//! dashboard sessions. State only: no routes, no HTTP.
+//! The shared server state: the database handle, the key's digest, the Host allow-list, the
+//! session policy, the sign-in rate limiter, the counter and the fault queue. State only: no
+//! routes, no HTTP.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
 use crate::counter::Counter;
 use crate::faults::FaultQueue;
+use crate::hosts::AllowedHosts;
+use crate::ratelimit::RateLimiter;
+use crate::secret::{KeyDigest, random_token};
+use crate::sessions::SessionPolicy;
+
+/// What the running server was configured with (checked by `lib.rs` from a `Config`).
+pub(crate) struct Settings {
+    /// `None` = insecure mode, no authentication anywhere.
+    pub auth: Option<KeyDigest>,
+    pub faults_enabled: bool,
+    pub hosts: AllowedHosts,
+    pub sessions: SessionPolicy,
+    pub login_burst: u32,
+    pub login_refill: Duration,
+}
 
 /// Cheap to clone: everything lives behind one `Arc`.
 #[derive(Clone)]
@@ -17,13 +33,18 @@ pub(crate) struct Inner {
     /// One connection, used under its mutex from blocking tasks: writes are serialised, so
     /// version numbering inside a transaction can never hand out a number twice.
     db: Arc<Mutex<Connection>>,
-    /// `None` = insecure mode, no authentication anywhere.
-    pub api_key: Option<String>,
+    /// The key's digest; `None` = insecure mode, no authentication anywhere.
+    pub auth: Option<KeyDigest>,
     pub faults_enabled: bool,
+    pub hosts: AllowedHosts,
+    pub sessions: SessionPolicy,
+    /// Sign-in attempts per client address.
+    pub login_limiter: Mutex<RateLimiter>,
+    /// In insecure mode (no sessions) the dashboard's CSRF token derives from this random
+    /// per-process secret.
+    pub anonymous_secret: String,
     pub counter: Mutex<Counter>,
     pub faults: Mutex<FaultQueue>,
-    /// Dashboard session tokens (random, never the key). Lost on restart: log in again.
-    pub sessions: Mutex<HashSet<String>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -38,14 +59,20 @@ impl std::ops::Deref for AppState {
 pub(crate) struct DbError(pub String);
 
 impl AppState {
-    pub(crate) fn new(conn: Connection, api_key: Option<String>, faults_enabled: bool) -> Self {
+    pub(crate) fn new(conn: Connection, settings: Settings) -> Self {
         AppState(Arc::new(Inner {
             db: Arc::new(Mutex::new(conn)),
-            api_key,
-            faults_enabled,
+            auth: settings.auth,
+            faults_enabled: settings.faults_enabled,
+            hosts: settings.hosts,
+            sessions: settings.sessions,
+            login_limiter: Mutex::new(RateLimiter::new(
+                settings.login_burst,
+                settings.login_refill,
+            )),
+            anonymous_secret: random_token(),
             counter: Mutex::new(Counter::default()),
             faults: Mutex::new(FaultQueue::default()),
-            sessions: Mutex::new(HashSet::new()),
         }))
     }
 

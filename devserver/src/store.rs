@@ -1,5 +1,5 @@
-//! SQLite persistence: agents (with governance), persona versions, idempotency records; the
-//! submodules keep deployed primitives and backups.
+//! SQLite persistence: agents (with governance), persona versions, idempotency records,
+//! dashboard sessions; the submodules keep deployed primitives and backups.
 //!
 //! Every function takes a `&Connection` (a `Transaction` derefs to one) and does no locking of its
 //! own: callers hold the single connection's mutex and open the transaction, so a multi-step
@@ -15,7 +15,7 @@ pub(crate) mod backup;
 pub(crate) mod primitives;
 
 /// Bumped when the schema changes; checked at open so an old file is not misread.
-/// 2: `agents.governance`, primitives, MCP servers, backups.
+/// 2: `agents.governance`, primitives, MCP servers, backups, `idempotency.request`, sessions.
 const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
@@ -47,7 +47,16 @@ CREATE TABLE IF NOT EXISTS idempotency (
     status       INTEGER NOT NULL,
     body         TEXT NOT NULL,
     created_date INTEGER NOT NULL,
+    -- SHA-256 of the first request (method, path, body): a reuse with another request is
+    -- refused. NULL in rows written before schema version 2.
+    request      TEXT,
     PRIMARY KEY (agent_id, key)
+);
+-- Dashboard sessions, by the SHA-256 of their token (the token itself is only in the cookie).
+CREATE TABLE IF NOT EXISTS sessions (
+    token_digest TEXT PRIMARY KEY NOT NULL,
+    created      INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL
 );
 ";
 
@@ -72,8 +81,10 @@ pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
         )));
     }
     conn.execute_batch(SCHEMA)?;
-    // A version-1 file has `agents` without governance: `CREATE TABLE IF NOT EXISTS` keeps it.
+    // A version-1 file (or an early version-2 one) lacks these columns: `CREATE TABLE IF NOT
+    // EXISTS` keeps the old tables as they are.
     add_column_if_missing(&conn, "agents", "governance", "TEXT")?;
+    add_column_if_missing(&conn, "idempotency", "request", "TEXT")?;
     conn.execute_batch(primitives::SCHEMA)?;
     conn.execute_batch(backup::SCHEMA)?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -481,6 +492,8 @@ pub(crate) fn deploy(
 pub(crate) struct StoredAnswer {
     pub status: u16,
     pub body: String,
+    /// The fingerprint of the request that produced it (`None` for pre-version-2 rows).
+    pub request: Option<String>,
 }
 
 pub(crate) fn idempotent_get(
@@ -489,12 +502,13 @@ pub(crate) fn idempotent_get(
     key: &str,
 ) -> rusqlite::Result<Option<StoredAnswer>> {
     conn.query_row(
-        "SELECT status, body FROM idempotency WHERE agent_id = ?1 AND key = ?2",
+        "SELECT status, body, request FROM idempotency WHERE agent_id = ?1 AND key = ?2",
         params![agent_id, key],
         |r| {
             Ok(StoredAnswer {
                 status: r.get(0)?,
                 body: r.get(1)?,
+                request: r.get(2)?,
             })
         },
     )
@@ -508,11 +522,74 @@ pub(crate) fn idempotent_put(
     answer: &StoredAnswer,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO idempotency (agent_id, key, status, body, created_date)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![agent_id, key, answer.status, answer.body, now_ms()],
+        "INSERT OR REPLACE INTO idempotency (agent_id, key, status, body, created_date, request)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            agent_id,
+            key,
+            answer.status,
+            answer.body,
+            now_ms(),
+            answer.request
+        ],
     )?;
     Ok(())
+}
+
+/// A stored dashboard session: when it was created and last used (epoch ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionRow {
+    pub created: i64,
+    pub last_seen: i64,
+}
+
+pub(crate) fn session_insert(conn: &Connection, digest: &str, now: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO sessions (token_digest, created, last_seen) VALUES (?1, ?2, ?2)",
+        params![digest, now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn session_get(conn: &Connection, digest: &str) -> rusqlite::Result<Option<SessionRow>> {
+    conn.query_row(
+        "SELECT created, last_seen FROM sessions WHERE token_digest = ?1",
+        params![digest],
+        |r| {
+            Ok(SessionRow {
+                created: r.get(0)?,
+                last_seen: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+}
+
+pub(crate) fn session_touch(conn: &Connection, digest: &str, now: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sessions SET last_seen = ?2 WHERE token_digest = ?1",
+        params![digest, now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn session_delete(conn: &Connection, digest: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM sessions WHERE token_digest = ?1",
+        params![digest],
+    )? > 0)
+}
+
+/// Deletes sessions idle since before `idle_before` or created before `created_before`.
+pub(crate) fn session_prune(
+    conn: &Connection,
+    idle_before: i64,
+    created_before: i64,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM sessions WHERE last_seen < ?1 OR created < ?2",
+        params![idle_before, created_before],
+    )
 }
 
 #[cfg(test)]

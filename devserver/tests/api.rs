@@ -89,13 +89,28 @@ async fn unknown_agents_and_routes_are_json_404s() {
         assert_error(status, &body, StatusCode::NOT_FOUND, "AGENT_NOT_FOUND");
         assert!(body["message"].as_str().unwrap().contains(ghost), "{body}");
     }
-    for req in [
-        s.get("/no/such/route"),
-        s.delete(&format!("/admin/agents/{AGENT}")),
-        s.get("/_devserver/nothing"),
-    ] {
+    for req in [s.get("/no/such/route"), s.get("/_devserver/nothing")] {
         let (status, body) = json(req.send().await.unwrap()).await;
         assert_error(status, &body, StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND");
+    }
+    // A known path with another method: 405, JSON, with `Allow`.
+    for (req, allow) in [
+        (s.delete(&format!("/admin/agents/{AGENT}")), "GET,HEAD"),
+        (s.get("/login"), "POST"),
+    ] {
+        let resp = req.send().await.unwrap();
+        let allowed = resp
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = json(resp).await;
+        assert_error(
+            status,
+            &body,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+        );
+        assert_eq!(allowed.as_deref(), Some(allow), "{body}");
     }
     let (_, body) = json(s.get("/no/such/route").send().await.unwrap()).await;
     assert_eq!(body["message"], "Cannot GET /no/such/route");
@@ -142,12 +157,16 @@ async fn bad_bodies_are_json_400s_naming_the_field() {
     let version_path = format!("/developer/agents/{AGENT}/persona/version");
     let cases: Vec<(reqwest::RequestBuilder, &str, &str)> = vec![
         (
-            s.post(&version_path).body("{\"persona\": "),
+            s.post(&version_path)
+                .header("content-type", "application/json")
+                .body("{\"persona\": "),
             "INVALID_JSON",
             "JSON",
         ),
         (
-            s.post(&version_path).body("not json"),
+            s.post(&version_path)
+                .header("content-type", "application/json")
+                .body("not json"),
             "INVALID_JSON",
             "JSON",
         ),
@@ -214,6 +233,7 @@ async fn bad_bodies_are_json_400s_naming_the_field() {
         ),
         (
             s.post(&format!("/developer/agents/{AGENT}/persona/version/1"))
+                .header("content-type", "application/json")
                 .body("[]"),
             "VALIDATION_ERROR",
             "object",
@@ -246,6 +266,7 @@ async fn bodies_over_one_mib_get_413() {
     let big = format!("{{\"persona\": \"{}\"}}", "a".repeat(1024 * 1024));
     let (status, body) = json(
         s.post(&format!("/developer/agents/{AGENT}/persona/version"))
+            .header("content-type", "application/json")
             .body(big)
             .send()
             .await
@@ -262,6 +283,7 @@ async fn bodies_over_one_mib_get_413() {
     let fits = format!("{{\"persona\": \"{}\"}}", "a".repeat(1024 * 1024 - 100));
     let resp = s
         .post(&format!("/developer/agents/{AGENT}/persona/version"))
+        .header("content-type", "application/json")
         .body(fits)
         .send()
         .await
@@ -358,10 +380,43 @@ async fn idempotency_key_replays_the_first_answer_and_creates_nothing() {
         .await
         .unwrap();
     assert!(first_patch.headers().get("x-idempotent-replayed").is_none());
-    let replay = s
+    // The same key with another body is refused (422) and changes nothing...
+    let reused = s
         .patch("/agents/baseAgent/sub-agent")
         .header("x-idempotency-key", "k-1")
         .json(&json!({"id": "agent_123", "name": "Other"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(reused.headers().get("x-idempotent-replayed").is_none());
+    let (status, body) = json(reused).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+    );
+    assert!(body["message"].as_str().unwrap().contains("k-1"), "{body}");
+    // ... and so is another path (another version to deploy) under the same key.
+    let deploy = |n: &str| {
+        s.post(&format!("/developer/agents/{AGENT}/persona/version/{n}"))
+            .header("x-idempotency-key", "d-1")
+            .json(&json!({}))
+            .send()
+    };
+    assert_eq!(deploy("1").await.unwrap().status(), StatusCode::OK);
+    let (status, body) = json(deploy("2").await.unwrap()).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+    );
+    // The same request again still replays.
+    let replay = s
+        .patch("/agents/baseAgent/sub-agent")
+        .header("x-idempotency-key", "k-1")
+        .json(&json!({"id": "agent_123", "name": "Renamed"}))
         .send()
         .await
         .unwrap();
@@ -476,9 +531,22 @@ async fn rollback_moves_current_but_not_latest_published() {
     );
     assert!(body["message"].as_str().unwrap().contains("draft"));
 
-    // An empty body is accepted as `{}`.
+    // An empty body is accepted as `{}`, with the JSON content type (without it: 415).
     let resp = s
         .post(&format!("/developer/agents/{AGENT}/persona/version/3"))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(resp).await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    );
+    let resp = s
+        .post(&format!("/developer/agents/{AGENT}/persona/version/3"))
+        .header("content-type", "application/json")
         .send()
         .await
         .unwrap();

@@ -38,10 +38,20 @@ impl FormBody for reqwest::RequestBuilder {
     }
 }
 
-/// A logged-in browser: the session cookie from `POST /login`.
+/// A logged-in browser: the session cookie from `POST /login`, and the CSRF token its pages'
+/// forms carry.
 struct Browser<'a> {
     s: &'a TestServer,
     cookie: String,
+    csrf: String,
+}
+
+/// The CSRF token in a page's forms (`<input type="hidden" name="csrf" value="...">`).
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len());
+    let start = start.unwrap_or_else(|| panic!("no CSRF field in {html}"));
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 impl Browser<'_> {
@@ -57,14 +67,23 @@ impl Browser<'_> {
         (resp.status(), resp.text().await.unwrap())
     }
 
-    /// Posts a form; returns the status and the `Location` header.
+    /// Fetches a page's CSRF token (as a browser has it from the page it posts from).
+    async fn with_csrf(mut self) -> Self {
+        let (_, html) = self.page("/").await;
+        self.csrf = csrf_in(&html);
+        self
+    }
+
+    /// Posts a form with the CSRF token; returns the status and the `Location` header.
     async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut all = fields.to_vec();
+        all.push(("csrf", &self.csrf));
         let resp = self
             .s
             .client
             .post(format!("{}{path}", self.s.url))
             .header(header::COOKIE, &self.cookie)
-            .form_body(fields)
+            .form_body(&all)
             .send()
             .await
             .unwrap();
@@ -100,7 +119,13 @@ async fn login(s: &TestServer) -> Browser<'_> {
     );
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     assert!(cookie.len() > "lua_dev_session=".len() + 30, "{cookie}");
-    Browser { s, cookie }
+    Browser {
+        s,
+        cookie,
+        csrf: String::new(),
+    }
+    .with_csrf()
+    .await
 }
 
 #[tokio::test]
@@ -156,6 +181,7 @@ async fn dashboard_needs_a_login() {
     let forged = Browser {
         s: &s,
         cookie: "lua_dev_session=forged".to_owned(),
+        csrf: String::new(),
     };
     assert_eq!(
         forged.page(&format!("/agents/{AGENT}")).await.0,
@@ -392,6 +418,7 @@ async fn logout_ends_the_session() {
         .client
         .post(format!("{}/logout", s.url))
         .header(header::COOKIE, &b.cookie)
+        .form_body(&[("csrf", &b.csrf)])
         .send()
         .await
         .unwrap();
@@ -417,7 +444,10 @@ async fn insecure_mode_dashboard_needs_no_login() {
     let anonymous = Browser {
         s: &s,
         cookie: String::new(),
-    };
+        csrf: String::new(),
+    }
+    .with_csrf()
+    .await;
     let (status, html) = anonymous.page("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(AGENT), "{html}");

@@ -31,9 +31,11 @@ fn form_body(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// A signed-in browser: its session cookie and the CSRF token its pages' forms carry.
 struct Browser<'a> {
     s: &'a TestServer,
     cookie: String,
+    csrf: String,
 }
 
 async fn login(s: &TestServer) -> Browser<'_> {
@@ -53,7 +55,16 @@ async fn login(s: &TestServer) -> Browser<'_> {
         .next()
         .unwrap()
         .to_owned();
-    Browser { s, cookie }
+    let mut b = Browser {
+        s,
+        cookie,
+        csrf: String::new(),
+    };
+    let (_, html) = b.page("/").await;
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    b.csrf = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    b
 }
 
 impl Browser<'_> {
@@ -69,15 +80,18 @@ impl Browser<'_> {
         (resp.status(), resp.text().await.unwrap())
     }
 
-    /// Posts a form; returns the status, the `Location` header and the body.
+    /// Posts a form (with the CSRF token); returns the status, the `Location` header and the
+    /// body.
     async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &self.csrf));
         let resp = self
             .s
             .client
             .post(format!("{}{path}", self.s.url))
             .header(header::COOKIE, &self.cookie)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form_body(fields))
+            .body(form_body(&fields))
             .send()
             .await
             .unwrap();

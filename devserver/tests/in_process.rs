@@ -41,6 +41,8 @@ async fn send(
     let mut request = Request::builder()
         .method(method)
         .uri(path)
+        // Every route checks the Host (in-process requests have none unless set).
+        .header("host", "localhost")
         .header("authorization", format!("Bearer {KEY}"))
         .header("content-type", "application/json");
     if let Some(key) = idempotency_key {

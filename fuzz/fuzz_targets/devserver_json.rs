@@ -76,6 +76,8 @@ fuzz_target!(|data: &[u8]| {
     let mut request = Request::builder()
         .method(method)
         .uri(&path)
+        // Every route checks the Host (in-process requests have none unless set).
+        .header("host", "localhost")
         .header("authorization", format!("Bearer {KEY}"))
         .header("content-type", "application/json");
     if selector & 0x80 != 0 {

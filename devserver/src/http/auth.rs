@@ -1,12 +1,22 @@
 //! Authentication shared by the API and control routes: the `Authorization: Bearer` check.
+//!
+//! The rule is strict: the header is exactly `Bearer`, one space, then the key (case-sensitive
+//! scheme, nothing before or after, no spaces inside). The key is compared by SHA-256 digest
+//! in constant time (`secret::KeyDigest`), so neither its bytes nor its length show in timing.
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
+
+/// The token of a strict `Bearer <token>` header value, or `None`.
+pub(crate) fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    let token = value.to_str().ok()?.strip_prefix("Bearer ")?;
+    (!token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())).then_some(token)
+}
 
 /// Bearer authentication for API and control routes (a no-op in insecure mode).
 pub(crate) async fn require_bearer(
@@ -14,7 +24,7 @@ pub(crate) async fn require_bearer(
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = state.api_key.as_deref() else {
+    let Some(expected) = &state.auth else {
         return next.run(req).await;
     };
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
@@ -23,33 +33,43 @@ pub(crate) async fn require_bearer(
         )
         .into_response();
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match token {
-        Some(token) if same_secret(token, expected) => next.run(req).await,
-        _ => ApiError::unauthorized("Invalid API key").into_response(),
+    match bearer_token(value) {
+        Some(token) if expected.matches(token) => next.run(req).await,
+        Some(_) => ApiError::unauthorized("Invalid API key").into_response(),
+        None => ApiError::unauthorized(
+            "Malformed Authorization header: expected exactly `Bearer <LUA_API_KEY>` \
+             (scheme `Bearer`, one space, the key)",
+        )
+        .into_response(),
     }
-}
-
-/// Compares secrets without an early exit on the first differing byte.
-pub(crate) fn same_secret(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
 mod tests {
-    use super::same_secret;
+    use super::bearer_token;
+    use axum::http::HeaderValue;
 
     #[test]
-    fn same_secret_needs_equal_bytes() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abd", "abc"));
-        assert!(!same_secret("ab", "abc"));
-        assert!(!same_secret("", "abc"));
+    fn bearer_parsing_is_strict() {
+        let parse = |s: &'static str| bearer_token(&HeaderValue::from_static(s)).map(str::to_owned);
+        assert_eq!(parse("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(
+            parse("Bearer a.b-c_d~e+f/g=").as_deref(),
+            Some("a.b-c_d~e+f/g=")
+        );
+        for refused in [
+            "bearer abc",
+            "BEARER abc",
+            "Bearer  abc",
+            "Bearer\tabc",
+            "Bearer abc def",
+            "Bearer ",
+            "Bearer",
+            "Basic abc",
+            " Bearer abc",
+            "Bearerabc",
+        ] {
+            assert_eq!(parse(refused), None, "{refused:?}");
+        }
     }
 }

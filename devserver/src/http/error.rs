@@ -104,7 +104,19 @@ impl IntoResponse for Answer {
     }
 }
 
-/// Answers unknown routes (and known paths with an unknown method) like NestJS does.
+/// Answers a known path asked with another method: 405, JSON (axum adds `Allow`).
+pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!(
+            "Cannot {method} {}: the path exists, the method does not",
+            uri.path()
+        ),
+    )
+}
+
+/// Answers unknown routes like NestJS does.
 pub(crate) async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::http::error::ApiError;
 
+/// Largest accepted request body; bigger ones get 413.
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+
 /// Path parameters with a JSON rejection.
 pub(crate) struct ApiPath<T>(pub T);
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use rusqlite::{Connection, TransactionBehavior};
@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::http::error::{Answer, ApiError};
 use crate::http::extract::{ApiPath, RawBody, parse_object};
+use crate::secret::digest_hex;
 use crate::spec::check_governance;
 use crate::state::AppState;
 use crate::store::{self, Status, StoredAnswer, VersionRefusal};
@@ -91,13 +92,27 @@ fn nullable_string(
     }
 }
 
-/// The `X-Idempotency-Key` header, if any.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+/// An `X-Idempotency-Key` and the fingerprint of the request that carries it.
+struct Idempotency {
+    key: String,
+    /// SHA-256 of the path and the body: a reuse of the key must repeat both.
+    request: String,
+}
+
+/// The `X-Idempotency-Key` header, if any, with the request's fingerprint.
+fn idempotency(
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<Option<Idempotency>, ApiError> {
     let Some(value) = headers.get("x-idempotency-key") else {
         return Ok(None);
     };
     match value.to_str() {
-        Ok(s) if !s.trim().is_empty() && s.len() <= 255 => Ok(Some(s.trim().to_owned())),
+        Ok(s) if !s.trim().is_empty() && s.len() <= 255 => Ok(Some(Idempotency {
+            key: s.trim().to_owned(),
+            request: digest_hex(&[uri.path().as_bytes(), body]),
+        })),
         _ => Err(ApiError::bad_request(
             "`X-Idempotency-Key` must be 1 to 255 visible ASCII characters",
         )),
@@ -105,31 +120,35 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Runs a write in one immediate transaction, with idempotency: a key already seen for the agent
-/// on this route replays the stored answer and `op` is not run; otherwise `op`'s answer is
+/// on this route replays the stored answer and `op` is not run (or, when the first request had
+/// another path or body, answers 422 `IDEMPOTENCY_KEY_REUSED`); otherwise `op`'s answer is
 /// stored with its effects, atomically.
 async fn idempotent_write<F>(
     state: &AppState,
     route: &str,
     agent_id: String,
-    key: Option<String>,
+    idempotency: Option<Idempotency>,
     op: F,
 ) -> Response
 where
     F: FnOnce(&Connection) -> rusqlite::Result<Answer> + Send + 'static,
 {
     // Scoped by route too, so a key reused across endpoints never replays another endpoint's answer.
-    let key = key.map(|k| format!("{route} {k}"));
+    let scoped = idempotency.map(|i| (format!("{route} {}", i.key), i));
     let result = state
         .db(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(key) = &key
+            if let Some((key, idem)) = &scoped
                 && let Some(stored) = store::idempotent_get(&tx, &agent_id, key)?
             {
+                if stored.request.as_ref().is_some_and(|r| *r != idem.request) {
+                    return Ok((reused_key(&idem.key).answer(), false));
+                }
                 return Ok((from_stored(stored), true));
             }
             let answer = op(&tx)?;
-            if let Some(key) = &key {
-                store::idempotent_put(&tx, &agent_id, key, &stored(&answer))?;
+            if let Some((key, idem)) = &scoped {
+                store::idempotent_put(&tx, &agent_id, key, &stored(&answer, &idem.request))?;
             }
             tx.commit()?;
             Ok((answer, false))
@@ -162,10 +181,11 @@ async fn patch_sub_agent(
     State(state): State<AppState>,
     ApiPath(base): ApiPath<String>,
     headers: HeaderMap,
+    uri: Uri,
     RawBody(body): RawBody,
 ) -> Response {
     let parsed = (|| {
-        let key = idempotency_key(&headers)?;
+        let key = idempotency(&headers, &uri, &body)?;
         let obj = parse_object(&body, false)?;
         let id = match obj.get("id") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -250,9 +270,10 @@ async fn create_version(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
+    uri: Uri,
     RawBody(body): RawBody,
 ) -> Response {
-    let key = match idempotency_key(&headers) {
+    let key = match idempotency(&headers, &uri, &body) {
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };
@@ -305,9 +326,10 @@ async fn deploy_version(
     State(state): State<AppState>,
     ApiPath((id, version)): ApiPath<(String, String)>,
     headers: HeaderMap,
+    uri: Uri,
     RawBody(body): RawBody,
 ) -> Response {
-    let key = match idempotency_key(&headers) {
+    let key = match idempotency(&headers, &uri, &body) {
         Ok(k) => k,
         Err(e) => return e.into_response(),
     };
@@ -368,11 +390,23 @@ async fn primitive_list(
     }
 }
 
-fn stored(answer: &Answer) -> StoredAnswer {
+fn stored(answer: &Answer, request: &str) -> StoredAnswer {
     StoredAnswer {
         status: answer.status.as_u16(),
         body: answer.body.clone(),
+        request: Some(request.to_owned()),
     }
+}
+
+fn reused_key(key: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+        format!(
+            "X-Idempotency-Key {key:?} was already used for a different request on this route \
+             (another path or body): send a new key for a new request"
+        ),
+    )
 }
 
 fn from_stored(s: StoredAnswer) -> Answer {

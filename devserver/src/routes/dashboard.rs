@@ -3,37 +3,41 @@
 //! It is the "a colleague changed it on the platform" side of every sync scenario: edit the
 //! name, save a persona draft, publish, roll back; edit governance and deployed primitives
 //! (`deployed`). Handlers here; the HTML is in `views` and `deployed_views` (maud, escaped by
-//! default).
+//! default); sessions, origin and CSRF checks in `guard`.
 
 mod deployed;
 mod deployed_views;
+mod guard;
 mod views;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Extension, Form, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http::auth::same_secret;
+use crate::http::error::ApiError;
+use crate::sessions;
 use crate::state::{AppState, lock};
 use crate::store::{self, Status, VersionRefusal};
 use crate::validate::{check_persona, validate_agent_id};
+use guard::{LoggedIn, Visitor};
 use views::{Chrome, agent_href};
 
-/// The session cookie's name.
-const COOKIE: &str = "lua_dev_session";
 /// `createdBy` of versions created from the dashboard.
 const CREATED_BY_DASHBOARD: &str = "dashboard";
 
-pub(crate) fn router() -> Router<AppState> {
+/// The dashboard's routes, behind the [`guard::visitor`] layer; the static assets outside it.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route(views::CSS_PATH, get(stylesheet))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/agents", post(create_agent))
@@ -43,59 +47,20 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/agents/{id}/versions/{n}/publish", post(publish_version))
         .route("/agents/{id}/versions/{n}/deploy", post(deploy_version))
         .merge(deployed::router())
-}
-
-/// Proof that the request may use the dashboard; otherwise it is sent to the login page.
-struct LoggedIn;
-
-impl FromRequestParts<AppState> for LoggedIn {
-    type Rejection = Redirect;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Redirect> {
-        if logged_in(state, &parts.headers) {
-            Ok(LoggedIn)
-        } else {
-            Err(Redirect::to("/"))
-        }
-    }
-}
-
-fn logged_in(state: &AppState, headers: &HeaderMap) -> bool {
-    if state.api_key.is_none() {
-        return true;
-    }
-    session_token(headers).is_some_and(|t| lock(&state.sessions).contains(t))
-}
-
-fn session_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
-}
-
-/// A fresh random session token (from the OS generator, via uuid v4).
-fn new_token() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+        .route_layer(from_fn_with_state(state, guard::visitor))
+        .route(views::CSS_PATH, get(stylesheet))
+        .route(views::ICON_PATH, get(icon))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !logged_in(&state, &headers) {
+async fn home(State(state): State<AppState>, Extension(visitor): Extension<Visitor>) -> Response {
+    if !visitor.signed_in {
         return login_page(StatusCode::OK, None);
     }
     match state.db(|conn| store::list_agents(conn)).await {
-        Ok(agents) => agents_page(&state, &agents),
+        Ok(agents) => agents_page(&state, &visitor, &agents),
         Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
     }
 }
@@ -105,31 +70,56 @@ struct LoginForm {
     key: String,
 }
 
+/// The client address for the sign-in rate limit (in-process routers have none: one bucket).
+fn client_ip(connect: Option<&ConnectInfo<SocketAddr>>) -> IpAddr {
+    connect.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
 async fn login(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
-    let Some(expected) = state.api_key.as_deref() else {
+    let Some(expected) = state.auth.clone() else {
         return Redirect::to("/").into_response();
     };
+    let ip = client_ip(connect.as_ref().map(|Extension(c)| c));
+    if let Err(wait) = lock(&state.login_limiter).try_take(ip, Instant::now()) {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut refused = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_LOGIN_ATTEMPTS",
+            format!("Too many sign-in attempts from {ip}: try again in {secs} s"),
+        )
+        .into_response();
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return refused;
+    }
     let Ok(Form(form)) = form else {
         return login_page(StatusCode::BAD_REQUEST, Some("Enter the API key."));
     };
-    if !same_secret(form.key.trim(), expected) {
+    if !expected.matches(form.key.trim()) {
         return login_page(StatusCode::UNAUTHORIZED, Some("Wrong API key."));
     }
-    let token = new_token();
-    lock(&state.sessions).insert(token.clone());
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
-    with_cookie(Redirect::to("/").into_response(), &cookie)
+    let policy = state.sessions;
+    match state
+        .db(move |conn| sessions::create(conn, &policy, store::now_ms()))
+        .await
+    {
+        Ok(token) => with_cookie(Redirect::to("/").into_response(), &policy.cookie(&token)),
+        Err(e) => ApiError::internal(&e).into_response(),
+    }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_token(&headers) {
-        lock(&state.sessions).remove(token);
+async fn logout(State(state): State<AppState>, LoggedIn(visitor): LoggedIn) -> Response {
+    if let Some(token) = visitor.token
+        && let Err(e) = state.db(move |conn| sessions::end(conn, &token)).await
+    {
+        return ApiError::internal(&e).into_response();
     }
-    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    with_cookie(Redirect::to("/").into_response(), &cookie)
+    with_cookie(Redirect::to("/").into_response(), &sessions::clear_cookie())
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
@@ -181,7 +171,7 @@ async fn create_agent(
 }
 
 async fn agent_page(
-    _: LoggedIn,
+    LoggedIn(visitor): LoggedIn,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
@@ -198,9 +188,10 @@ async fn agent_page(
         .await;
     match loaded {
         Ok(Some((agent, versions, extra))) => {
-            let extra = deployed_views::sections(&views::agent_href(&agent.id), &extra);
-            Html(views::agent_page(&chrome(&state), &agent, &versions, extra).into_string())
-                .into_response()
+            let chrome = chrome(&state, &visitor);
+            let extra =
+                deployed_views::sections(&views::agent_href(&agent.id), &chrome.csrf, &extra);
+            Html(views::agent_page(&chrome, &agent, &versions, extra).into_string()).into_response()
         }
         Ok(None) => error_page(StatusCode::NOT_FOUND, &format!("No agent {id:?}.")),
         Err(e) => error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.0),
@@ -366,9 +357,10 @@ async fn version_action(state: AppState, id: String, n: String, publish: bool) -
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-fn chrome(state: &AppState) -> Chrome {
+fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
     Chrome {
-        logout: state.api_key.is_some(),
+        logout: state.auth.is_some(),
+        csrf: visitor.csrf.clone().unwrap_or_default(),
     }
 }
 
@@ -382,8 +374,8 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     (status, Html(page.into_string())).into_response()
 }
 
-fn agents_page(state: &AppState, agents: &[store::AgentSummary]) -> Response {
-    Html(views::agents_page(&chrome(state), agents).into_string()).into_response()
+fn agents_page(state: &AppState, visitor: &Visitor, agents: &[store::AgentSummary]) -> Response {
+    Html(views::agents_page(&chrome(state, visitor), agents).into_string()).into_response()
 }
 
 async fn stylesheet() -> Response {
@@ -397,18 +389,13 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cookie_is_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; lua_dev_session=tok; b=2"),
-        );
-        assert_eq!(session_token(&h), Some("tok"));
-        assert_eq!(session_token(&HeaderMap::new()), None);
-    }
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        views::ICON,
+    )
+        .into_response()
 }

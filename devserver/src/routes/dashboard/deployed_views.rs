@@ -35,18 +35,18 @@ fn item_href(agent_href: &str, kind: &str, name: &str) -> String {
 }
 
 /// All the sections, in page order.
-pub(super) fn sections(agent_href: &str, d: &Deployed) -> Markup {
+pub(super) fn sections(agent_href: &str, csrf: &str, d: &Deployed) -> Markup {
     html! {
-        (governance_section(agent_href, d.governance.as_ref()))
+        (governance_section(agent_href, csrf, d.governance.as_ref()))
         @for (kind, items) in &d.kinds {
-            (kind_section(agent_href, *kind, items))
+            (kind_section(agent_href, csrf, *kind, items))
         }
-        (mcp_section(agent_href, &d.mcp_servers))
+        (mcp_section(agent_href, csrf, &d.mcp_servers))
         (backup_section(d.backup.as_ref(), &d.manifest))
     }
 }
 
-fn governance_section(agent_href: &str, governance: Option<&Value>) -> Markup {
+fn governance_section(agent_href: &str, csrf: &str, governance: Option<&Value>) -> Markup {
     let text = governance
         .map(|g| serde_json::to_string_pretty(g).unwrap_or_else(|_| g.to_string()))
         .unwrap_or_default();
@@ -55,6 +55,7 @@ fn governance_section(agent_href: &str, governance: Option<&Value>) -> Markup {
             h2 { "Governance" }
             @if governance.is_none() { p.meta { "No governance set." } }
             form method="post" action={ (agent_href) "/governance" } {
+                input type="hidden" name="csrf" value=(csrf);
                 textarea name="governance" { "\n" (text) }
                 p.meta {
                     "A JSON object such as " code { r#"{"mode": "sdk", "rules": {"tokenBudget": 5000}}"# }
@@ -66,7 +67,7 @@ fn governance_section(agent_href: &str, governance: Option<&Value>) -> Markup {
     }
 }
 
-fn kind_section(agent_href: &str, kind: Kind, items: &[Item]) -> Markup {
+fn kind_section(agent_href: &str, csrf: &str, kind: Kind, items: &[Item]) -> Markup {
     let key = kind.key();
     html! {
         section id=(key) {
@@ -77,11 +78,12 @@ fn kind_section(agent_href: &str, kind: Kind, items: &[Item]) -> Markup {
                 table {
                     thead { tr { th { "Name" } th { "Id" } th { "Versions" } th { "Publish a version" } } }
                     tbody {
-                        @for item in items { (item_row(agent_href, key, item)) }
+                        @for item in items { (item_row(agent_href, csrf, key, item)) }
                     }
                 }
             }
             form method="post" action={ (agent_href) "/primitives/" (key) } {
+                input type="hidden" name="csrf" value=(csrf);
                 input type="text" name="name" placeholder="name" required;
                 " "
                 input type="text" name="version" placeholder="first version (optional)";
@@ -92,7 +94,7 @@ fn kind_section(agent_href: &str, kind: Kind, items: &[Item]) -> Markup {
     }
 }
 
-fn item_row(agent_href: &str, key: &str, item: &Item) -> Markup {
+fn item_row(agent_href: &str, csrf: &str, key: &str, item: &Item) -> Markup {
     let href = item_href(agent_href, key, &item.name);
     let active = item.active_version_id.as_deref();
     html! {
@@ -108,6 +110,7 @@ fn item_row(agent_href: &str, key: &str, item: &Item) -> Markup {
                         } @else {
                             " "
                             form.inline method="post" action={ (href) "/active" } {
+                                input type="hidden" name="csrf" value=(csrf);
                                 input type="hidden" name="version" value=(v.version);
                                 button.secondary { "Make active" }
                             }
@@ -118,12 +121,14 @@ fn item_row(agent_href: &str, key: &str, item: &Item) -> Markup {
             }
             td {
                 form.inline method="post" action={ (href) "/versions" } {
+                    input type="hidden" name="csrf" value=(csrf);
                     input.short type="text" name="version" placeholder="1.0.1" required;
                     " "
                     button { "Publish" }
                 }
                 " "
                 form.inline method="post" action={ (href) "/delete" } {
+                    input type="hidden" name="csrf" value=(csrf);
                     button.secondary { "Delete" }
                 }
             }
@@ -131,7 +136,7 @@ fn item_row(agent_href: &str, key: &str, item: &Item) -> Markup {
     }
 }
 
-fn mcp_section(agent_href: &str, servers: &[McpServer]) -> Markup {
+fn mcp_section(agent_href: &str, csrf: &str, servers: &[McpServer]) -> Markup {
     html! {
         section id="mcp-servers" {
             h2 { "MCP servers" }
@@ -155,6 +160,7 @@ fn mcp_section(agent_href: &str, servers: &[McpServer]) -> Markup {
                                 }
                                 td {
                                     form.inline method="post" action={ (item_href(agent_href, "mcp-servers", &m.name)) "/delete" } {
+                                        input type="hidden" name="csrf" value=(csrf);
                                         button.secondary { "Delete" }
                                     }
                                 }
@@ -164,6 +170,7 @@ fn mcp_section(agent_href: &str, servers: &[McpServer]) -> Markup {
                 }
             }
             form method="post" action={ (agent_href) "/primitives/mcp-servers" } {
+                input type="hidden" name="csrf" value=(csrf);
                 input type="text" name="name" placeholder="name" required;
                 " "
                 label { "Source "

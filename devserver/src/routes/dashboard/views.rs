@@ -11,6 +11,10 @@ use crate::store::{Agent, AgentSummary, Status, Version};
 
 /// Where the stylesheet is served (`dashboard::router`).
 pub(super) const CSS_PATH: &str = "/assets/dashboard.css";
+/// Where the icon is served (so the browser's favicon request does not fail).
+pub(super) const ICON_PATH: &str = "/assets/icon.svg";
+/// The icon itself.
+pub(super) const ICON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/icon.svg"));
 /// The stylesheet itself.
 pub(super) const CSS: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/dashboard.css"));
@@ -19,6 +23,23 @@ pub(super) const CSS: &str =
 pub(super) struct Chrome {
     /// Show the "Log out" button (signed in, and not in insecure mode).
     pub logout: bool,
+    /// The CSRF token every form carries as the hidden field `csrf`.
+    pub csrf: String,
+}
+
+impl Chrome {
+    /// For pages without forms that change anything.
+    fn bare() -> Chrome {
+        Chrome {
+            logout: false,
+            csrf: String::new(),
+        }
+    }
+}
+
+/// The hidden field with the CSRF token, in every form that changes something.
+fn csrf_field(chrome: &Chrome) -> Markup {
+    html! { input type="hidden" name="csrf" value=(chrome.csrf); }
 }
 
 fn page(title: &str, chrome: &Chrome, body: Markup) -> Markup {
@@ -30,12 +51,14 @@ fn page(title: &str, chrome: &Chrome, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 title { (title) " · lua-devserver" }
                 link rel="stylesheet" href=(CSS_PATH);
+                link rel="icon" href=(ICON_PATH) type="image/svg+xml";
             }
             body {
                 header {
                     a href="/" { "lua-devserver" }
                     @if chrome.logout {
                         form.inline method="post" action="/logout" {
+                            (csrf_field(chrome))
                             button.secondary { "Log out" }
                         }
                     }
@@ -62,7 +85,7 @@ pub(super) fn login_page(error: Option<&str>) -> Markup {
             }
         }
     };
-    page("Sign in", &Chrome { logout: false }, body)
+    page("Sign in", &Chrome::bare(), body)
 }
 
 pub(super) fn error_page(status: u16, reason: &str, message: &str) -> Markup {
@@ -73,7 +96,7 @@ pub(super) fn error_page(status: u16, reason: &str, message: &str) -> Markup {
             p { a href="/" { "Back to the agents" } }
         }
     };
-    page("Error", &Chrome { logout: false }, body)
+    page("Error", &Chrome::bare(), body)
 }
 
 fn version_cell(v: Option<i64>) -> Markup {
@@ -117,6 +140,7 @@ pub(super) fn agents_page(chrome: &Chrome, agents: &[AgentSummary]) -> Markup {
         section {
             h2 { "New agent" }
             form method="post" action="/agents" {
+                (csrf_field(chrome))
                 input type="text" name="id" placeholder="baseAgent_agent_123" required;
                 " "
                 input type="text" name="name" placeholder="Name";
@@ -167,6 +191,7 @@ pub(super) fn agent_page(
                 " · created " (format_utc(agent.created_date))
             }
             form method="post" action={ (href) "/name" } {
+                (csrf_field(chrome))
                 label { "Name " input type="text" name="name" value=(agent.name.as_deref().unwrap_or("")); }
                 " "
                 button { "Save name" }
@@ -175,6 +200,7 @@ pub(super) fn agent_page(
         section {
             h2 { "Edit persona" }
             form method="post" action={ (href) "/persona" } {
+                (csrf_field(chrome))
                 // The newline after <textarea> is eaten by HTML parsers, so a leading newline
                 // of the text survives.
                 textarea name="persona" { "\n" (editor_text) }
@@ -195,7 +221,7 @@ pub(super) fn agent_page(
         section {
             h2 { "Persona versions" }
             @for v in &newest_first {
-                (version_entry(&href, v, latest_published))
+                (version_entry(chrome, &href, v, latest_published))
             }
             @if versions.is_empty() {
                 p.meta { "No persona versions yet." }
@@ -207,7 +233,12 @@ pub(super) fn agent_page(
     page(&title, chrome, body)
 }
 
-fn version_entry(href: &str, v: &Version, latest_published: Option<i64>) -> Markup {
+fn version_entry(
+    chrome: &Chrome,
+    href: &str,
+    v: &Version,
+    latest_published: Option<i64>,
+) -> Markup {
     let n = v.version;
     html! {
         div.version id={ "v" (n) } {
@@ -221,11 +252,13 @@ fn version_entry(href: &str, v: &Version, latest_published: Option<i64>) -> Mark
             @match (v.status, v.is_current) {
                 (Status::Draft, _) => {
                     form.inline method="post" action={ (href) "/versions/" (n) "/publish" } {
+                        (csrf_field(chrome))
                         button { "Publish" }
                     }
                 }
                 (Status::Published, false) => {
                     form.inline method="post" action={ (href) "/versions/" (n) "/deploy" } {
+                        (csrf_field(chrome))
                         button.secondary { "Roll back to this" }
                     }
                 }
