@@ -42,8 +42,25 @@ pub fn compare_component(
         push_unsupported: component.push_unsupported(SINGLE),
     };
     let remotes = match sides.fetched {
-        Err(e) if e.is_unreachable() => return vec![whole(Status::Unreachable(e), Local::Missing)],
-        Err(e) => return vec![whole(Status::Error(e), Local::Missing)],
+        Err(e) => {
+            // The local side of a single value is still worth reporting (where it is).
+            let local = match (&sides.read, component.shape()) {
+                (Ok(locals), Shape::Single) => {
+                    locals.get(SINGLE).cloned().unwrap_or(Local::Missing)
+                }
+                _ => Local::Missing,
+            };
+            let canonical = local.value().map(|v| component.canonical(v));
+            let status = if e.is_unreachable() {
+                Status::Unreachable(e)
+            } else {
+                Status::Error(e)
+            };
+            let mut item = whole(status, local);
+            item.local_text = canonical.as_ref().map(|v| component.text(v));
+            item.local_hash = canonical.as_ref().map(value::hash_value);
+            return vec![item];
+        }
         Ok(remotes) => remotes,
     };
     let mut locals = match sides.read {
