@@ -1,0 +1,457 @@
+//! One generic component for every kind of deployed primitive, instantiated per kind from
+//! the table in [`super::kinds`]. Items are keyed by name.
+//!
+//! - Local side: the kind's section of `lua.skill.yaml`, read from the run's snapshot
+//!   (taken before anything rewrites it). Value: the recorded `version`.
+//! - Server side: the kind's listing (cached per run and fetched concurrently with every
+//!   other component's requests). Value: the active version.
+//! - Compared by name: in sync, version mismatch, missing on server, missing locally. A
+//!   server item without an active version has nothing to compare. MCP servers have no
+//!   version: only presence counts.
+//! - Pull: MCP servers are added to the yaml; other kinds restore the agent's source
+//!   backup ([`super::restore`]) and then record the server's version in the yaml.
+//! - Push: never; the hint names the reference CLI command that deploys the item.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use futures::StreamExt as _;
+use lua_core::compile::Unreadable;
+use lua_core::platform::{BlobClient, PlatformError};
+use lua_core::{
+    Local, LocalValue, Locals, OneSided, Place, Project, PullCtx, PullError, PullItem, Pulled,
+    Reason, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
+};
+use serde_json::Value;
+
+use super::kinds::Kind;
+use super::restore::{self, ChangeKind, Plan};
+use super::skill_yaml::{FILE_NAME, SkillYaml, YamlError};
+
+/// Blobs downloaded at once.
+const PARALLEL_DOWNLOADS: usize = 8;
+
+/// One kind of primitive as a [`Syncable`].
+pub struct Primitives {
+    kind: &'static Kind,
+    /// The backup as downloaded in this run (manifest files and verified blobs), so the
+    /// preview and every item's pull download it once.
+    backup: tokio::sync::Mutex<Option<Result<Backup, PullError>>>,
+    /// The restore done by an earlier item of this run: later items only edit the yaml.
+    restored: Mutex<Option<Vec<String>>>,
+}
+
+#[derive(Clone)]
+struct Backup {
+    files: Vec<lua_core::platform::BackupFile>,
+    blobs: BTreeMap<String, Vec<u8>>,
+    created_at: Option<String>,
+}
+
+impl Primitives {
+    pub fn new(kind: &'static Kind) -> Self {
+        Self {
+            kind,
+            backup: tokio::sync::Mutex::new(None),
+            restored: Mutex::new(None),
+        }
+    }
+
+    fn yaml(&self, project: &Project) -> Result<SkillYaml, YamlError> {
+        let path = Path::new(FILE_NAME);
+        match project.read(FILE_NAME) {
+            Ok(snapshot) => SkillYaml::from_bytes(path, snapshot.as_ref().map(|s| &*s.bytes)),
+            Err(e) => Err(YamlError::Syntax {
+                path: path.to_path_buf(),
+                line: 1,
+                col: 1,
+                message: e.message,
+            }),
+        }
+    }
+
+    fn unreadable(&self, e: &YamlError) -> Unreadable {
+        let (line, col) = e.position();
+        Unreadable {
+            field: self.kind.section.key.to_string(),
+            file: FILE_NAME.to_string(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(col).unwrap_or(u32::MAX),
+            reason: e.detail(),
+            frame: String::new(),
+        }
+    }
+
+    /// The backup, downloaded once per run; `Unresolved(NoBackup)` when there is none.
+    async fn backup(&self, server: &Server) -> Result<Backup, PullError> {
+        let mut slot = self.backup.lock().await;
+        if let Some(done) = slot.as_ref() {
+            return done.clone();
+        }
+        let result = download_backup(server).await;
+        *slot = Some(result.clone());
+        result
+    }
+
+    async fn plan(&self, ctx: &PullCtx<'_>) -> Result<Plan, PullError> {
+        let backup = self.backup(ctx.server).await?;
+        restore::plan(ctx.root(), &backup.files, &backup.blobs)
+            .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))
+    }
+
+    async fn pull_versioned(
+        &self,
+        ctx: &PullCtx<'_>,
+        key: &str,
+        remote: &Remote,
+        present: bool,
+    ) -> Result<Pulled, PullError> {
+        let already = self.restored.lock().map(|r| r.clone()).unwrap_or(None);
+        let mut files = match already {
+            Some(_) => Vec::new(),
+            None => {
+                let plan = self.plan(ctx).await?;
+                let written = restore::apply(&plan, ctx.force)
+                    .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))?;
+                if let Ok(mut r) = self.restored.lock() {
+                    *r = Some(written.clone());
+                }
+                written
+            }
+        };
+        let version = match &remote.version {
+            Some(Version::Text(v)) => v.clone(),
+            Some(Version::Number(n)) => n.to_string(),
+            None => {
+                return Err(PullError::unresolved(
+                    Reason::NothingOnServer,
+                    format!(
+                        "{} {key} has no active version on the server; nothing to record",
+                        self.kind.id
+                    ),
+                ));
+            }
+        };
+        let yaml = self.yaml(ctx.project).map_err(yaml_refused)?;
+        let mut editor = yaml.edit();
+        let section = &self.kind.section;
+        if present {
+            editor.set_version(section, key, &version)
+        } else {
+            editor.add_entry(
+                section,
+                key,
+                Some(&version),
+                remote.entity_id.as_deref().unwrap_or(""),
+            )
+        }
+        .map_err(yaml_refused)?;
+        write_yaml(ctx, &yaml, &editor)?;
+        files.push(FILE_NAME.to_string());
+        Ok(Pulled {
+            files,
+            notes: Vec::new(),
+        })
+    }
+}
+
+#[async_trait]
+impl Syncable for Primitives {
+    fn id(&self) -> &'static str {
+        self.kind.id
+    }
+
+    fn title(&self) -> &'static str {
+        self.kind.title
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::Keyed
+    }
+
+    fn one_sided(&self) -> OneSided {
+        OneSided::Drift
+    }
+
+    async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
+        let client = server.client();
+        let fresh = server.is_fresh();
+        let mut out = Remotes::new();
+        let duplicate = |name: &str| PlatformError::Protocol {
+            url: format!("{}{}", client.base_url(), self.kind.path_hint),
+            reason: format!("two {} named {name:?}", self.kind.id),
+            excerpt: String::new(),
+        };
+        match self.kind.platform {
+            Some(kind) => {
+                for p in client.primitives(server.agent_id(), kind, fresh).await? {
+                    let active = p.active_version().map(|v| v.version.clone());
+                    let remote = Remote {
+                        value: active.clone().map_or(Value::Null, Value::String),
+                        version: active.map(Version::Text),
+                        entity_id: Some(p.id),
+                    };
+                    if out.insert(p.name.clone(), remote).is_some() {
+                        return Err(duplicate(&p.name));
+                    }
+                }
+            }
+            None => {
+                for m in client.mcp_servers(server.agent_id(), fresh).await? {
+                    let remote = Remote {
+                        value: Value::String(m.id.clone()),
+                        version: None,
+                        entity_id: Some(m.id),
+                    };
+                    if out.insert(m.name.clone(), remote).is_some() {
+                        return Err(duplicate(&m.name));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_local(&self, project: &Project) -> Result<Locals, Unreadable> {
+        let yaml = self.yaml(project).map_err(|e| self.unreadable(&e))?;
+        let entries = yaml
+            .entries(&self.kind.section)
+            .map_err(|e| self.unreadable(&e))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let value = if self.kind.section.versioned {
+                    e.version.clone().map_or(Value::Null, Value::String)
+                } else {
+                    Value::String(e.id.clone().unwrap_or_default())
+                };
+                let local = LocalValue {
+                    value,
+                    node: None,
+                    place: Some(Place {
+                        file: FILE_NAME.to_string(),
+                        line: u32::try_from(e.line).unwrap_or(u32::MAX),
+                        column: 1,
+                    }),
+                    version: e.version.map(Version::Text),
+                    entity_id: e.id,
+                };
+                (e.name, Local::Value(local))
+            })
+            .collect())
+    }
+
+    /// MCP servers compare by presence only: every value is the same.
+    fn canonical(&self, value: &Value) -> Value {
+        if self.kind.section.versioned {
+            value.clone()
+        } else {
+            Value::Null
+        }
+    }
+
+    /// A server item with no active version has nothing to compare.
+    fn same(&self, server: &Value, local: &Value) -> bool {
+        server.is_null() || server == local
+    }
+
+    fn text(&self, value: &Value) -> String {
+        match value {
+            Value::String(s) => s.clone(),
+            Value::Null if self.kind.section.versioned => "(no version)".into(),
+            _ => String::new(),
+        }
+    }
+
+    fn push_unsupported(&self, key: &str) -> Option<String> {
+        Some(self.kind.push_hint(key))
+    }
+
+    async fn pull_preview(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Option<String> {
+        if !self.kind.section.versioned || item.remote.is_none() {
+            return None;
+        }
+        let backup = match self.backup(ctx.server).await {
+            Ok(b) => b,
+            Err(PullError::Unresolved { message, .. } | PullError::Refused { message, .. }) => {
+                return Some(message);
+            }
+        };
+        Some(
+            match restore::plan(ctx.root(), &backup.files, &backup.blobs) {
+                Ok(plan) => preview(&plan, backup.created_at.as_deref()),
+                Err(e) => e.to_string(),
+            },
+        )
+    }
+
+    async fn pull(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Result<Pulled, PullError> {
+        let present = matches!(item.local, Local::Value(_));
+        let Some(remote) = item.remote else {
+            return Err(PullError::unresolved(
+                Reason::NothingOnServer,
+                format!(
+                    "{} {} is not on the server, so there is nothing to pull: {}, or remove it from {FILE_NAME}",
+                    self.kind.id,
+                    item.key,
+                    self.kind.deploy_hint(item.key)
+                ),
+            ));
+        };
+        if self.kind.section.versioned {
+            return self.pull_versioned(ctx, item.key, remote, present).await;
+        }
+        // MCP servers: add the server's entry to the yaml.
+        let yaml = self.yaml(ctx.project).map_err(yaml_refused)?;
+        let mut editor = yaml.edit();
+        editor
+            .add_entry(
+                &self.kind.section,
+                item.key,
+                None,
+                remote.entity_id.as_deref().unwrap_or(""),
+            )
+            .map_err(yaml_refused)?;
+        write_yaml(ctx, &yaml, &editor)?;
+        Ok(Pulled {
+            files: vec![FILE_NAME.to_string()],
+            notes: Vec::new(),
+        })
+    }
+
+    async fn push(
+        &self,
+        _server: &Server,
+        key: &str,
+        _local: Option<&Value>,
+    ) -> Result<Option<Version>, PlatformError> {
+        // The engine never calls this: `push_unsupported` is set for every item.
+        Err(PlatformError::InvalidConfig {
+            reason: self.kind.push_hint(key),
+        })
+    }
+}
+
+fn yaml_refused(e: YamlError) -> PullError {
+    PullError::refused(Reason::WriteRefused, e.to_string())
+}
+
+fn write_yaml(
+    ctx: &PullCtx<'_>,
+    read: &SkillYaml,
+    editor: &super::skill_yaml::Editor,
+) -> Result<(), PullError> {
+    // The snapshot's path is relative; write at the project root.
+    let at_root = SkillYaml::from_bytes(
+        &ctx.root().join(FILE_NAME),
+        read.exists().then_some(read.text().as_bytes()),
+    )
+    .map_err(yaml_refused)?;
+    at_root.write(editor).map_err(|e| match e {
+        YamlError::Changed { .. } => {
+            PullError::refused(Reason::ChangedSinceCompared, e.to_string())
+        }
+        other => yaml_refused(other),
+    })
+}
+
+async fn download_backup(server: &Server) -> Result<Backup, PullError> {
+    let client = server.client();
+    let agent = server.agent_id();
+    let platform = |e: PlatformError| PullError::refused(Reason::Platform, e.to_string());
+    let info = client.backup_info(agent).await.map_err(platform)?;
+    if !info.exists() {
+        return Err(PullError::unresolved(
+            Reason::NoBackup,
+            format!(
+                "the platform has no source backup for agent {agent}, so the deployed code cannot be pulled; deploy from the machine that has the source (lua-cli's `lua push`), then run lua sync again"
+            ),
+        ));
+    }
+    let manifest = client.backup_manifest(agent).await.map_err(platform)?;
+    // lua.skill.yaml is the file sync edits itself; the backup's copy is not restored.
+    let files: Vec<_> = manifest
+        .files
+        .into_iter()
+        .filter(|f| f.external || f.relative_path.trim_start_matches("./") != FILE_NAME)
+        .collect();
+    let mut hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
+    hashes.sort();
+    hashes.dedup();
+    let urls = if hashes.is_empty() {
+        BTreeMap::new()
+    } else {
+        client.blob_urls(agent, &hashes).await.map_err(platform)?
+    };
+    let blobs_client = BlobClient::new(lua_core::platform::DEFAULT_TIMEOUT)
+        .map_err(|e| PullError::refused(Reason::Platform, e.to_string()))?;
+    let downloads = futures::stream::iter(urls.into_iter().map(|(hash, url)| {
+        let blobs_client = blobs_client.clone();
+        async move {
+            let bytes = blobs_client.download(&url, &hash).await;
+            (hash, bytes)
+        }
+    }))
+    .buffer_unordered(PARALLEL_DOWNLOADS)
+    .collect::<Vec<_>>()
+    .await;
+    let mut blobs = BTreeMap::new();
+    for (hash, bytes) in downloads {
+        let bytes = bytes.map_err(|e| {
+            PullError::refused(Reason::Platform, format!("{e}; nothing was written"))
+        })?;
+        blobs.insert(hash, bytes);
+    }
+    Ok(Backup {
+        files,
+        blobs,
+        created_at: manifest.created_at,
+    })
+}
+
+/// The prompt's preview: which files a pull would write, with a diff for each changed one.
+fn preview(plan: &Plan, created_at: Option<&str>) -> String {
+    let when = created_at.map(|c| format!(" of {c}")).unwrap_or_default();
+    let writes: Vec<_> = plan.writes().collect();
+    if writes.is_empty() {
+        return format!(
+            "Pulling restores the agent's source backup{when}: every file already matches it."
+        );
+    }
+    let mut out = format!(
+        "Pulling restores the agent's source backup{when}: {} file(s) would be written.\n",
+        writes.len()
+    );
+    for f in &writes {
+        let tag = match f.kind {
+            ChangeKind::New => "new",
+            ChangeKind::Changed if f.local_edits => "changed (local edits: needs --force)",
+            _ => "changed",
+        };
+        out.push_str(&format!("  {tag}: {}\n", f.path));
+    }
+    for f in writes.iter().filter(|f| f.kind == ChangeKind::Changed) {
+        let local = f
+            .local
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let backup = String::from_utf8_lossy(&f.content);
+        let diff = lua_core::diff::unified(
+            &local,
+            &backup,
+            &format!("{} (local)", f.path),
+            &format!("{} (backup)", f.path),
+        );
+        if diff.is_empty() {
+            continue;
+        }
+        out.push('\n');
+        out.push_str(&diff);
+        if !diff.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
