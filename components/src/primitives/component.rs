@@ -242,18 +242,10 @@ impl Syncable for Primitives {
             .collect())
     }
 
-    /// MCP servers compare by presence only: every value is the same.
-    fn canonical(&self, value: &Value) -> Value {
-        if self.kind.section.versioned {
-            value.clone()
-        } else {
-            Value::Null
-        }
-    }
-
-    /// A server item with no active version has nothing to compare.
+    /// A server item with no active version has nothing to compare; MCP servers (whose
+    /// value is their id, for display) compare by presence only.
     fn same(&self, server: &Value, local: &Value) -> bool {
-        server.is_null() || server == local
+        !self.kind.section.versioned || server.is_null() || server == local
     }
 
     fn text(&self, value: &Value) -> String {

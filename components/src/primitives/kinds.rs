@@ -28,17 +28,22 @@ impl Kind {
     pub fn deploy_hint(&self, name: &str) -> String {
         match self.push_noun {
             Some(noun) => format!("deploy it with the Lua CLI: `lua push {noun} --name {name}`"),
-            None => "add it on the platform (the agent's MCP servers)".to_string(),
+            None => format!("add or remove `{name}` among the agent's MCP servers on the platform"),
         }
     }
 
-    /// The prompt's and `--push`'s word for this item.
+    /// What `--push` and the prompt say for this item.
     pub fn push_hint(&self, name: &str) -> String {
-        format!(
-            "lua sync does not deploy {}; to deploy {name}: {}",
-            self.id.replace('_', " "),
-            self.deploy_hint(name)
-        )
+        match self.push_noun {
+            Some(noun) => format!(
+                "lua sync does not deploy {}; deploy with the Lua CLI: `lua push {noun} --name {name}`",
+                self.id
+            ),
+            None => format!(
+                "lua sync does not change the platform's MCP servers; {}",
+                self.deploy_hint(name)
+            ),
+        }
     }
 }
 
