@@ -18,6 +18,9 @@
 //! cargo bench --bench engine
 //! ```
 
+#[path = "engine/primitives.rs"]
+mod primitives;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -27,7 +30,7 @@ use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{Engine, Status};
 use lua_core::platform::PlatformError;
 use lua_core::{
-    Registration, Remote, Remotes, SINGLE, Server, Syncable, Version, async_trait, registry,
+    Registration, Remote, Remotes, SINGLE, Server, Shape, Syncable, Version, async_trait, registry,
 };
 // The built-in components, linked so the registry holds them too.
 use lua_components as _;
@@ -183,9 +186,20 @@ struct Project {
     ids: Vec<&'static str>,
 }
 
+/// Ids of the registered single-value components (the keyed sets are benched below).
+fn single_ids() -> Vec<&'static str> {
+    registry::components()
+        .expect("registry")
+        .iter()
+        .filter(|c| c.shape() == Shape::Single)
+        .map(|c| c.id())
+        .collect()
+}
+
 impl Project {
     fn new(enabled: usize) -> Project {
-        let ids = registry::ids().expect("registry");
+        let ids = single_ids();
+        let all = registry::ids().expect("registry");
         assert!(
             ids.len() >= SYNTHETIC.len() + 2,
             "expected the built-ins and {} synthetic components, got {ids:?}",
@@ -202,7 +216,7 @@ impl Project {
         std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
         std::fs::write(dir.path().join("src/index.ts"), index).expect("write index");
         let mut toml = format!("[agent]\nid = \"{AGENT}\"\n");
-        for id in ids.iter().skip(enabled) {
+        for id in all.iter().filter(|id| !ids[..enabled].contains(id)) {
             toml.push_str(&format!("\n[components.{id}]\nenabled = false\n"));
         }
         std::fs::write(dir.path().join("lua.toml"), toml).expect("write lua.toml");
@@ -315,7 +329,10 @@ fn main() {
         .expect("runtime");
     let platform = Platform::start(&runtime);
     summary(&runtime, &platform);
+    let primitives = primitives::Bench::start(&runtime);
+    primitives.summary(&runtime);
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion, &runtime, &platform);
+    primitives.bench_compare(&mut criterion, &runtime);
     criterion.final_summary();
 }

@@ -1,0 +1,245 @@
+//! Deployed primitives at scale: 6 kinds x 200 items, all in sync.
+//!
+//! - `summary`: one `Engine::check` with the built-ins and the six primitive components
+//!   against a devserver with 50 ms injected latency: still about one round trip, one
+//!   request per listing.
+//! - `bench_compare`: the pure part of a check for those 1,200 items, timed by criterion:
+//!   reading `lua.skill.yaml` from the run's snapshot, comparing every item with its
+//!   listing entry, and rendering the JSON report (target: under 10 ms).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use lua_core::compile::Compiled;
+use lua_core::config::{Config, LoadOptions};
+use lua_core::engine::compare::{Sides, compare_component};
+use lua_core::engine::{Engine, Exit, Report, Status};
+use lua_core::state::SyncState;
+use lua_core::{Project, Remotes, Shape, registry};
+use serde_json::{Value, json};
+
+use super::{AGENT, Env, KEY, LATENCY_MS};
+
+/// Items per kind.
+pub const ITEMS: usize = 200;
+const KINDS: [(&str, &str, &str); 5] = [
+    ("skills", "skillId", "skill"),
+    ("webhooks", "webhookId", "webhook"),
+    ("jobs", "jobId", "job"),
+    ("preprocessors", "preprocessorId", "preprocessor"),
+    ("postprocessors", "postprocessorId", "postprocessor"),
+];
+
+pub struct Bench {
+    server: lua_devserver::BlockingServer,
+    dir: tempfile::TempDir,
+    engine: Engine,
+    compiled: Compiled,
+}
+
+fn seed_and_yaml() -> (Value, String) {
+    let mut agent = json!({
+        "id": AGENT,
+        "name": "Bench Bot",
+        "model": "gpt-4o",
+        "personaVersions": [{"persona": "Be brief."}],
+    });
+    let mut yaml = format!("agent:\n  agentId: {AGENT}\n");
+    for (kind, id_field, short) in KINDS {
+        let items: Vec<Value> = (0..ITEMS)
+            .map(|i| json!({"id": format!("{short}_{i}"), "name": format!("{short}-{i}"), "versions": ["1.0.0", format!("1.0.{}", i % 7 + 1)]}))
+            .collect();
+        agent[kind] = Value::Array(items);
+        yaml.push_str(&format!("{kind}:\n"));
+        for i in 0..ITEMS {
+            yaml.push_str(&format!(
+                "  - name: {short}-{i}\n    version: 1.0.{}\n    {id_field}: {short}_{i}\n",
+                i % 7 + 1
+            ));
+        }
+    }
+    agent["mcpServers"] = Value::Array(
+        (0..ITEMS)
+            .map(|i| json!({"id": format!("mcp_{i}"), "name": format!("mcp-{i}")}))
+            .collect(),
+    );
+    yaml.push_str("mcpServers:\n");
+    for i in 0..ITEMS {
+        yaml.push_str(&format!("  - name: mcp-{i}\n    mcpServerId: mcp_{i}\n"));
+    }
+    (json!({ "agents": [agent] }), yaml)
+}
+
+impl Bench {
+    pub fn start(runtime: &tokio::runtime::Runtime) -> Bench {
+        let (seed, yaml) = seed_and_yaml();
+        let mut config = lua_devserver::Config::for_tests(KEY);
+        config.seed = Some(serde_json::from_value(seed).expect("seed"));
+        let server = lua_devserver::BlockingServer::start(config).expect("devserver starts");
+        let http = reqwest::Client::new();
+        runtime.block_on(async {
+            let resp = http
+                .post(format!("{}/_devserver/faults", server.url()))
+                .bearer_auth(KEY)
+                .json(&json!({ "latencyMs": LATENCY_MS }))
+                .send()
+                .await
+                .expect("fault");
+            assert!(resp.status().is_success());
+        });
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("src/index.ts"),
+            "import { LuaAgent } from \"lua-cli\";\n\nexport default new LuaAgent({\n  name: \"Bench Bot\",\n  model: \"gpt-4o\",\n  persona: \"Be brief.\",\n});\n",
+        )
+        .expect("index");
+        std::fs::write(dir.path().join("lua.skill.yaml"), yaml).expect("yaml");
+        // Built-ins and primitives only: the synthetic single values are disabled.
+        let mut toml = format!("[agent]\nid = \"{AGENT}\"\n");
+        for id in registry::ids().expect("registry") {
+            if super::SYNTHETIC.contains(&id) {
+                toml.push_str(&format!("\n[components.{id}]\nenabled = false\n"));
+            }
+        }
+        std::fs::write(dir.path().join("lua.toml"), toml).expect("toml");
+        let env = Env(HashMap::from([
+            ("LUA_API_URL", server.url()),
+            ("LUA_API_KEY", KEY.to_string()),
+        ]));
+        let config = Config::load_with(
+            &LoadOptions {
+                start_dir: dir.path().to_path_buf(),
+                config_path: None,
+            },
+            &env,
+            false,
+        )
+        .expect("config");
+        let engine = Engine::new(config).expect("engine");
+        let (compiled, _) = engine.compile().expect("compile");
+        Bench {
+            server,
+            dir,
+            engine,
+            compiled,
+        }
+    }
+
+    fn requests(&self, runtime: &tokio::runtime::Runtime, reset: bool) -> Value {
+        let http = reqwest::Client::new();
+        let url = format!("{}/_devserver/requests", self.server.url());
+        runtime.block_on(async {
+            let method = if reset {
+                reqwest::Method::DELETE
+            } else {
+                reqwest::Method::GET
+            };
+            let resp = http
+                .request(method, &url)
+                .bearer_auth(KEY)
+                .send()
+                .await
+                .expect("requests");
+            resp.json::<Value>().await.expect("json")["data"].clone()
+        })
+    }
+
+    async fn check(&self) -> Report {
+        let server = self.engine.server().expect("server");
+        let report = self.engine.check(&self.compiled, &server).await;
+        let keyed = report
+            .items
+            .iter()
+            .filter(|i| i.shape == Shape::Keyed)
+            .count();
+        assert_eq!(keyed, 6 * ITEMS, "every item compared");
+        for item in &report.items {
+            assert!(
+                matches!(item.status, Status::InSync),
+                "{}: {:?}",
+                item.label(),
+                item.status
+            );
+        }
+        report
+    }
+
+    /// One check, printed in round trips with the API requests it made.
+    #[allow(clippy::print_stdout)]
+    pub fn summary(&self, runtime: &tokio::runtime::Runtime) {
+        runtime.block_on(self.check());
+        self.requests(runtime, true);
+        let started = Instant::now();
+        runtime.block_on(self.check());
+        let wall = started.elapsed();
+        let counted = self.requests(runtime, false);
+        println!(
+            "Engine::check, 6 kinds x {ITEMS} primitives + name/persona/model, {LATENCY_MS} ms latency: {:.1} ms = {:.2} round trips ({} API requests: {})",
+            wall.as_secs_f64() * 1000.0,
+            wall.as_secs_f64() * 1000.0 / LATENCY_MS as f64,
+            counted["total"],
+            counted["byRoute"]
+        );
+    }
+
+    /// Compare + render for the 1,200 items, with the listings fetched once beforehand.
+    pub fn bench_compare(&self, c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+        let components: Vec<_> = registry::components()
+            .expect("registry")
+            .into_iter()
+            .filter(|c| c.shape() == Shape::Keyed)
+            .collect();
+        assert_eq!(components.len(), 6);
+        let server = self.engine.server().expect("server");
+        let fetched: Vec<Remotes> = runtime.block_on(async {
+            let mut out = Vec::new();
+            for component in &components {
+                out.push(component.fetch(&server).await.expect("listing"));
+            }
+            out
+        });
+        let state = SyncState::default();
+        let config = self.engine.config();
+        let mut group = c.benchmark_group("primitives_6x200");
+        group
+            .sample_size(30)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        group.bench_function("read_compare_render_json", |b| {
+            b.iter(|| {
+                // A new project per iteration: the yaml is read and parsed every time.
+                let project = Project::new(self.dir.path(), self.compiled.clone());
+                let mut items = Vec::new();
+                for (component, remotes) in components.iter().zip(&fetched) {
+                    let sides = Sides {
+                        fetched: Ok(remotes.clone()),
+                        read: component.read_local(&project),
+                    };
+                    items.extend(compare_component(
+                        component.as_ref(),
+                        config.policy(component.id()),
+                        sides,
+                        &state,
+                    ));
+                }
+                assert_eq!(items.len(), 6 * ITEMS);
+                let report = Report {
+                    agent_id: AGENT.to_string(),
+                    server_url: self.server.url(),
+                    entry: self.compiled.entry.clone(),
+                    items,
+                    warnings: Vec::new(),
+                    on_unreachable: config.settings.sync.on_unreachable,
+                    state: state.clone(),
+                    project,
+                };
+                let json = lua_core::report::to_json(&report, None, Exit::Ok);
+                criterion::black_box(json.to_string().len())
+            });
+        });
+        group.finish();
+    }
+}
