@@ -237,7 +237,7 @@ impl Bench {
                     project,
                 };
                 let json = lua_core::report::to_json(&report, None, Exit::Ok);
-                criterion::black_box(json.to_string().len())
+                std::hint::black_box(json.to_string().len())
             });
         });
         group.finish();
