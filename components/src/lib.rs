@@ -8,6 +8,7 @@
 //! registrations vanish.
 
 pub mod agent_field;
+pub mod governance;
 pub mod model;
 pub mod name;
 pub mod persona;

@@ -87,7 +87,7 @@ impl Platform {
         })
     }
 
-    fn data(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub fn data(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let (status, body) = self.send(method, path, body);
         assert!((200..300).contains(&status), "{path}: {status} {body}");
         body.get("data").cloned().unwrap_or(body)
@@ -120,6 +120,17 @@ impl Platform {
             None,
         );
         data["versions"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Update the agent as the dashboard does (`PATCH /agents/{base}/sub-agent`).
+    pub fn patch_agent(&self, mut fields: Value) -> Value {
+        let (base, rest) = AGENT.split_once('_').expect("agent id has a base");
+        fields["id"] = json!(rest);
+        self.data(
+            reqwest::Method::PATCH,
+            &format!("/agents/{base}/sub-agent"),
+            Some(fields),
+        )
     }
 
     pub fn agent(&self) -> Value {
