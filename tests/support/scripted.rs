@@ -65,6 +65,27 @@ impl Answer {
     }
 }
 
+/// Empty listings for the six kinds of deployed primitives.
+fn nothing_deployed(method: &str, path: &str) -> Option<Answer> {
+    if method != "GET" {
+        return None;
+    }
+    let path = path.split('?').next().unwrap_or(path);
+    if path.starts_with("/developer/agents/") && path.ends_with("/mcp-servers") {
+        return Some(Answer::ok(json!([])));
+    }
+    [
+        "skills",
+        "webhooks",
+        "jobs",
+        "preprocessors",
+        "postprocessors",
+    ]
+    .into_iter()
+    .find(|kind| path.starts_with(&format!("/developer/{kind}/")))
+    .map(|kind| Answer::ok(json!({ kind: [] })))
+}
+
 /// The agent `id` as `GET /admin/agents/{id}` answers it.
 pub fn agent(id: &str, name: &str) -> Answer {
     Answer::ok(json!({ "id": id, "name": name, "model": null }))
@@ -89,7 +110,13 @@ pub struct Scripted {
 impl Scripted {
     /// Answers each request with `script(method, path)`; `None` holds the connection open
     /// without ever answering.
+    /// A server answering by `script`, except the deployed-primitives listings, which
+    /// answer "nothing deployed": these scripts are about the agent and persona requests
+    /// (listing faults are tested against the devserver in `tests/primitives.rs`).
     pub fn start(script: impl Fn(&str, &str) -> Option<Answer> + Send + Sync + 'static) -> Self {
+        let script = move |method: &str, path: &str| {
+            nothing_deployed(method, path).or_else(|| script(method, path))
+        };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let log = Arc::new(Mutex::new(Vec::new()));
