@@ -190,3 +190,35 @@ fn no_model_anywhere_says_nothing() {
     assert!(!run.stderr().contains("Model"), "{}", run.snapshot());
     assert!(!run.stdout().contains("Model"), "{}", run.snapshot());
 }
+
+#[test]
+fn inline_and_const_bound_governance_are_compared_and_pulled_in_place() {
+    let server = json!({"mode": "sdk", "rules": {"tokenBudget": 8, "blockTools": ["rm"]}});
+    for (extra, head) in [
+        (
+            "  governance: { mode: 'sdk', rules: { tokenBudget: 5, blockTools: ['rm'] } },\n",
+            "",
+        ),
+        (
+            "  governance: GOVERNANCE,\n",
+            "const GOVERNANCE = { mode: 'sdk' as const, rules: { tokenBudget: 5, blockTools: ['rm'] } };\n",
+        ),
+    ] {
+        let platform = platform(server.clone(), Value::Null);
+        let project = Project::new(&index(extra, head));
+        let run = project.lua(&platform.url(), &["sync", "--check"]);
+        assert_eq!(run.code(), 1, "{}", run.snapshot());
+        assert!(
+            run.stdout().contains("rules.tokenBudget: 8"),
+            "{}",
+            run.snapshot()
+        );
+        let run = project.lua(&platform.url(), &["sync", "--accept"]);
+        assert_eq!(run.code(), 0, "{}", run.snapshot());
+        let source = project.read("src/index.ts");
+        assert!(source.contains("tokenBudget: 8"), "{source}");
+        assert!(!project.path("src/governance.ts").exists());
+        let run = project.lua(&platform.url(), &["sync", "--check"]);
+        assert_eq!(run.code(), 0, "{}", run.snapshot());
+    }
+}
