@@ -208,3 +208,54 @@ fn a_spread_that_cannot_be_read_makes_absent_keys_unreadable_not_missing() {
     assert_eq!(persona["status"], json!("unreadable"), "{persona}");
     assert!(run.stderr().contains("warning:"), "{}", run.stderr());
 }
+
+#[test]
+fn a_pull_outside_the_root_is_refused_unless_lua_toml_allows_that_folder() {
+    let platform = Platform::start(Some("Bot"), &["Shared persona."]);
+    // Two sibling temp folders: the project, and shared text above its root.
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::write(
+        shared.path().join("persona.ts"),
+        "export const PERSONA = \"Old persona.\";\n",
+    )
+    .unwrap();
+    let shared_name = shared
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let project = Project::new(&format!(
+        "import {{ PERSONA }} from \"../../{shared_name}/persona\";\nnew LuaAgent({{ name: \"Bot\", persona: PERSONA }});\n"
+    ));
+    let toml = format!("[agent]\nid = \"{}\"\n", support::AGENT);
+    project.write("lua.toml", &toml);
+    let shared = shared.path().to_path_buf();
+    let refused = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(refused.code(), 2, "{}", refused.snapshot());
+    assert!(
+        refused
+            .stdout()
+            .contains(&format!("{shared_name}/persona.ts")),
+        "{}",
+        refused.snapshot()
+    );
+    assert!(
+        std::fs::read_to_string(shared.join("persona.ts"))
+            .unwrap()
+            .contains("Old persona."),
+    );
+
+    project.write(
+        "lua.toml",
+        &format!("{toml}\n[sync]\nallow_write_outside = [\"../{shared_name}\"]\n"),
+    );
+    let pulled = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(pulled.code(), 0, "{}", pulled.snapshot());
+    assert!(
+        std::fs::read_to_string(shared.join("persona.ts"))
+            .unwrap()
+            .contains("Shared persona."),
+    );
+}

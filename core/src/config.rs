@@ -78,6 +78,10 @@ pub const DEADLINE_SECS_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
 #[serde(deny_unknown_fields, default)]
 pub struct SyncSettings {
     pub on_unreachable: OnUnreachable,
+    /// Folders outside the project root that a pull may write to (monorepos keeping
+    /// shared text above the root), relative to the root or absolute. Empty: a file whose
+    /// real path is outside the root is never written.
+    pub allow_write_outside: Vec<std::path::PathBuf>,
 }
 
 /// What to do when the platform cannot be reached at all.

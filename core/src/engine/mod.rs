@@ -217,8 +217,20 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// The write options `lua.toml` allows (`sync.allow_write_outside`, resolved against
+    /// the project root).
     fn write_options(&self) -> WriteOptions {
-        WriteOptions::default()
+        WriteOptions {
+            allowed_outside: self
+                .config
+                .settings
+                .sync
+                .allow_write_outside
+                .iter()
+                .map(|p| self.config.root.join(p))
+                .collect(),
+            ..WriteOptions::default()
+        }
     }
 
     /// Values both sides agree on become the new base; bases of keyed items that are
