@@ -20,8 +20,11 @@
 //!   fails; swaps are undone together.
 //!
 //! Residual: a program that keeps a file open without truncating it and writes after the
-//! swap writes into the old copy, which is then removed. Editors open with truncation, which
-//! the swapped-out check sees.
+//! swap writes into the old copy, which is then removed. And an in-place save (open with
+//! truncation, then write) whose open lands between the exchange and the swap-back writes
+//! into lua's copy, which the swap-back then removes: that save is lost, and lua reports the
+//! write refused (`WriteError::Changed`), never done. Rename-style saves (most editors' and
+//! IDEs' "safe write") are never lost. `tests/guard.rs` checks both.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read as _, Seek as _, Write as _};
