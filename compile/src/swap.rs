@@ -100,30 +100,23 @@ impl<'c> Checked<'c> {
     /// Swap the new file in. `None` when the system cannot exchange and the file was
     /// renamed over instead (the check was the guard).
     pub(crate) fn swap(self, compiled: &Compiled) -> Result<Option<Swapped<'c>>, WriteError> {
-        let Checked {
-            rel,
-            text,
-            tmp,
-            real,
-            watched,
-            old,
-            old_id,
-        } = self;
+        let (tmp, real) = (self.tmp, self.real);
         match exchange(tmp.path(), &real) {
             Ok(true) => {
                 let out = std::fs::symlink_metadata(tmp.path())
                     .ok()
                     .map(|m| file_id(&m));
-                let out_ok = out == Some(old_id) && holds_compiled(compiled, rel, &old);
+                let out_ok =
+                    out == Some(self.old_id) && holds_compiled(compiled, self.rel, &self.old);
                 Ok(Some(Swapped {
-                    rel,
-                    text,
+                    rel: self.rel,
+                    text: self.text,
                     tmp,
                     real,
-                    watched,
+                    watched: self.watched,
                     out_ok,
                     ours_at_path: true,
-                    _old: old,
+                    _old: self.old,
                 }))
             }
             Ok(false) => {
@@ -348,6 +341,8 @@ mod tests {
 
     const OLD: &str = "import { LuaAgent } from 'lua-cli';\nnew LuaAgent({ persona: 'old' });\n";
 
+    const EDITOR: &str =
+        "import { LuaAgent } from 'lua-cli';\nnew LuaAgent({ persona: 'editor' });\n";
     const LUA: &str = "import { LuaAgent } from 'lua-cli';\nnew LuaAgent({ persona: 'lua' });\n";
 
     fn setup() -> (tempfile::TempDir, PathBuf, Compiled) {
@@ -371,10 +366,25 @@ mod tests {
             wait.recv().unwrap();
             file.set_len(0).unwrap();
             file.rewind().unwrap();
-            file.write_all(b"export const persona = 'editor';\n")
-                .unwrap();
+            file.write_all(EDITOR.as_bytes()).unwrap();
         });
         (go, handle)
+    }
+
+    /// lua settles and finishes; only then does the editor write through its handle.
+    fn settle_then_editor_writes(
+        mut watcher: Watcher,
+        mut swaps: Vec<Swapped<'_>>,
+        outcome: Result<(), WriteError>,
+        go: mpsc::Sender<()>,
+        editor: std::thread::JoinHandle<()>,
+    ) -> Result<(), WriteError> {
+        let outcome = converge(Some(&mut watcher), &mut swaps, outcome);
+        drop(watcher);
+        finish(swaps).unwrap();
+        go.send(()).unwrap();
+        editor.join().unwrap();
+        outcome
     }
 
     fn checked(compiled: &Compiled, watcher: &Watcher, real: &Path) -> Checked<'static> {
@@ -400,32 +410,25 @@ mod tests {
     #[test]
     fn a_save_into_the_old_file_after_the_swap_ends_up_at_the_path() {
         let (_dir, real, compiled) = setup();
-        let mut watcher = Watcher::new().unwrap();
+        let watcher = Watcher::new().unwrap();
         // The editor opens the path after lua's check, before the swap: its handle is on the
         // old inode, and it writes when lua is done.
         let ready = checked(&compiled, &watcher, &real);
         let (go, handle) = editor(&real, false);
-        let mut swaps = vec![ready.swap(&compiled).unwrap().unwrap()];
-        let outcome = converge(Some(&mut watcher), &mut swaps, Ok(()));
-        drop(watcher);
-        finish(swaps).unwrap();
-        go.send(()).unwrap();
-        handle.join().unwrap();
+        let swaps = vec![ready.swap(&compiled).unwrap().unwrap()];
+        let outcome = settle_then_editor_writes(watcher, swaps, Ok(()), go, handle);
         assert!(
             matches!(outcome, Err(WriteError::Changed { .. })),
             "{outcome:?}"
         );
-        assert_eq!(
-            std::fs::read_to_string(&real).unwrap(),
-            "export const persona = 'editor';\n"
-        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), EDITOR);
     }
 
     #[test]
     fn a_save_into_luas_file_before_an_undo_ends_up_at_the_path() {
         let (_dir, real, compiled) = setup();
-        let mut watcher = Watcher::new().unwrap();
-        let mut swaps = vec![swap(&compiled, &watcher, &real)];
+        let watcher = Watcher::new().unwrap();
+        let swaps = vec![swap(&compiled, &watcher, &real)];
         // The editor opens the path after the swap: its handle is on lua's inode. Then another
         // file of the same write fails, so every swap is undone. (It opens without truncating,
         // as editors that truncate after writing do, so the content shows nothing yet.)
@@ -433,19 +436,12 @@ mod tests {
         let failed = Err(WriteError::Changed {
             file: "other.ts".into(),
         });
-        let outcome = converge(Some(&mut watcher), &mut swaps, failed);
-        drop(watcher);
-        finish(swaps).unwrap();
-        go.send(()).unwrap();
-        handle.join().unwrap();
+        let outcome = settle_then_editor_writes(watcher, swaps, failed, go, handle);
         assert!(
             matches!(&outcome, Err(WriteError::Changed { file }) if file == "other.ts"),
             "{outcome:?}"
         );
-        assert_eq!(
-            std::fs::read_to_string(&real).unwrap(),
-            "export const persona = 'editor';\n"
-        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), EDITOR);
     }
 
     #[test]
