@@ -5,10 +5,10 @@
 //! all) follow `on_unreachable`; every other fault is exit 2. Whatever happens, nothing
 //! is written: not the project's files, not the server.
 
-mod support;
+use crate::support;
 
+use crate::support::{AGENT, Platform, Project};
 use serde_json::{Value, json};
-use support::{AGENT, Platform, Project};
 
 const SERVER: &str = "You are a friendly support agent.\n\nAnswer in detail.";
 const LOCAL: &str = "You are a friendly support agent.\n\nAnswer briefly.";
@@ -131,8 +131,10 @@ fn run_matrix(fault: &Fault) {
 
             if mode[1] == "--check" {
                 if policy == "continue" {
+                    let _filters = project.snapshot_filters();
                     insta::assert_snapshot!(format!("check_{}", fault.name), run.snapshot());
                 } else if fault.unreachable {
+                    let _filters = project.snapshot_filters();
                     insta::assert_snapshot!(format!("check_{}_fail", fault.name), run.snapshot());
                 }
             }
@@ -394,7 +396,7 @@ fn the_api_key_is_not_logged_on_successful_requests_either() {
 // ---------------------------------------------------------------------------------------
 // Redirects are never followed (issue 14): not for a push, not for a read.
 
-use support::scripted::{self, Answer, Scripted};
+use crate::support::scripted::{self, Answer, Scripted};
 
 /// A server that "confirms" anything: where a followed redirect would land.
 fn elsewhere() -> Scripted {
@@ -445,6 +447,7 @@ fn a_redirected_push_is_an_error_and_nothing_is_recorded() {
     assert!(other.requests().is_empty(), "the redirect was followed");
     assert!(!project.path("lua.sync.json").exists(), "recorded");
     assert_eq!(support::files_except_manifest(project.root()), before);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -561,6 +564,7 @@ fn json_and_github_formats_under_every_fault() {
                 "{what}"
             );
             assert!(!project.path(".lua/sync-state.json").exists(), "{what}");
+            let _filters = project.snapshot_filters();
             insta::assert_snapshot!(format!("machine_{name}_{format}"), run.snapshot());
         }
     }

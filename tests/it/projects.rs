@@ -1,9 +1,9 @@
 //! Real project shapes end to end: imported, object, interpolated, dynamic and CRLF personas.
 
-mod support;
+use crate::support;
 
+use crate::support::{Platform, Project};
 use serde_json::json;
-use support::{Platform, Project};
 
 #[test]
 fn imported_persona_is_pulled_into_the_module_that_defines_it() {
@@ -22,6 +22,7 @@ fn imported_persona_is_pulled_into_the_module_that_defines_it() {
     let index = project.read("src/index.ts");
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(
         project.read("src/index.ts"),
@@ -51,6 +52,7 @@ fn object_persona_compares_in_canonical_form_and_pulls_per_key() {
         .publish(json!({"base": "You are a friendly support agent.", "voice": "Calm and slow."}));
     let check = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(check.code(), 1);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!("object_persona_drift", check.snapshot());
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
@@ -86,6 +88,7 @@ fn interpolated_values_are_compared_by_value_and_not_flattened_without_force() {
     let before = project.read("src/index.ts");
     let refused = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(refused.code(), 2, "{}", refused.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!("interpolated_accept_refused", refused.snapshot());
     assert_eq!(project.read("src/index.ts"), before);
 
@@ -102,6 +105,7 @@ fn a_dynamic_persona_is_never_drift_never_in_sync_and_never_pulled() {
     // Not compared is not "in sync": under `check = "fail"` the check fails closed.
     let check = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(check.code(), 2, "{}", check.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!("dynamic_check", check.snapshot());
     let json = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
     assert_eq!(json.code(), 2, "{}", json.snapshot());

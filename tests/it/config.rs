@@ -2,13 +2,13 @@
 //! honoured; defaults < `lua.toml` < environment; `--config`, `-C` and walking up find the
 //! project; bad configuration is exit 2 naming the file, line and key.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::support::{AGENT, PERSONA_VERSIONS_ROUTE, Platform, Project};
 use serde_json::json;
-use support::{AGENT, PERSONA_VERSIONS_ROUTE, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.";
 
@@ -137,7 +137,7 @@ fn component_keys_in_lua_toml_are_honoured() {
     let run = drifted.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     assert!(run.stdout().contains("PERSONA DIFF"), "{}", run.snapshot());
-    // (Each policy value is tested in tests/policies.rs.)
+    // (Each policy value is tested in tests/it/policies.rs.)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -368,6 +368,7 @@ fn unknown_key_names_file_line_and_key() {
     let stderr = run.stderr();
     assert!(stderr.contains("lua.toml:3:"), "{stderr}");
     assert!(stderr.contains("`agent.idd`"), "{stderr}");
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -382,6 +383,7 @@ fn bad_value_names_file_and_line() {
     assert!(stderr.contains("lua.toml:5:"), "{stderr}");
     assert!(stderr.contains("sometimes"), "{stderr}");
     assert!(stderr.contains("`components.persona.check`"), "{stderr}");
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -396,6 +398,7 @@ fn bad_value_from_the_environment_names_the_key() {
     assert_eq!(run.code(), 2, "{}", run.snapshot());
     let stderr = run.stderr();
     assert!(stderr.contains("server.retries"), "{stderr}");
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -416,6 +419,7 @@ fn unknown_component_names_it_and_the_known_ids() {
         stderr.contains("persona") && stderr.contains("name"),
         "{stderr}"
     );
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -429,6 +433,7 @@ fn missing_agent_id_says_where_to_set_it() {
         stderr.contains("lua.toml") && stderr.contains("LUA_AGENT_ID"),
         "{stderr}"
     );
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -664,6 +669,7 @@ fn server_values_out_of_range_are_refused_naming_key_and_source() {
             );
         }
         if server.starts_with("retries = 4294967295") {
+            let _filters = project.snapshot_filters();
             insta::assert_snapshot!(run.snapshot());
         }
     }

@@ -1,9 +1,9 @@
 //! End-to-end: the real `lua` binary against a real `lua-devserver` over loopback TCP.
 
-mod support;
+use crate::support;
 
+use crate::support::{AGENT, Platform, Project};
 use serde_json::json;
-use support::{AGENT, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent for Acme.\n\nAnswer briefly.\nAlways greet the customer by name.";
 
@@ -19,6 +19,7 @@ fn in_sync_reports_no_drift_and_exits_0() {
     let project = Project::new(&index("Support Bot", PERSONA));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -33,6 +34,7 @@ fn dashboard_edit_then_accept_pulls_into_the_literal_only() {
 
     let check = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(check.code(), 1);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!("dashboard_edit_check", check.snapshot());
 
     let accept = project.lua(&platform.url(), &["sync", "--accept"]);
@@ -60,6 +62,7 @@ fn ci_check_then_push_creates_exactly_one_version() {
 
     let check = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(check.code(), 1);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!("ci_check_drift", check.snapshot());
 
     let before = platform.versions().len();
@@ -85,6 +88,7 @@ fn name_drift_is_shown_in_short_form_and_pushed_with_the_agent_update() {
     let project = Project::new(&index("Support Bot 2", PERSONA));
     let check = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(check.code(), 1);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(check.snapshot());
     let push = project.lua(&platform.url(), &["sync", "--push"]);
     assert_eq!(push.code(), 0, "{}", push.snapshot());
@@ -107,6 +111,7 @@ fn no_published_persona_means_no_persona_drift() {
     let project = Project::new(&index("Support Bot", PERSONA));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -124,6 +129,7 @@ fn unreachable_server_warns_and_exits_0_writing_nothing() {
         1,
         "said once"
     );
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(project.read("src/index.ts"), before);
     assert!(!project.path("lua.sync.json").exists());
@@ -140,6 +146,7 @@ fn bad_key_is_an_error_naming_lua_api_key() {
     );
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("LUA_API_KEY"), "{}", run.stderr());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -152,6 +159,7 @@ fn missing_key_is_an_error_naming_lua_api_key() {
         &[("LUA_API_KEY", "")],
     );
     assert_eq!(run.code(), 2);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -160,6 +168,7 @@ fn no_lua_agent_is_an_error_with_the_file() {
     let project = Project::new("export const x = 1;\n");
     let run = project.lua(&support::dead_url(), &["sync", "--check"]);
     assert_eq!(run.code(), 2);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -171,6 +180,7 @@ fn syntax_error_is_reported_with_file_line_col() {
     let run = project.lua(&support::dead_url(), &["sync", "--check"]);
     assert_eq!(run.code(), 2);
     assert!(run.stderr().contains("src/index.ts:4:"), "{}", run.stderr());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -180,6 +190,7 @@ fn interactive_without_a_terminal_exits_2_with_a_hint() {
     let project = Project::new(&index("Other", PERSONA));
     let run = project.lua(&platform.url(), &["sync"]);
     assert_eq!(run.code(), 2);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -228,6 +239,7 @@ fn compile_warns_only_about_synced_fields_that_are_not_static() {
     let dynamic = Project::fixture("dynamic-persona");
     let run = dynamic.lua(&support::dead_url(), &["compile"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let _filters = dynamic.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 

@@ -4,7 +4,7 @@
 //! item has its own base in the sync state (`flags/<key>`), and one failed item does not
 //! hide the others' results.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -21,9 +21,9 @@ use lua_core::{
     Registration, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
 };
 // The built-in components, linked so the registry holds them too.
+use crate::support::{AGENT, KEY, Platform};
 use lua_components as _;
 use serde_json::{Value, json};
-use support::{AGENT, KEY, Platform};
 
 /// The "server side" of the flags: name -> (value, version).
 static SERVER: Mutex<BTreeMap<String, (String, u64)>> = Mutex::new(BTreeMap::new());
@@ -180,6 +180,11 @@ fn engine(platform: &Platform, project: &support::Project) -> Engine {
 fn a_keyed_component_from_a_test_crate_is_checked_classified_and_resolved_per_item() {
     let platform = Platform::start(Some("Bot"), &["Persona"]);
     let project = support::Project::new("new LuaAgent({ name: \"Bot\", persona: \"Persona\" });\n");
+    // This test binary also links `extension`'s component; it is not this test's.
+    project.write(
+        "lua.toml",
+        &format!("[agent]\nid = \"{AGENT}\"\n\n[components.greeting]\nenabled = false\n"),
+    );
     project.write("flags.json", r#"{"a":"on","b":"on","c":"on","broken":"x"}"#);
     server_set(&[
         ("a", "on", 1),

@@ -1,11 +1,7 @@
 //! The interactive prompt, driven through a real pseudo-terminal (rexpect).
 
-mod support;
-
-use std::process::Command;
-
+use crate::support::{Platform, Project, pty};
 use serde_json::json;
-use support::{KEY, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.";
 
@@ -13,27 +9,7 @@ fn index(persona: &str) -> String {
     format!("const agent = new LuaAgent({{\n  name: \"Bot\",\n  persona: `{persona}`,\n}});\n")
 }
 
-fn lua_in_pty(project: &Project, url: &str) -> rexpect::session::PtySession {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lua"));
-    cmd.arg("sync")
-        .current_dir(project.root())
-        .env("LUA_API_URL", url)
-        .env("LUA_API_KEY", KEY)
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn lua in a pty")
-}
-
 const DOWN: &str = "\x1b[B";
-
-/// Wait until the menu is fully drawn and the terminal is in raw mode: keys sent
-/// earlier may be flushed when the prompt switches modes.
-fn wait_for_menu(p: &mut rexpect::session::PtySession) {
-    p.exp_string("What would you like to do with persona?")
-        .expect("prompt shown");
-    p.exp_string("esc to abort").expect("menu drawn");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-}
 
 #[test]
 fn choosing_pull_with_the_arrow_key_rewrites_the_file() {
@@ -42,9 +18,9 @@ fn choosing_pull_with_the_arrow_key_rewrites_the_file() {
     let server = "You are a friendly support agent.\n\nAnswer in detail.";
     platform.publish(json!(server));
 
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     p.exp_string("PERSONA DIFF").expect("diff shown");
-    wait_for_menu(&mut p);
+    pty::wait_for_menu(&mut p);
     // No base recorded: Push is preselected; one down arrow selects Pull.
     p.send(DOWN).expect("down");
     p.flush().expect("flush");
@@ -64,8 +40,8 @@ fn escape_aborts_and_writes_nothing() {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index("Local text"));
     let before = project.read("src/index.ts");
-    let mut p = lua_in_pty(&project, &platform.url());
-    wait_for_menu(&mut p);
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
+    pty::wait_for_menu(&mut p);
     p.send("\x1b").expect("esc");
     p.flush().expect("flush");
     p.exp_eof().expect("exit");
@@ -78,8 +54,8 @@ fn escape_aborts_and_writes_nothing() {
 fn push_guard_fires_when_the_server_moves_while_the_prompt_is_open() {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index("My local persona"));
-    let mut p = lua_in_pty(&project, &platform.url());
-    wait_for_menu(&mut p);
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
+    pty::wait_for_menu(&mut p);
     // A colleague publishes while we decide.
     platform.publish(json!("A colleague's persona"));
     // Push is preselected (no base).
@@ -113,10 +89,10 @@ fn server_changed_preselects_pull() {
     let project = Project::new(&index(PERSONA));
     synced(&platform, &project);
     platform.publish(json!("Edited in the dashboard."));
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     p.exp_string("changed on the server since your last sync (v1 -> v2)")
         .expect("reason shown");
-    wait_for_menu(&mut p);
+    pty::wait_for_menu(&mut p);
     p.send("\r").expect("enter");
     p.flush().expect("flush");
     p.exp_string("pulled server into src/index.ts")
@@ -135,10 +111,10 @@ fn local_changed_preselects_push() {
     let project = Project::new(&index(PERSONA));
     synced(&platform, &project);
     project.write("src/index.ts", &index("Edited in the code."));
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     p.exp_string("changed in your code since your last sync")
         .expect("reason shown");
-    wait_for_menu(&mut p);
+    pty::wait_for_menu(&mut p);
     p.send("\r").expect("enter");
     p.flush().expect("flush");
     p.exp_string("pushed local to server (now v2)")
@@ -155,10 +131,10 @@ fn a_conflict_preselects_skip() {
     project.write("src/index.ts", &index("Edited in the code."));
     platform.publish(json!("Edited in the dashboard."));
     let before = project.read("src/index.ts");
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     p.exp_string("changed on BOTH sides")
         .expect("conflict shown");
-    wait_for_menu(&mut p);
+    pty::wait_for_menu(&mut p);
     p.send("\r").expect("enter");
     p.flush().expect("flush");
     p.exp_string("Persona: skipped").expect("skipped");
@@ -171,8 +147,8 @@ fn a_conflict_preselects_skip() {
 fn pull_guard_refuses_when_the_file_changed_while_the_prompt_is_open() {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index("My local persona"));
-    let mut p = lua_in_pty(&project, &platform.url());
-    wait_for_menu(&mut p);
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
+    pty::wait_for_menu(&mut p);
     // Someone (an editor, a teammate's script) edits the file while we decide.
     let edited = index("Edited while the prompt was open");
     project.write("src/index.ts", &edited);
@@ -194,17 +170,15 @@ fn pulling_a_composite_value_warns_and_asks_before_flattening() {
     );
     let project = Project::fixture("interpolated-brand");
     let before = project.read("src/index.ts");
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     p.exp_string("built from several pieces")
         .expect("warning shown");
-    wait_for_menu(&mut p);
+    pty::wait_for_menu(&mut p);
     p.send(DOWN).expect("down");
     p.flush().expect("flush");
     p.send("\r").expect("enter");
     p.flush().expect("flush");
-    p.exp_string("Replace the pieces with one literal?")
-        .expect("asked to confirm");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    pty::wait_for_prompt(&mut p, &["Replace the pieces with one literal?"]);
     p.send("n\r").expect("no");
     p.flush().expect("flush");
     p.exp_string("Persona: skipped").expect("skipped");
@@ -217,8 +191,8 @@ fn ctrl_c_at_the_prompt_writes_nothing_and_fails() {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index("Local text"));
     let before = project.read("src/index.ts");
-    let mut p = lua_in_pty(&project, &platform.url());
-    wait_for_menu(&mut p);
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
+    pty::wait_for_menu(&mut p);
     p.send_control('c').expect("ctrl-c");
     p.exp_eof().expect("exit");
     let status = p.process().wait().expect("status");
@@ -243,13 +217,8 @@ fn utf8(latin1: &str) -> String {
 fn screen_after(key: &str) -> (String, String) {
     let platform = Platform::start(Some("Bot"), &[PERSONA]);
     let project = Project::new(&index("Local text"));
-    let mut p = lua_in_pty(&project, &platform.url());
-    let mut all = String::new();
-    for needle in ["What would you like to do with persona?", "esc to abort"] {
-        all += &p.exp_string(needle).expect("menu");
-        all += needle;
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
+    let mut all = pty::wait_for_menu(&mut p);
     let menu = utf8(&all);
     p.send(key).expect("key");
     p.flush().expect("flush");

@@ -2,9 +2,9 @@
 //! `~/.lua-cli/credentials` under a fake HOME), `lua auth`, and the flags lua-cli users
 //! already type (`--pull`, `--ci`).
 
-mod support;
+use crate::support;
 
-use support::{KEY, Platform, Project};
+use crate::support::{KEY, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.";
 
@@ -67,6 +67,7 @@ fn each_source_alone_authenticates_and_status_names_it() {
     assert_eq!(check.code(), 0, "{}", check.snapshot());
     let status = run(&p, &platform.url(), &["auth", "status"], &env);
     assert_eq!(status.code(), 0);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!("status_dotenv", status.snapshot());
 
     // 3. ~/.lua-cli/credentials, whitespace trimmed.
@@ -77,6 +78,7 @@ fn each_source_alone_authenticates_and_status_names_it() {
     assert_eq!(check.code(), 0, "{}", check.snapshot());
     assert!(check.stderr().is_empty(), "{}", check.stderr());
     let status = run(&p, &platform.url(), &["auth", "status"], &env);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!("status_file", status.snapshot());
     assert!(!status.stdout().contains(KEY) && !status.stdout().contains(&KEY[..6]));
 }
@@ -93,6 +95,7 @@ fn precedence_is_environment_then_dotenv_then_file() {
     let check = run(&p, &platform.url(), &["sync", "--check"], &env);
     assert_eq!(check.code(), 0, "environment first: {}", check.snapshot());
     let status = run(&p, &platform.url(), &["auth", "status"], &env);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!("status_all_three", status.snapshot());
 
     p.write(".env", &format!("LUA_API_KEY={KEY}\n"));
@@ -126,6 +129,7 @@ fn no_key_anywhere_names_all_three_places() {
     let env = no_env_key(&p);
     let check = run(&p, &support::dead_url(), &["sync", "--check"], &env);
     assert_eq!(check.code(), 2);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!("no_key_check", check.snapshot());
     let status = run(&p, &support::dead_url(), &["auth", "status"], &env);
     assert_eq!(status.code(), 2);
@@ -139,6 +143,7 @@ fn a_broken_dotenv_is_an_error_naming_file_and_line() {
     let env = no_env_key(&p);
     let check = run(&p, &support::dead_url(), &["sync", "--check"], &env);
     assert_eq!(check.code(), 2);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!(check.snapshot());
 }
 
@@ -151,6 +156,7 @@ fn a_credentials_file_others_can_read_is_used_with_a_warning() {
     let env = no_env_key(&p);
     let check = run(&p, &platform.url(), &["sync", "--check"], &env);
     assert_eq!(check.code(), 0);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!(check.snapshot());
 }
 
@@ -166,6 +172,7 @@ fn configure_then_logout() {
         &env,
     );
     assert_eq!(configure.code(), 0, "{}", configure.snapshot());
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!("configure", configure.snapshot());
     assert!(!configure.stdout().contains(KEY) && !configure.stderr().contains(KEY));
     let file = p.path("home/.lua-cli/credentials");
@@ -202,6 +209,7 @@ fn configure_without_a_key_or_with_a_bad_one_writes_nothing() {
     let env = no_env_key(&p);
     let none = run(&p, &support::dead_url(), &["auth", "configure"], &env);
     assert_eq!(none.code(), 2);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!("configure_no_key", none.snapshot());
     let spaced = run(
         &p,
@@ -248,6 +256,7 @@ fn ci_never_prompts_before_or_after_the_subcommand() {
     for args in [&["--ci", "sync"][..], &["sync", "--ci"][..]] {
         let run = p.lua(&platform.url(), args);
         assert_eq!(run.code(), 2, "{}", run.snapshot());
+        let _filters = p.snapshot_filters();
         insta::assert_snapshot!("ci_sync", run.snapshot());
     }
     // Non-interactive modes are unaffected.
@@ -291,5 +300,6 @@ fn auth_help() {
     let p = project();
     let help = p.lua(&support::dead_url(), &["auth", "--help"]);
     assert_eq!(help.code(), 0);
+    let _filters = p.snapshot_filters();
     insta::assert_snapshot!(help.snapshot());
 }

@@ -1,9 +1,9 @@
 //! What users read when something around the run is off: no project here, a server that
 //! cannot be reached (which URL, from where, and how to make CI fail on it).
 
-mod support;
+use crate::support;
 
-use support::{AGENT, Project};
+use crate::support::{AGENT, Project};
 
 const INDEX: &str = "const agent = new LuaAgent({ name: \"Support Bot\" });\n";
 
@@ -44,10 +44,12 @@ fn outside_a_project_every_mode_and_compile_say_so() {
     let run = project.lua(&url, &["-C", inner.to_str().unwrap(), "sync", "--check"]);
     assert_eq!(run.code(), 2);
     assert!(
-        run.snapshot().contains("[PROJECT]/src or any parent"),
+        run.stderr()
+            .contains(&format!("{}/src or any parent", project.root().display())),
         "{}",
         run.snapshot()
     );
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(seen[0]);
     // Nothing was written: no manifest, no state.
     assert!(!project.path(".lua").exists());
@@ -62,6 +64,7 @@ fn unreachable_names_the_url_from_lua_api_url_and_the_policy() {
     let project = with_toml(&format!("[agent]\nid = \"{AGENT}\"\n"));
     let run = project.lua(&support::dead_url(), &["sync", "--check"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -91,6 +94,7 @@ fn unreachable_names_the_lua_toml_line_and_github_makes_it_a_warning() {
         format!("::warning::{}\n", text.replace('\n', "%0A"))
     );
     assert!(!github.stdout().contains("No drift"));
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(format!("{}\n{}", human.snapshot(), github.snapshot()));
 }
 

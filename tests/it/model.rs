@@ -1,9 +1,7 @@
 //! The `model` component: added as one file in `components/`, with the same tests as `name`.
 
-mod support;
-
+use crate::support::{Platform, Project};
 use serde_json::json;
-use support::{Platform, Project};
 
 fn index(model: &str) -> String {
     format!(
@@ -25,6 +23,7 @@ fn model_drift_is_shown_in_short_form() {
     let project = Project::new(&index("gpt-4.1-mini"));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 

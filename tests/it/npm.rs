@@ -7,12 +7,10 @@
 
 #![cfg(unix)]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
-use support::{KEY, Platform, Project};
+use crate::support::{KEY, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.";
 

@@ -3,11 +3,11 @@
 //! specifier, a hostile server error message; in the human, JSON and GitHub formats, and
 //! in the request logs of `-vv`. Asserted on the bytes of stdout and stderr.
 
-mod support;
+use crate::support;
 
+use crate::support::scripted::{self, Answer, Scripted};
+use crate::support::{AGENT, Project, Run};
 use serde_json::json;
-use support::scripted::{self, Answer, Scripted};
-use support::{AGENT, Project, Run};
 
 /// Sets the window title, rings the bell, clears the screen.
 const HOSTILE: &str = "\u{1b}]0;PWNED\u{7}\u{1b}[2J";

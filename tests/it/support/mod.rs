@@ -2,8 +2,7 @@
 //! a temporary project made from a fixture, the real `lua` binary, and snapshots of what
 //! the user sees (exit code, stdout, stderr) with temp paths and ports filtered.
 
-#![allow(dead_code)]
-
+pub mod pty;
 pub mod scripted;
 
 use std::path::{Path, PathBuf};
@@ -253,7 +252,6 @@ impl Project {
 /// The outcome of one `lua` run.
 pub struct Run {
     pub output: Output,
-    root: PathBuf,
 }
 
 impl Run {
@@ -267,35 +265,37 @@ impl Run {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
 
-    /// Exit code, stdout and stderr, with the temp dir and ports filtered, for snapshots.
+    /// Exit code, stdout and stderr: what a snapshot of this run holds (the temp dir and
+    /// ports are filtered by insta, see [`Project::snapshot_filters`]).
     pub fn snapshot(&self) -> String {
-        let text = format!(
+        format!(
             "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
             self.code(),
             self.stdout(),
             self.stderr()
-        );
-        filter(&text, &self.root)
+        )
     }
 }
 
-/// Replace the temp root with `[PROJECT]` and loopback ports with `PORT`.
-pub fn filter(text: &str, root: &Path) -> String {
-    let mut out = text.replace(&root.display().to_string(), "[PROJECT]");
+/// The one normalisation of snapshots, as insta filters on the current settings: the
+/// project's temp dir (as given and canonical) becomes `[PROJECT]`, loopback ports `PORT`.
+pub fn snapshot_settings(root: &Path) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex::escape(&root.display().to_string()), "[PROJECT]");
     if let Ok(canon) = root.canonicalize() {
-        out = out.replace(&canon.display().to_string(), "[PROJECT]");
+        settings.add_filter(&regex::escape(&canon.display().to_string()), "[PROJECT]");
     }
-    let mut result = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(pos) = rest.find("127.0.0.1:") {
-        let (head, tail) = rest.split_at(pos + "127.0.0.1:".len());
-        result.push_str(head);
-        let digits = tail.chars().take_while(|c| c.is_ascii_digit()).count();
-        result.push_str(if digits > 0 { "PORT" } else { "" });
-        rest = &tail[digits..];
+    settings.add_filter(r"127\.0\.0\.1:[0-9]+", "127.0.0.1:PORT");
+    settings
+}
+
+impl Project {
+    /// Applies [`snapshot_settings`] for this project to every snapshot taken while the
+    /// guard lives (on this thread, i.e. in this test).
+    #[must_use = "the filters apply while the guard lives"]
+    pub fn snapshot_filters(&self) -> insta::internals::SettingsBindDropGuard {
+        snapshot_settings(self.root()).bind_to_scope()
     }
-    result.push_str(rest);
-    result
 }
 
 /// The address of a port nothing listens on.
@@ -357,10 +357,7 @@ impl Project {
             .stdin(std::process::Stdio::null())
             .output()
             .expect("run lua");
-        Run {
-            output,
-            root: self.root().to_path_buf(),
-        }
+        Run { output }
     }
 }
 

@@ -1,9 +1,9 @@
 //! What users read: colour, JSON report, GitHub annotations, quiet/verbose, help, completions.
 
-mod support;
+use crate::support;
 
+use crate::support::{KEY, Platform, Project};
 use serde_json::{Value, json};
-use support::{KEY, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.\n\nAnswer briefly.\nBe kind.";
 
@@ -26,6 +26,7 @@ fn colour_always_pins_the_escape_codes() {
     let run = project.lua(&platform.url(), &["sync", "--check", "--color", "always"]);
     assert_eq!(run.code(), 1);
     assert!(run.stdout().contains("\u{1b}["));
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -60,7 +61,8 @@ fn json_report_for_drift() {
     let json = report(&run);
     assert_eq!(json["exitCode"], json!(1));
     assert_eq!(json["version"], json!(1));
-    insta::assert_snapshot!(support::filter(&run.stdout(), project.root()));
+    let _filters = project.snapshot_filters();
+    insta::assert_snapshot!(run.stdout());
 }
 
 #[test]
@@ -158,6 +160,7 @@ fn github_annotations() {
     );
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "github"]);
     assert_eq!(run.code(), 1);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -198,6 +201,7 @@ fn help_and_completions() {
         global.contains("-C, --directory") && !global.contains("--push"),
         "{out}"
     );
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(out);
     for shell in ["bash", "zsh", "fish"] {
         let run = project.lua(&support::dead_url(), &["completions", shell]);
@@ -211,6 +215,7 @@ fn conflicting_mode_flags_are_a_usage_error() {
     let project = Project::new(&index("Support Bot", PERSONA));
     let run = project.lua(&support::dead_url(), &["sync", "--check", "--push"]);
     assert_eq!(run.code(), 2);
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -223,6 +228,7 @@ fn last_line_removed_on_one_side_and_added_on_the_other() {
     const BOTH: &str = "Always greet the customer by name.\nNever promise refunds.";
     let platform = Platform::start(Some("Support Bot"), &[BOTH]);
     let project = Project::new(&index("Support Bot", GREET));
+    let _removed_filters = project.snapshot_filters();
     let removed = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(removed.code(), 1, "{}", removed.snapshot());
     assert!(!removed.stdout().contains('⏎'), "{}", removed.stdout());
@@ -245,6 +251,7 @@ fn last_line_removed_on_one_side_and_added_on_the_other() {
     let project = Project::new(&index("Support Bot", BOTH));
     let added = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(added.code(), 1, "{}", added.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(format!("{}\n{}", removed.snapshot(), added.snapshot()));
 }
 

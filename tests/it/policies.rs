@@ -2,12 +2,8 @@
 //! `enabled`, `allow` and the prompt's `default`, through the real binary (and a
 //! pseudo-terminal for the prompt).
 
-mod support;
-
-use std::process::Command;
-
+use crate::support::{AGENT, AGENT_ROUTE, PERSONA_VERSIONS_ROUTE, Platform, Project, pty};
 use serde_json::json;
-use support::{AGENT, AGENT_ROUTE, KEY, PERSONA_VERSIONS_ROUTE, Platform, Project};
 
 const SERVER: &str = "You are a friendly support agent.\n\nAnswer in detail.";
 const LOCAL: &str = "You are a friendly support agent.\n\nAnswer briefly.";
@@ -58,6 +54,7 @@ fn check_warn_warns_on_stderr_and_exits_0_with_the_diff() {
         "{}",
         run.snapshot()
     );
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 
     // The same in the machine formats: exit 0, the drift reported as a warning.
@@ -170,6 +167,7 @@ fn allow_limits_accept_and_push() {
                 } else {
                     "allow_push_skips_accept"
                 };
+                let _filters = project.snapshot_filters();
                 insta::assert_snapshot!(name, run.snapshot());
             }
             _ => unreachable!(),
@@ -180,33 +178,13 @@ fn allow_limits_accept_and_push() {
 // ---------------------------------------------------------------------------------------
 // default, through the prompt in a pseudo-terminal
 
-fn lua_in_pty(project: &Project, url: &str) -> rexpect::session::PtySession {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lua"));
-    cmd.arg("sync")
-        .current_dir(project.root())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", project.root())
-        .env("LUA_API_URL", url)
-        .env("LUA_API_KEY", KEY)
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn lua in a pty")
-}
-
-/// Wait until the persona menu is fully drawn and the terminal is in raw mode (keys sent
-/// earlier may be flushed when the prompt switches modes); returns the menu's text.
+/// The persona menu's text after its question, once the menu reads keys.
 fn wait_for_menu(p: &mut rexpect::session::PtySession) -> String {
-    p.exp_string("What would you like to do with persona?")
-        .expect("prompt shown");
-    let menu = p.exp_string("esc to abort").expect("menu drawn");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    menu
-}
-
-fn enter(p: &mut rexpect::session::PtySession) {
-    p.send("\r").expect("enter");
-    p.flush().expect("flush");
+    let shown = pty::wait_for_menu(p);
+    let menu = shown
+        .rsplit("What would you like to do with persona?")
+        .next();
+    menu.unwrap_or_default().to_string()
 }
 
 #[test]
@@ -214,9 +192,9 @@ fn default_pull_preselects_pull() {
     let platform = platform();
     // Without a recorded base, Push would be preselected; the policy says Pull.
     let project = project("default = \"pull\"");
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     wait_for_menu(&mut p);
-    enter(&mut p);
+    pty::enter(&mut p);
     p.exp_string("pulled server into src/index.ts")
         .expect("summary");
     p.exp_eof().expect("exit");
@@ -229,9 +207,9 @@ fn default_skip_preselects_skip() {
     let platform = platform();
     let project = project("default = \"skip\"");
     let before = project.read("src/index.ts");
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     wait_for_menu(&mut p);
-    enter(&mut p);
+    pty::enter(&mut p);
     p.exp_string("Persona: skipped").expect("summary");
     p.exp_eof().expect("exit");
     assert_eq!(project.read("src/index.ts"), before);
@@ -243,7 +221,7 @@ fn allow_pull_removes_push_from_the_menu() {
     let platform = platform();
     let project = project("allow = \"pull\"");
     let before = project.read("src/index.ts");
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     let menu = wait_for_menu(&mut p);
     assert!(menu.contains("Pull server to local"), "{menu}");
     assert!(menu.contains("Skip"), "{menu}");
@@ -259,7 +237,7 @@ fn allow_pull_removes_push_from_the_menu() {
 fn allow_push_removes_pull_from_the_menu() {
     let platform = platform();
     let project = project("allow = \"push\"");
-    let mut p = lua_in_pty(&project, &platform.url());
+    let mut p = pty::lua(&project, &platform.url(), &["sync"]);
     let menu = wait_for_menu(&mut p);
     assert!(menu.contains("Push local to server"), "{menu}");
     assert!(!menu.contains("Pull server to local"), "{menu}");

@@ -2,8 +2,6 @@
 //! `lua-components` (here, in this test crate) is picked up by the unchanged engine:
 //! fetched, compared, reported, pushed and recorded in the sync state.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -12,9 +10,9 @@ use lua_core::engine::{Engine, Mode, ResolveOptions, Status};
 use lua_core::platform::PlatformError;
 use lua_core::{Registration, Remote, Remotes, SINGLE, Server, Syncable, Version, async_trait};
 // The built-in components, linked so the registry holds them too.
+use crate::support::{AGENT, KEY, Platform, Project};
 use lua_components as _;
 use serde_json::{Value, json};
-use support::{AGENT, KEY, Platform, Project};
 
 static PUSHED: Mutex<Vec<Value>> = Mutex::new(Vec::new());
 
@@ -71,6 +69,11 @@ fn a_component_registered_outside_the_engine_is_synced() {
     let platform = Platform::start(Some("Bot"), &["Persona"]);
     let project = Project::new(
         "new LuaAgent({ name: \"Bot\", persona: \"Persona\", greeting: \"Hello from the code\" });\n",
+    );
+    // This test binary also links `extension_keyed`'s component; it is not this test's.
+    project.write(
+        "lua.toml",
+        &format!("[agent]\nid = \"{AGENT}\"\n\n[components.flags]\nenabled = false\n"),
     );
     let env = Env(HashMap::from([
         ("LUA_API_URL", platform.url()),

@@ -2,10 +2,8 @@
 //! pull into an existing `src/governance.ts` and into a project that has none, type-
 //! sensitive comparison; and `model` set on one side only.
 
-mod support;
-
+use crate::support::{AGENT, KEY, Platform, Project};
 use serde_json::{Value, json};
-use support::{AGENT, KEY, Platform, Project};
 
 const GOVERNANCE_TS: &str = "export const governance = {\n  mode: 'sdk' as const,\n  rules: {\n    tokenBudget: 5,\n    blockTools: ['rm'],\n  },\n};\n";
 
@@ -52,6 +50,7 @@ fn governance_in_sync_then_drift_by_a_server_edit_shown_key_by_key() {
     platform.patch_agent(json!({"governance": edited}));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -158,6 +157,7 @@ fn model_on_the_server_only_is_drift_and_pull_adds_the_property() {
     let project = Project::new(&index("", ""));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());

@@ -2,10 +2,10 @@
 //! against the devserver: statuses per kind, failed listings, pulls from the backup (files,
 //! yaml, safety rules), MCP pulls into the yaml, three-way classification, policies.
 
-mod support;
+use crate::support;
 
+use crate::support::{AGENT, Platform, Project};
 use serde_json::{Value, json};
-use support::{AGENT, Platform, Project};
 
 const ORDER_TS: &str = "export const order = () => \"v1.0.1\";\n";
 
@@ -93,6 +93,7 @@ fn each_status_for_each_kind() {
     let project = project(&yaml);
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -104,6 +105,7 @@ fn json_has_one_entry_per_item() {
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     let report: Value = serde_json::from_str(&run.stdout()).expect("json");
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(item_table(&report));
 }
 
@@ -145,6 +147,7 @@ fn github_annotates_the_yaml_lines() {
     let project = project(&yaml);
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "github"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }
 
@@ -177,6 +180,7 @@ fn pull_restores_the_backup_and_records_the_version() {
     let project = project(&skill_yaml("1.0.0"));
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(project.read("src/skills/order.ts"), ORDER_TS);
     assert_eq!(project.read(".lua/external/vendor/lib.js"), "lib\n");
@@ -261,6 +265,7 @@ fn a_local_edit_is_not_overwritten_without_force() {
     let before = files(&project);
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 2, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(files(&project), before);
 
@@ -279,6 +284,7 @@ fn no_backup_says_how_to_resolve_and_exits_1() {
     let before = files(&project);
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(files(&project), before);
 }
@@ -295,6 +301,7 @@ fn push_is_not_supported_and_names_the_deploy_command() {
     assert!(out.contains("lua push skill --name b"), "{out}");
     assert!(out.contains("lua push postprocessor --name c"), "{out}");
     assert!(!out.to_lowercase().contains("complete"), "{out}");
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(out);
     assert_eq!(files(&project), before);
 }
@@ -354,6 +361,7 @@ fn three_way_classification_per_item() {
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     let report: Value = serde_json::from_str(&run.stdout()).expect("json");
+    let _filters = project.snapshot_filters();
     insta::assert_snapshot!(item_table(&report), @r"
     skills a drift presence=both local=1.0.0 server=1.1.0 entity=skill_a class=server_changed line=5
     skills b drift presence=both local=2.1.0 server=2.0.0 entity=skill_b class=local_changed line=8

@@ -6,7 +6,6 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -15,7 +14,6 @@ use serde_json::{Value, json};
 pub struct Seen {
     pub method: String,
     pub path: String,
-    pub body: Vec<u8>,
 }
 
 /// What the server answers.
@@ -112,7 +110,7 @@ impl Scripted {
     /// without ever answering.
     /// A server answering by `script`, except the deployed-primitives listings, which
     /// answer "nothing deployed": these scripts are about the agent and persona requests
-    /// (listing faults are tested against the devserver in `tests/primitives.rs`).
+    /// (listing faults are tested against the devserver in `tests/it/primitives.rs`).
     pub fn start(script: impl Fn(&str, &str) -> Option<Answer> + Send + Sync + 'static) -> Self {
         let script = move |method: &str, path: &str| {
             nothing_deployed(method, path).or_else(|| script(method, path))
@@ -134,14 +132,6 @@ impl Scripted {
     pub fn requests(&self) -> Vec<Seen> {
         self.log.lock().expect("log").clone()
     }
-
-    /// Requests other than GETs (what could have changed something).
-    pub fn writes(&self) -> Vec<Seen> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.method != "GET")
-            .collect()
-    }
 }
 
 fn serve(stream: TcpStream, script: &Script, log: &Mutex<Vec<Seen>>) {
@@ -152,8 +142,8 @@ fn serve(stream: TcpStream, script: &Script, log: &Mutex<Vec<Seen>>) {
         };
         log.lock().expect("log").push(seen.clone());
         let Some(answer) = script(&seen.method, &seen.path) else {
-            // A black hole: keep the connection, never answer.
-            std::thread::sleep(Duration::from_secs(3600));
+            // A black hole: keep the connection, never answer, until the client hangs up.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
             return;
         };
         let mut out = format!(
@@ -198,5 +188,5 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(Seen { method, path, body })
+    Some(Seen { method, path })
 }

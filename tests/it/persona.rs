@@ -1,10 +1,10 @@
 //! End-to-end: `lua persona versions|view|diff|deploy` and `lua push persona` against a
 //! real devserver, checked against what the server holds afterwards.
 
-mod support;
+use crate::support;
 
+use crate::support::{AGENT, KEY, Platform, Project, pty};
 use serde_json::{Value, json};
-use support::{AGENT, KEY, Platform, Project};
 
 const V1: &str = "You are a support agent.\n\nAnswer briefly.";
 const V2: &str = "You are a support agent.\n\nAnswer briefly and kindly.";
@@ -34,30 +34,14 @@ fn project(persona: &str) -> Project {
     ))
 }
 
-/// Dates vary per run: `2026-12-01 09:10 UTC` becomes `[DATE]`.
-fn dates(text: &str) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    let pattern = "dddd-dd-dd dd:dd UTC";
-    let mut i = 0;
-    while i < chars.len() {
-        let fits = pattern
-            .chars()
-            .enumerate()
-            .all(|(j, p)| match (p, chars.get(i + j)) {
-                ('d', Some(c)) => c.is_ascii_digit(),
-                (p, Some(c)) => p == *c,
-                (_, None) => false,
-            });
-        if fits {
-            out.push_str("[DATE]");
-            i += pattern.len();
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+/// [`Project::snapshot_filters`] plus a version's date, which is when the test ran.
+fn filters(p: &Project) -> insta::internals::SettingsBindDropGuard {
+    let mut settings = support::snapshot_settings(p.root());
+    settings.add_filter(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC",
+        "[DATE]",
+    );
+    settings.bind_to_scope()
 }
 
 /// The sync state file, wherever this version of the engine keeps it.
@@ -91,7 +75,8 @@ fn versions_lists_every_version_newest_first() {
     let p = project(CODE);
     let run = p.lua(&platform.url(), &["persona", "versions"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
-    insta::assert_snapshot!(dates(&run.snapshot()));
+    let _filters = filters(&p);
+    insta::assert_snapshot!(run.snapshot());
     let alias = p.lua(&platform.url(), &["persona", "list"]);
     assert_eq!(alias.stdout(), run.stdout());
 
@@ -144,7 +129,8 @@ fn view_prints_the_text_of_a_version() {
         assert_eq!(run.stdout(), format!("{text}\n"), "{args:?}");
     }
     let latest = p.lua(&platform.url(), &["persona", "view", "latest"]);
-    insta::assert_snapshot!("view_latest", dates(&latest.snapshot()));
+    let _filters = filters(&p);
+    insta::assert_snapshot!("view_latest", latest.snapshot());
     let missing = p.lua(&platform.url(), &["persona", "view", "9"]);
     assert_eq!(missing.code(), 2);
     insta::assert_snapshot!("view_missing", missing.snapshot());
@@ -163,6 +149,7 @@ fn diff_between_versions_and_the_code() {
     let p = project(CODE);
     let default = p.lua(&platform.url(), &["persona", "diff"]);
     assert_eq!(default.code(), 0, "{}", default.snapshot());
+    let _filters = filters(&p);
     insta::assert_snapshot!("diff_latest_code", default.snapshot());
     let versions = p.lua(&platform.url(), &["persona", "diff", "1", "latest"]);
     insta::assert_snapshot!("diff_1_latest", versions.snapshot());
@@ -178,12 +165,13 @@ fn deploy_changes_current_and_latest_published_stays() {
     assert_eq!(current(&platform), [1]);
     let run = p.lua(&platform.url(), &["persona", "deploy", "latest", "--force"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
-    insta::assert_snapshot!("deploy_latest", dates(&run.snapshot()));
+    let _filters = filters(&p);
+    insta::assert_snapshot!("deploy_latest", run.snapshot());
     assert_eq!(current(&platform), [2]);
 
     let back = p.lua(&platform.url(), &["persona", "deploy", "1", "--force"]);
     assert_eq!(back.code(), 0, "{}", back.snapshot());
-    insta::assert_snapshot!("deploy_rollback", dates(&back.snapshot()));
+    insta::assert_snapshot!("deploy_rollback", back.snapshot());
     assert_eq!(current(&platform), [1]);
     assert_eq!(latest_published(&platform), Some(2));
 
@@ -207,6 +195,7 @@ fn deploy_refuses_drafts_and_unknown_versions() {
     let p = project(CODE);
     let draft = p.lua(&platform.url(), &["persona", "deploy", "3", "--force"]);
     assert_eq!(draft.code(), 2);
+    let _filters = filters(&p);
     insta::assert_snapshot!("deploy_draft", draft.snapshot());
     let missing = p.lua(&platform.url(), &["persona", "deploy", "7", "--force"]);
     assert_eq!(missing.code(), 2);
@@ -224,7 +213,8 @@ fn deploy_without_a_terminal_or_under_ci_needs_force() {
     let p = project(CODE);
     let run = p.lua(&platform.url(), &["persona", "deploy", "2"]);
     assert_eq!(run.code(), 2);
-    insta::assert_snapshot!("deploy_no_terminal", dates(&run.snapshot()));
+    let _filters = filters(&p);
+    insta::assert_snapshot!("deploy_no_terminal", run.snapshot());
     let ci = p.lua(&platform.url(), &["--ci", "persona", "deploy", "2"]);
     assert_eq!(ci.code(), 2);
     assert!(
@@ -241,6 +231,7 @@ fn push_persona_creates_a_version_and_records_the_base() {
     let p = project(CODE);
     let refused = p.lua(&platform.url(), &["push", "persona"]);
     assert_eq!(refused.code(), 2);
+    let _filters = filters(&p);
     insta::assert_snapshot!("push_no_terminal", refused.snapshot());
     assert_eq!(platform.versions().len(), 3);
 
@@ -291,52 +282,30 @@ fn push_persona_is_guarded_against_a_server_that_moved() {
     }));
     let run = p.lua(&platform.url(), &["push", "persona", "--force"]);
     assert_eq!(run.code(), 2, "{}", run.snapshot());
+    let _filters = filters(&p);
     insta::assert_snapshot!("push_guarded", run.snapshot());
     assert_eq!(platform.versions().len(), 3, "nothing pushed");
     assert_eq!(state_file(&p), None, "nothing recorded");
 }
 
 /// `lua <args>` in a real pseudo-terminal.
-fn lua_in_pty(project: &Project, url: &str, args: &[&str]) -> rexpect::session::PtySession {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lua"));
-    cmd.args(args)
-        .current_dir(project.root())
-        .env("HOME", project.root())
-        .env("LUA_API_URL", url)
-        .env("LUA_API_KEY", KEY)
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn lua in a pty")
-}
-
-fn exit_code(p: &mut rexpect::session::PtySession) -> i32 {
-    match p.process().wait().expect("wait") {
-        rexpect::process::WaitStatus::Exited(_, code) => code,
-        other => panic!("not exited: {other:?}"),
-    }
-}
-
 #[test]
 fn deploy_on_a_terminal_asks_and_yes_deploys() {
     let platform = platform();
     let p = project(CODE);
-    let mut no = lua_in_pty(&p, &platform.url(), &["persona", "deploy", "2"]);
-    no.exp_string("Make v2 current in production?")
-        .expect("asked");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut no = pty::lua(&p, &platform.url(), &["persona", "deploy", "2"]);
+    pty::wait_for_prompt(&mut no, &["Make v2 current in production?"]);
     no.send_line("n").expect("answer");
     no.exp_string("Nothing deployed.").expect("declined");
     no.exp_eof().expect("exit");
     assert_eq!(current(&platform), [1]);
 
-    let mut yes = lua_in_pty(&p, &platform.url(), &["persona", "deploy", "2"]);
-    yes.exp_string("Make v2 current in production?")
-        .expect("asked");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut yes = pty::lua(&p, &platform.url(), &["persona", "deploy", "2"]);
+    pty::wait_for_prompt(&mut yes, &["Make v2 current in production?"]);
     yes.send_line("y").expect("answer");
     yes.exp_string("v2 is now current").expect("deployed");
     yes.exp_eof().expect("exit");
-    assert_eq!(exit_code(&mut yes), 0);
+    assert_eq!(pty::exit_code(&mut yes), 0);
     assert_eq!(current(&platform), [2]);
 }
 
@@ -349,10 +318,10 @@ fn ci_refuses_at_once_even_on_a_terminal() {
         &["persona", "deploy", "2", "--ci"][..],
         &["sync", "--ci"][..],
     ] {
-        let mut run = lua_in_pty(&p, &platform.url(), args);
+        let mut run = pty::lua(&p, &platform.url(), args);
         run.exp_string("--ci says never prompt").expect("refused");
         run.exp_eof().expect("exit");
-        assert_eq!(exit_code(&mut run), 2, "{args:?}");
+        assert_eq!(pty::exit_code(&mut run), 2, "{args:?}");
     }
     assert_eq!(current(&platform), [1]);
 }
@@ -367,6 +336,7 @@ fn persona_and_push_help() {
     ] {
         let help = p.lua(&support::dead_url(), args);
         assert_eq!(help.code(), 0);
+        let _filters = filters(&p);
         insta::assert_snapshot!(name, help.snapshot());
     }
 }
