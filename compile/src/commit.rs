@@ -24,7 +24,7 @@
 //! truncation, then write) whose open lands between the exchange and the swap-back writes
 //! into lua's copy, which the swap-back then removes: that save is lost, and lua reports the
 //! write refused (`WriteError::Changed`), never done. Rename-style saves (most editors' and
-//! IDEs' "safe write") are never lost. `tests/guard.rs` checks both.
+//! IDEs' "safe write") are never lost. `tests/it/guard.rs` checks both.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read as _, Seek as _, Write as _};
