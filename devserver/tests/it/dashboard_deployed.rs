@@ -2,9 +2,7 @@
 //! through the API a client reads: edit governance (invalid JSON changes nothing), add an item,
 //! publish a version, set the active version, delete; MCP servers; the backup shown.
 
-mod common;
-
-use common::{AGENT, KEY, TestServer, json, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, json, start, start_with};
 use lua_devserver::{Config, Seed};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};

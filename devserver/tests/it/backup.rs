@@ -2,12 +2,12 @@
 //! blob URLs, blob downloads without Authorization (hash verified, gzip handled), refused
 //! signatures, the upload control route and the `--backup-from` flag of the real binary.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, Stdio};
 
-use common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
 use lua_devserver::{BackupSpec, BackupUpload, Config, Seed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

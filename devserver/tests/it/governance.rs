@@ -1,9 +1,7 @@
 //! Governance and model on the agent over real HTTP: the PATCH round trip, clearing with null,
 //! the size limit, the `apiKey` refusal, seeding, and persistence in a database file.
 
-mod common;
-
-use common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
 use lua_devserver::{Config, Seed, Storage};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -2,9 +2,7 @@
 //! markers, MCP `source`/`active`, the control routes that change them, and one listing failing
 //! (500, 401) through fault injection while the others answer.
 
-mod common;
-
-use common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
 use lua_devserver::{Config, Seed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,10 +1,8 @@
 //! Fault injection as a reqwest client sees it: status, malformed, truncated, drop, latency.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, assert_error, json, start, start_with};
 use lua_devserver::{AgentSpec, Config};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

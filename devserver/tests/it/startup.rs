@@ -1,12 +1,12 @@
 //! Starting and stopping: the real binary, refusing without a key, `--db` persistence across
 //! restarts, `--seed` loading and the blocking wrapper.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::process::{Command, Stdio};
 
-use common::{AGENT, KEY, json, latest_by_created_date, start_with};
+use crate::common::{AGENT, KEY, json, latest_by_created_date, start_with};
 use lua_devserver::{BlockingServer, Config, Seed, Storage};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -1,5 +1,4 @@
 //! Shared helpers for the devserver's integration tests: a server on 127.0.0.1:0 and a client.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use lua_devserver::{AgentSpec, Config, RunningServer};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};

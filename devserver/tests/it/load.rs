@@ -3,15 +3,13 @@
 //! the versions must come out numbered exactly 1..=N (no gap, no duplicate), N being the
 //! number of successful creates, each holding the persona its creator sent.
 //!
-//! Throughput is printed (`cargo test -p lua-devserver --test load -- --nocapture`), never
+//! Throughput is printed (`cargo test -p lua-devserver --test it load -- --nocapture`), never
 //! asserted: timing belongs to benchmarks, not tests.
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{AGENT, KEY, client, start};
+use crate::common::{AGENT, KEY, client, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! The admin dashboard through real HTTP form posts: login, edit, draft, publish, roll back.
 
-mod common;
-
-use common::{AGENT, KEY, TestServer, json, latest_by_created_date, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, json, latest_by_created_date, start, start_with};
 use lua_devserver::Config;
 use reqwest::{StatusCode, header};
 use serde_json::json;

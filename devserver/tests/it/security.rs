@@ -3,11 +3,9 @@
 //! rate limit, session expiry and persistence, logout, strict Bearer parsing, and JSON bodies
 //! for every error (including hyper's own 414 and 431).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{AGENT, KEY, TestServer, assert_error, client, json, start, start_with};
+use crate::common::{AGENT, KEY, TestServer, assert_error, client, json, start, start_with};
 use lua_devserver::{AgentSpec, Config, DevServerError, Storage};
 use reqwest::{StatusCode, header};
 use serde_json::json;
@@ -645,6 +643,8 @@ async fn sessions_expire_on_the_server_and_logout_ends_them() {
         page(session.cookie.clone()).await.unwrap().status(),
         StatusCode::OK
     );
+    // The sleeps below are what is tested: sessions end with the passing of time, and
+    // there is nothing on the server to wait for instead.
     tokio::time::sleep(Duration::from_millis(400)).await;
     // Used within the idle limit: still alive, and the idle clock restarts.
     assert_eq!(
@@ -688,6 +688,7 @@ async fn sessions_expire_on_the_server_and_logout_ends_them() {
     config.session_lifetime = Duration::from_millis(1500);
     let s = start_with(config).await;
     let session = sign_in(&s).await;
+    // Time passing is what is tested here too (busy, then past the absolute lifetime).
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let resp = s

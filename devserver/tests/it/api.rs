@@ -1,9 +1,7 @@
 //! The platform API over real HTTP: shapes, envelope, errors, auth, idempotency, versioning,
 //! concurrency and the request counter.
 
-mod common;
-
-use common::{AGENT, KEY, assert_error, json, latest_by_created_date, start, start_with};
+use crate::common::{AGENT, KEY, assert_error, json, latest_by_created_date, start, start_with};
 use lua_devserver::{Config, Seed};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
