@@ -1,13 +1,11 @@
 //! The typed helpers: endpoints, payload shapes, latest-published selection, the
 //! single-flight cache.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Reply, client, client_with, serve};
+use crate::common::{Reply, client, client_with, serve};
 use lua_platform::{PlatformError, VersionStatus};
 use serde_json::{Map, Value, json};
 

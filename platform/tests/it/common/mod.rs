@@ -1,6 +1,5 @@
 //! Test support: a scripted HTTP server on 127.0.0.1 that records every request, and a raw
 //! TCP server for answers no well-behaved framework would send.
-#![allow(dead_code)] // each test crate uses a different part of this module
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -170,6 +169,7 @@ async fn handle(State(state): State<Arc<MockState>>, req: Request) -> Response {
         (state.script)(&recorded, n)
     };
     if !reply.delay.is_zero() {
+        // A slow server is the thing tested (timeouts, deadlines): the delay is the answer.
         tokio::time::sleep(reply.delay).await;
     }
     let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap());

@@ -1,11 +1,11 @@
 //! What a user reads: every error's message, from real exchanges, snapshotted; and the API
 //! key in none of them (Display or Debug).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{Reply, assert_no_key, client, client_with, dead_base_url, serve, serve_raw};
+use crate::common::{Reply, assert_no_key, client, client_with, dead_base_url, serve, serve_raw};
 use lua_platform::{ClientConfig, PlatformClient, PlatformError};
 use serde_json::{Map, json};
 

@@ -2,12 +2,12 @@
 //! active-version rule, MCP filtering, typed errors (never an empty list), blob downloads
 //! without Authorization, gzip, hash checks, size cap.
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::time::Duration;
 
-use common::{KEY, Reply, assert_no_key, client, client_with, serve};
+use crate::common::{KEY, Reply, assert_no_key, client, client_with, serve};
 use lua_platform::{BlobClient, BlobError, PlatformError, PrimitiveKind};
 use serde_json::json;
 use sha2::{Digest, Sha256};

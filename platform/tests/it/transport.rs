@@ -1,11 +1,11 @@
 //! The client's transport rules against a real TCP server: headers, envelope, status
 //! mapping, retries, timeouts, body limits, missing key.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     KEY, Reply, assert_no_key, client, client_with, dead_base_url, serve, serve_blackhole,
     serve_raw,
 };
