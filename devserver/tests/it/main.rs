@@ -5,6 +5,7 @@
 // allow-*-in-tests only covers `#[test]` functions and `#[cfg(test)]` modules.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod chromium;
 mod common;
 
 mod api;
