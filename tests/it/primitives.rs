@@ -404,6 +404,7 @@ fn a_failed_listing_fails_its_component_only() {
     let (seed, yaml) = all_statuses();
     let platform = platform(seed);
     let project = project(&yaml);
+    let _filters = project.snapshot_filters();
     for (status, prefix, kind) in [
         (500, "/developer/jobs/", "jobs"),
         (401, "/developer/webhooks/", "webhooks"),
@@ -514,6 +515,7 @@ fn github_points_server_only_items_at_their_section_or_line_1() {
         "{}\n# skills\nskills:\n  - name: a\n    version: 1.0.0\n    skillId: skill_a\n",
         yaml_header()
     ));
+    let _filters = project.snapshot_filters();
     let run = project.lua(&platform.url(), &["sync", "--check", "--format", "github"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     insta::assert_snapshot!(run.stdout(), @r"
@@ -533,6 +535,7 @@ fn hints_offer_only_what_is_possible() {
         "{}skills:\n  - name: a\n    version: 1.0.0\n    skillId: skill_a\n",
         yaml_header()
     ));
+    let _filters = project.snapshot_filters();
     let run = project.lua(&platform.url(), &["sync", "--check"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     insta::assert_snapshot!("hints_primitives_only", run.snapshot());
@@ -579,6 +582,7 @@ fn pull_of_every_versioned_kind_restores_the_backup_once() {
     seed.insert("backup".into(), json!({"files": order_backup()}));
     let platform = platform(Value::Object(seed));
     let project = project(&yaml);
+    let _filters = project.snapshot_filters();
     platform.reset_requests();
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
