@@ -487,3 +487,223 @@ fn a_check_is_one_round_trip() {
         "{requests}"
     );
 }
+
+/// Every status of every kind plus the active-version corner cases, for the reference CLI and
+/// for us: `a` in sync, `b` version mismatch, `c` local only, `d` server only, `e` active by flag
+/// (not the last version), `f` active by `activeVersionId` only (not the last version), `g` no
+/// versions on the server (nothing to compare), `h` no marker (the last version is active); MCP
+/// servers as in [`all_statuses`]. The yaml has the `orgId` the reference requires.
+fn reference_statuses() -> (Value, String) {
+    let mut seed = serde_json::Map::new();
+    let mut yaml = format!("{}  orgId: org_test\n", yaml_header());
+    for (kind, id_field) in KINDS {
+        let short = &kind[..kind.len() - 1];
+        seed.insert(
+            kind.into(),
+            json!([
+                {"id": format!("{short}_a"), "name": "a", "versions": ["1.0.0"]},
+                {"id": format!("{short}_b"), "name": "b", "versions": ["1.0.0", "1.0.1"]},
+                {"id": format!("{short}_d"), "name": "d", "versions": ["0.9.0"]},
+                {"id": format!("{short}_e"), "name": "e", "versions": ["1.0.0", "1.1.0"],
+                 "active": "1.0.0", "activeBy": "flag"},
+                {"id": format!("{short}_f"), "name": "f", "versions": ["1.0.0", "1.0.1"],
+                 "active": "1.0.0", "activeBy": "versionId"},
+                {"id": format!("{short}_g"), "name": "g", "versions": []},
+                {"id": format!("{short}_h"), "name": "h", "versions": ["1.0.0", "2.0.0"],
+                 "activeBy": "last"},
+            ]),
+        );
+        yaml.push_str(&format!("{kind}:\n"));
+        for (name, version) in [
+            ("a", "1.0.0"),
+            ("b", "1.0.0"),
+            ("c", "2.0.0"),
+            ("e", "1.0.0"),
+            ("f", "1.0.0"),
+            ("g", "3.0.0"),
+            ("h", "1.0.0"),
+        ] {
+            yaml.push_str(&format!(
+                "  - name: {name}\n    version: {version}\n    {id_field}: {short}_{name}\n"
+            ));
+        }
+    }
+    let (mcp_seed, _) = all_statuses();
+    seed.insert("mcpServers".into(), mcp_seed["mcpServers"].clone());
+    yaml.push_str(
+        "mcpServers:\n  - name: m1\n    mcpServerId: mcp_1\n  - name: m2\n    mcpServerId: mcp_2\n",
+    );
+    (Value::Object(seed), yaml)
+}
+
+/// Our `--format json` items: the drifted ones as the reference prints them, and the rest.
+fn our_items(report: &Value) -> (Vec<support::reference::Drift>, Vec<(String, String)>) {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let (mut drift, mut in_sync) = (Vec::new(), Vec::new());
+    for c in report["components"].as_array().expect("components") {
+        if c["shape"] != "keyed" {
+            continue;
+        }
+        let (kind, key) = (text(&c["id"]).unwrap(), text(&c["key"]).unwrap());
+        match c["status"].as_str() {
+            Some("in_sync") => in_sync.push((kind, key)),
+            _ => drift.push((
+                kind,
+                key,
+                text(&c["presence"]).unwrap(),
+                text(&c["localVersion"]),
+                text(&c["serverVersion"]),
+            )),
+        }
+    }
+    (drift, in_sync)
+}
+
+/// Issue 12: the reference CLI (lua-cli 3.37, run with node) against the devserver reports the
+/// same primitive drift as our `lua sync --check --format json` for the same project and seed,
+/// every request it makes reaches the devserver and is answered 2xx, and it writes nothing.
+/// One known disagreement, kept explicit: the reference reads a skill's active version from
+/// the `active` flags or the last entry, never `activeVersionId` (its other kinds do), so skill
+/// `f` is drift for it and in sync for us (devserver/README.md, "The reference CLI").
+#[test]
+fn the_reference_cli_reports_the_same_primitive_drift() {
+    let Some(cli) = support::reference::find() else {
+        return;
+    };
+    let (seed, yaml) = reference_statuses();
+    let platform = platform(seed);
+    let ours = project(&yaml);
+    ours.write(
+        "tsconfig.json",
+        "{\"compilerOptions\": {\"strict\": true}}\n",
+    );
+    let theirs = project(&yaml);
+    theirs.write(
+        "tsconfig.json",
+        "{\"compilerOptions\": {\"strict\": true}}\n",
+    );
+
+    let run = ours.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
+    assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let (mut our_drift, mut our_in_sync) =
+        our_items(&serde_json::from_str(&run.stdout()).expect("json"));
+
+    platform.reset_requests();
+    let reference = support::reference::run(
+        &cli,
+        theirs.root(),
+        &platform.url(),
+        support::KEY,
+        &["sync", "--check"],
+    );
+    let dump = reference.dump();
+    assert_eq!(reference.code, 1, "{dump}");
+    let mut their_drift = support::reference::primitive_drift(&reference.plain_stdout());
+
+    // The reference's traffic: all of it to the devserver, all of it reads, all of it answered.
+    let fetches: Vec<_> = reference
+        .events
+        .iter()
+        .filter(|e| e.kind() == "fetch")
+        .collect();
+    assert!(!fetches.is_empty(), "{dump}");
+    for e in &reference.events {
+        match e.kind() {
+            "refused" => panic!(
+                "the reference tried to leave the devserver: {}\n{dump}",
+                e.0
+            ),
+            "fetch" => {
+                assert!(
+                    e.0["url"].as_str().unwrap().starts_with(&platform.url()),
+                    "{dump}"
+                );
+                assert_eq!(
+                    e.0["method"], "GET",
+                    "a check must not write: {}\n{dump}",
+                    e.0
+                );
+            }
+            "status" => {
+                let status = e.0["status"].as_u64().unwrap();
+                assert!((200..300).contains(&status), "{}\n{dump}", e.0);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        platform.requests()["total"].as_u64(),
+        Some(fetches.len() as u64),
+        "every request the reference sent reached the devserver\n{dump}"
+    );
+    for listing in [
+        "/developer/skills/",
+        "/developer/webhooks/",
+        "/developer/jobs/",
+        "/developer/preprocessors/",
+        "/developer/postprocessors/",
+        "/mcp-servers",
+        "/backup",
+    ] {
+        assert!(
+            reference.requests().iter().any(|r| r.contains(listing)),
+            "the reference never asked for {listing}\n{dump}"
+        );
+    }
+    assert!(
+        theirs.read("lua.skill.yaml") == yaml,
+        "the check rewrote the yaml\n{dump}"
+    );
+
+    // The drift: the same items, statuses and versions, but for skill `f`.
+    let f = (
+        "skills".to_string(),
+        "f".to_string(),
+        "both".to_string(),
+        Some("1.0.0".to_string()),
+        Some("1.0.1".to_string()),
+    );
+    let position = their_drift.iter().position(|d| *d == f);
+    assert!(
+        position.is_some(),
+        "the known skills difference is gone\n{dump}"
+    );
+    their_drift.retain(|d| *d != f);
+    our_drift.sort();
+    their_drift.sort();
+    assert_eq!(their_drift, our_drift, "{dump}");
+    let statuses: Vec<String> = our_drift
+        .iter()
+        .map(|(kind, key, status, ..)| format!("{kind} {key} {status}"))
+        .collect();
+    let mut expected = Vec::new();
+    for (kind, _) in KINDS {
+        expected.extend([
+            format!("{kind} b both"),
+            format!("{kind} c local_only"),
+            format!("{kind} d server_only"),
+            format!("{kind} h both"),
+        ]);
+    }
+    expected.extend([
+        "mcp_servers m2 local_only".into(),
+        "mcp_servers m3 server_only".into(),
+    ]);
+    expected.sort();
+    assert_eq!(statuses, expected);
+    assert!(
+        reference.plain_stdout().contains(&format!(
+            "Total: {} component(s) with drift",
+            our_drift.len() + 1
+        )),
+        "{dump}"
+    );
+    our_in_sync.sort();
+    let mut in_sync_expected: Vec<(String, String)> = KINDS
+        .iter()
+        .flat_map(|(kind, _)| ["a", "e", "f", "g"].map(|k| (kind.to_string(), k.to_string())))
+        .collect();
+    in_sync_expected.push(("mcp_servers".into(), "m1".into()));
+    in_sync_expected.sort();
+    assert_eq!(our_in_sync, in_sync_expected);
+}

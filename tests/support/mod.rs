@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod reference;
 pub mod scripted;
 
 use std::path::{Path, PathBuf};
