@@ -9,22 +9,18 @@
 //!   where permitted; otherwise a warning in the report). A file with several hard links is
 //!   written in place (same inode, so every name sees the new text), after the same check.
 //! - **Guarded.** Each file is checked against the sha256 compile recorded, right before it is
-//!   replaced. On Linux the new file is swapped in with `renameat2(RENAME_EXCHANGE)` and what
-//!   was swapped out is checked again: if an editor saved in between (in place, or by rename),
-//!   the swap is undone and nothing is written. Elsewhere (or on a file system without
-//!   `RENAME_EXCHANGE`) the check right before the rename is the guard, so a save landing
-//!   between that check and the rename is lost; that window is a few system calls wide.
+//!   replaced, and a save by an editor while lua writes is never lost: on Linux the new file
+//!   is swapped in with `renameat2(RENAME_EXCHANGE)`, the opens and writes of both inodes are
+//!   watched, and the one saved into last ends up at the path (`swap.rs` has the protocol and
+//!   its residual). Elsewhere (or on a file system without `RENAME_EXCHANGE`) the check right
+//!   before the rename is the guard, so a save landing between that check and the rename is
+//!   lost; that window is a few system calls wide.
 //! - **Atomic.** New text goes to a temp file beside the target (fsync, rename, fsync of the
 //!   folder). Several files are all written or none (short of a crash between two renames):
 //!   created files are linked in without replacing anything and removed again if a later step
 //!   fails; swaps are undone together.
 //!
-//! Residual: a program that keeps a file open without truncating it and writes after the
-//! swap writes into the old copy, which is then removed. And an in-place save (open with
-//! truncation, then write) whose open lands between the exchange and the swap-back writes
-//! into lua's copy, which the swap-back then removes: that save is lost, and lua reports the
-//! write refused (`WriteError::Changed`), never done. Rename-style saves (most editors' and
-//! IDEs' "safe write") are never lost. `tests/guard.rs` checks both.
+//! `tests/guard.rs` races in-place and rename-style saves against writes.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read as _, Seek as _, Write as _};
@@ -34,7 +30,9 @@ use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, read_checked};
 use crate::model::Compiled;
 use crate::source::{MAX_SOURCE_BYTES, sha256_hex};
+use crate::swap::{self, io_at, sync_parent};
 use crate::temp::{clean_stale, parent_dir, temp_beside};
+use crate::watch::Watcher;
 use crate::write::WriteOptions;
 
 /// A file to replace, resolved and checked.
@@ -146,13 +144,6 @@ pub(crate) fn commit_fs(
         sync_parent(path)?;
     }
     Ok(warnings)
-}
-
-fn io_at(path: &Path) -> impl Fn(io::Error) -> WriteError + '_ {
-    move |source| WriteError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 fn remove_all(paths: &[PathBuf]) {
@@ -327,19 +318,13 @@ fn prepare<'c>(r: Replace<'c>, warnings: &mut Vec<String>) -> Result<Ready<'c>, 
     })
 }
 
-/// A replacement swapped in: the temp file's name now holds the old text.
-struct Swapped<'c> {
-    rel: &'c str,
-    text: &'c str,
-    tmp: tempfile::NamedTempFile,
-    real: PathBuf,
-}
-
-/// Put every prepared replacement in, checking each swapped-out file; undo all if one had
-/// changed.
+/// Put every prepared replacement in, then settle the swaps (see `swap.rs`): all kept, or
+/// all undone with the newest saves at their paths.
 fn install(compiled: &Compiled, ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
-    let mut swapped: Vec<Swapped<'_>> = Vec::new();
+    let mut watcher = Watcher::new();
+    let mut swapped = Vec::new();
     let mut in_place = Vec::new();
+    let mut outcome = Ok(());
     for item in ready {
         match item {
             Ready::InPlace { rel, text, real } => in_place.push((rel, text, real)),
@@ -348,127 +333,40 @@ fn install(compiled: &Compiled, ready: Vec<Ready<'_>>) -> Result<(), WriteError>
                 text,
                 tmp,
                 real,
-            } => match exchange(tmp.path(), &real) {
-                Ok(true) => {
-                    let old = read_back(tmp.path());
-                    swapped.push(Swapped {
-                        rel,
-                        text,
-                        tmp,
-                        real,
-                    });
-                    if !matches_compile(compiled, rel, old.as_deref()) {
-                        return Err(undo_swaps(
-                            swapped,
-                            WriteError::Changed { file: rel.into() },
-                        ));
-                    }
-                }
-                Ok(false) => {
-                    // No RENAME_EXCHANGE here: the check before this step was the guard.
-                    if let Err(e) = tmp.persist(&real) {
-                        let err = WriteError::Io {
-                            path: real,
-                            source: e.error,
-                        };
-                        return Err(undo_swaps(swapped, err));
-                    }
-                    sync_parent(&real)?;
-                }
-                Err(source) => {
-                    return Err(undo_swaps(swapped, WriteError::Io { path: real, source }));
+            } => match swap::check(compiled, watcher.as_ref(), rel, text, tmp, real)
+                .and_then(|checked| checked.swap(compiled))
+            {
+                Ok(Some(s)) => swapped.push(s),
+                Ok(None) => {}
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
                 }
             },
         }
     }
     let mut written: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    for (rel, text, real) in in_place {
-        match write_in_place(compiled, rel, text, &real) {
-            Ok(old) => written.push((real, old)),
-            Err(e) => {
-                for (path, old) in &written {
-                    let _ = overwrite(path, old);
+    if outcome.is_ok() {
+        for (rel, text, real) in in_place {
+            match write_in_place(compiled, rel, text, &real) {
+                Ok(old) => written.push((real, old)),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
                 }
-                return Err(undo_swaps(swapped, e));
             }
         }
     }
-    // The swapped-out old texts are removed with their temp files.
-    for s in swapped {
-        drop(s.tmp);
-        sync_parent(&s.real)?;
-    }
-    Ok(())
-}
-
-/// Swap every replacement back, then return `err` (or the reason a swap-back failed).
-fn undo_swaps(swapped: Vec<Swapped<'_>>, err: WriteError) -> WriteError {
-    let mut result = err;
-    for s in swapped {
-        if let Err(e) = swap_back(&s) {
-            result = e;
+    let outcome = swap::converge(watcher.as_mut(), &mut swapped, outcome);
+    // The log is closed before the temp files are, which would only add lua's own closes.
+    drop(watcher);
+    if outcome.is_err() {
+        for (path, old) in &written {
+            let _ = overwrite(path, old);
         }
     }
-    result
-}
-
-/// Put back what `s` swapped out. If someone saved again after the swap, the newest save is
-/// what must stay: each exchange is checked, and repeated while what comes out is not what
-/// was put in. The temp file is removed only when it holds our text or a superseded save.
-fn swap_back(s: &Swapped<'_>) -> Result<(), WriteError> {
-    let mut expect = s.text.as_bytes().to_vec();
-    for _ in 0..16 {
-        let putting = read_back(s.tmp.path()).unwrap_or_default();
-        exchange(s.tmp.path(), &s.real).map_err(io_at(&s.real))?;
-        if read_back(s.tmp.path()).is_some_and(|out| out == expect) {
-            return Ok(());
-        }
-        expect = putting;
-    }
-    // Saves keep landing: keep the file aside under a name lua never cleans up.
-    let keep = s.real.with_file_name(format!(
-        "{}.lua-saved-{}",
-        s.real
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        std::process::id()
-    ));
-    let _ = std::fs::hard_link(s.tmp.path(), &keep);
-    Err(WriteError::Changed {
-        file: format!(
-            "{} (an editor kept saving; a copy is in {})",
-            s.rel,
-            keep.display()
-        ),
-    })
-}
-
-fn matches_compile(compiled: &Compiled, rel: &str, bytes: Option<&[u8]>) -> bool {
-    bytes.is_some_and(|b| compiled.inputs.get(rel) == Some(&sha256_hex(b)))
-}
-
-fn read_back(path: &Path) -> Option<Vec<u8>> {
-    crate::source::read_regular(path).ok()
-}
-
-/// Swap `a` and `b` atomically. `Ok(false)` where the system cannot (not Linux, or a file
-/// system without `RENAME_EXCHANGE`): nothing happened.
-fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use rustix::fs::{CWD, RenameFlags, renameat_with};
-        use rustix::io::Errno;
-        match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
-            Ok(()) => Ok(true),
-            Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let _ = (a, b);
-        Ok(false)
-    }
+    swap::finish(swapped)?;
+    outcome
 }
 
 /// Rewrite a hard-linked file through one open handle: read it, check it is what compile
@@ -509,7 +407,6 @@ fn overwrite(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_over(&mut file, bytes)
 }
 
-fn sync_parent(path: &Path) -> Result<(), WriteError> {
-    let dir = parent_dir(path);
-    crate::fsio::sync_dir(dir).map_err(io_at(dir))
+fn matches_compile(compiled: &Compiled, rel: &str, bytes: Option<&[u8]>) -> bool {
+    bytes.is_some_and(|b| compiled.inputs.get(rel) == Some(&sha256_hex(b)))
 }

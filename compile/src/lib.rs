@@ -37,7 +37,9 @@ mod model;
 mod outline;
 mod plan;
 mod source;
+mod swap;
 mod temp;
+mod watch;
 mod write;
 
 use std::collections::BTreeMap;

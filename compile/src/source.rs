@@ -92,7 +92,11 @@ pub(crate) fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
 }
 
 pub(crate) fn read_regular_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
-    use std::io::Read as _;
+    read_capped(&open_regular(path)?, cap)
+}
+
+/// Open `path` for reading if it is a regular file (a FIFO does not block the open).
+pub(crate) fn open_regular(path: &Path) -> io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -109,17 +113,26 @@ pub(crate) fn read_regular_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> 
             format!("not a regular file ({})", describe_file_type(&meta)),
         ));
     }
+    Ok(file)
+}
+
+/// All of an open regular file, from its start, refusing more than `cap` bytes.
+pub(crate) fn read_capped(file: &std::fs::File, cap: u64) -> io::Result<Vec<u8>> {
+    use std::io::{Read as _, Seek as _};
     let too_large = || {
         io::Error::new(
             io::ErrorKind::FileTooLarge,
             format!("larger than the {} MiB limit", cap >> 20),
         )
     };
-    if meta.len() > cap {
+    let len = file.metadata()?.len();
+    if len > cap {
         return Err(too_large());
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(cap + 1).read_to_end(&mut bytes)?;
+    let mut reader = file;
+    reader.rewind()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    reader.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(too_large());
     }

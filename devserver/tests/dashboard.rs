@@ -1,5 +1,7 @@
-//! The admin dashboard through real HTTP form posts: login, edit, draft, publish, roll back.
+//! The admin dashboard through real HTTP form posts: login, edit, draft, publish, roll back;
+//! and the same flow in a real headless Chromium (`chromium`), clicking and typing as a user.
 
+mod chromium;
 mod common;
 
 use common::{AGENT, KEY, TestServer, json, latest_by_created_date, start, start_with};
@@ -460,4 +462,139 @@ async fn insecure_mode_dashboard_needs_no_login() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(s.versions(AGENT, Some("published")).await.len(), 1);
+}
+
+/// Where the browser test leaves its screenshots: `<target dir>/browser/`.
+fn screenshot_dir() -> std::path::PathBuf {
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("browser")
+}
+
+/// A persona version as the browser test compares them: (version, status, isCurrent, persona).
+type Row = (i64, String, bool, serde_json::Value);
+
+/// A published text version's [`Row`].
+fn published(version: i64, current: bool, text: &str) -> Row {
+    (version, "published".to_owned(), current, json!(text))
+}
+
+/// The persona versions through the API, oldest first.
+fn versions_now(rt: &tokio::runtime::Runtime, s: &TestServer) -> Vec<Row> {
+    let mut all: Vec<_> = rt
+        .block_on(s.versions(AGENT, None))
+        .into_iter()
+        .map(|v| {
+            (
+                v["version"].as_i64().unwrap(),
+                v["status"].as_str().unwrap().to_owned(),
+                v["isCurrent"].as_bool().unwrap(),
+                v["persona"].clone(),
+            )
+        })
+        .collect();
+    all.sort_by_key(|v| v.0);
+    all
+}
+
+/// A user in headless Chromium signs in, edits the persona, publishes, and rolls back, with
+/// real clicks and key presses; after each step the API shows what the user expects. The
+/// page must produce no console message, exception or CSP report: with the strict CSP
+/// (no script, same-origin styles) the dashboard still works. Last, a blocked inline script
+/// shows that a CSP violation would have been caught.
+#[test]
+fn a_real_browser_signs_in_publishes_and_rolls_back() {
+    let Some(chromium) = chromium::find_or_skip("the dashboard's real-browser test") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(start());
+    let first = "You are a support bot.";
+    assert_eq!(rt.block_on(s.push(AGENT, json!(first))), 1);
+    assert_eq!(versions_now(&rt, &s), [published(1, true, first)]);
+
+    let mut b = chromium::Browser::launch(&chromium);
+    b.goto(&format!("{}/", s.url));
+    assert_eq!(b.text("h1"), "Sign in");
+
+    // Sign in: type the key, press Enter.
+    b.click("input[name=key]");
+    b.type_text(KEY);
+    b.press_enter_and_wait();
+    assert_eq!(
+        (b.path(), b.text("h1")),
+        ("/".to_owned(), "Agents".to_owned())
+    );
+    assert!(b.has("header form[action='/logout']"), "signed in");
+    assert_eq!(versions_now(&rt, &s), [published(1, true, first)]);
+
+    // Open the agent; the editor starts from the published text.
+    let agent_page = format!("/agents/{AGENT}");
+    b.click_and_wait(&format!("a[href='{agent_page}']"));
+    assert_eq!(
+        (b.path(), b.text("h1")),
+        (agent_page.clone(), "Support Bot".to_owned())
+    );
+    assert_eq!(b.value("textarea[name=persona]"), first);
+
+    // Replace the text and publish: a new version, current.
+    let edited = "You are a friendly support bot.\nRéponds brièvement: two sentences at most.";
+    b.click("textarea[name=persona]");
+    b.select_all();
+    b.type_text(edited);
+    assert_eq!(b.value("textarea[name=persona]"), edited);
+    b.click_and_wait("button[name=action][value=publish]");
+    assert_eq!(b.path(), agent_page);
+    assert_eq!(
+        versions_now(&rt, &s),
+        [published(1, false, first), published(2, true, edited)]
+    );
+    assert!(b.has("#v2 .badge.current") && !b.has("#v1 .badge.current"));
+    let dir = screenshot_dir();
+    b.screenshot(&dir.join("dashboard-published.png"));
+
+    // Roll back to v1: it is current again; v2 stays the latest published.
+    assert_eq!(b.text("#v1 button"), "Roll back to this");
+    b.click_and_wait("#v1 button");
+    assert_eq!(b.path(), agent_page);
+    assert_eq!(
+        versions_now(&rt, &s),
+        [published(1, true, first), published(2, false, edited)]
+    );
+    let listed = rt.block_on(s.versions(AGENT, Some("published")));
+    assert_eq!(latest_by_created_date(&listed)["version"], 2);
+    assert!(b.has("#v1 .badge.current") && b.has("#v2 .badge.latest"));
+    let shot = dir.join("dashboard.png");
+    let bytes = b.screenshot(&shot);
+    assert!(bytes > 10_000, "{}: only {bytes} bytes", shot.display());
+
+    // The stylesheet loaded and applies under the CSP (`style-src 'self'`) ...
+    let styled = b.eval(
+        "document.styleSheets.length === 1 && document.styleSheets[0].cssRules.length > 0 \
+         && getComputedStyle(document.querySelector('header')).backgroundColor \
+            !== getComputedStyle(document.body).backgroundColor",
+    );
+    assert_eq!(
+        styled,
+        json!(true),
+        "the dashboard's stylesheet did not apply"
+    );
+    // ... the page ran without a single complaint ...
+    assert_eq!(
+        b.problems(),
+        [],
+        "the dashboard logged problems in Chromium"
+    );
+    // ... and a complaint would have been seen: an inline script is refused and reported.
+    let ran = b.eval(
+        "(() => { const s = document.createElement('script'); \
+         s.textContent = 'window.inlineRan = true'; document.body.append(s); \
+         return window.inlineRan === true; })()",
+    );
+    assert_eq!(ran, json!(false), "the CSP let an inline script run");
+    b.wait_problem(0);
+    let reported = &b.problems()[0];
+    assert!(
+        reported.text.contains("Content Security Policy"),
+        "{reported:?}"
+    );
 }
