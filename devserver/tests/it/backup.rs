@@ -102,6 +102,14 @@ async fn manifest_blob_urls_and_downloads_without_auth() {
     }
     assert_eq!(files[3]["external"], true);
     assert!(files[0].get("external").is_none(), "{}", files[0]);
+    // projectHash as lua-cli computes the one it pushes: SHA-256 of the hashes ordered by path,
+    // joined with `|`; the same in the summary and the manifest.
+    let mut by_path: Vec<(&str, &[u8])> = expected.to_vec();
+    by_path.sort_by_key(|(rel, _)| *rel);
+    let joined: Vec<String> = by_path.iter().map(|(_, c)| sha256_hex(c)).collect();
+    let project_hash = sha256_hex(joined.join("|").as_bytes());
+    assert_eq!(manifest["projectHash"], project_hash, "{manifest}");
+    assert_eq!(summary["projectHash"], project_hash, "{summary}");
 
     let hashes: Vec<&str> = files.iter().map(|f| f["hash"].as_str().unwrap()).collect();
     let urls = blob_urls(&s, &hashes).await;
