@@ -62,12 +62,32 @@ pub(crate) fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn summary_json(summary: Option<&store::backup::Summary>) -> Value {
-    // No backup: fileCount 0 (the contract's "a backup exists when fileCount > 0").
-    json!({
+/// `{"fileCount", "createdAt", "projectHash"?}`. No backup: fileCount 0 (the contract's "a backup
+/// exists when fileCount > 0") and no `projectHash`. With one, `projectHash` as the platform
+/// serves it: lua-cli keeps it as its pull guard's baseline and ignores a cache without it.
+fn summary_json(
+    summary: Option<&store::backup::Summary>,
+    entries: &[store::backup::Entry],
+) -> Value {
+    let mut body = json!({
         "fileCount": summary.map_or(0, |s| s.file_count),
         "createdAt": summary.map(|s| rfc3339(s.created_date)),
-    })
+    });
+    if summary.is_some() {
+        body["projectHash"] = json!(store::backup::project_hash(entries));
+    }
+    body
+}
+
+/// The agent's backup summary and manifest entries, read together.
+fn load(
+    conn: &rusqlite::Connection,
+    agent: &str,
+) -> rusqlite::Result<(Option<store::backup::Summary>, Vec<store::backup::Entry>)> {
+    Ok((
+        store::backup::summary(conn, agent)?,
+        store::backup::manifest(conn, agent)?,
+    ))
 }
 
 /// Looks the agent up and runs `f` on its backup, answering 404 for an unknown agent.
@@ -92,30 +112,28 @@ where
 
 async fn summary(State(state): State<AppState>, ApiPath(agent): ApiPath<String>) -> Response {
     let a = agent.clone();
-    match with_agent(&state, &agent, move |conn| store::backup::summary(conn, &a)).await {
-        Ok(s) => Answer::ok(StatusCode::OK, summary_json(s.as_ref())).into_response(),
+    match with_agent(&state, &agent, move |conn| load(conn, &a)).await {
+        Ok((summary, entries)) => {
+            Answer::ok(StatusCode::OK, summary_json(summary.as_ref(), &entries)).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
 
+/// `{"files", "createdAt", "projectHash"?}` (`projectHash` as in [`summary_json`]).
 async fn manifest(State(state): State<AppState>, ApiPath(agent): ApiPath<String>) -> Response {
     let a = agent.clone();
-    let loaded = with_agent(&state, &agent, move |conn| {
-        Ok((
-            store::backup::summary(conn, &a)?,
-            store::backup::manifest(conn, &a)?,
-        ))
-    })
-    .await;
-    match loaded {
+    match with_agent(&state, &agent, move |conn| load(conn, &a)).await {
         Ok((summary, entries)) => {
             let files: Vec<Value> = entries.iter().map(store::backup::Entry::to_json).collect();
-            let created = summary.map(|s| rfc3339(s.created_date));
-            Answer::ok(
-                StatusCode::OK,
-                json!({"files": files, "createdAt": created}),
-            )
-            .into_response()
+            let mut body = json!({
+                "files": files,
+                "createdAt": summary.as_ref().map(|s| rfc3339(s.created_date)),
+            });
+            if summary.is_some() {
+                body["projectHash"] = json!(store::backup::project_hash(&entries));
+            }
+            Answer::ok(StatusCode::OK, body).into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -287,13 +305,17 @@ async fn upload(
             if !store::backup::replace(&tx, &a, &files, spec.short_hashes, store::now_ms())? {
                 return Ok(None);
             }
-            let summary = store::backup::summary(&tx, &a)?;
+            let loaded = load(&tx, &a)?;
             tx.commit()?;
-            Ok(Some(summary))
+            Ok(Some(loaded))
         })
         .await;
     match result {
-        Ok(Some(s)) => Answer::ok(StatusCode::CREATED, summary_json(s.as_ref())).into_response(),
+        Ok(Some((summary, entries))) => Answer::ok(
+            StatusCode::CREATED,
+            summary_json(summary.as_ref(), &entries),
+        )
+        .into_response(),
         Ok(None) => ApiError::agent_not_found(&agent).into_response(),
         Err(e) => ApiError::internal(&e).into_response(),
     }

@@ -132,6 +132,22 @@ pub(crate) fn manifest(conn: &Connection, agent_id: &str) -> rusqlite::Result<Ve
     .collect()
 }
 
+/// The backup's `projectHash`, computed as lua-cli 3.37 computes the one it pushes (and which the
+/// platform stores and serves back): the hex SHA-256 of the entries' hashes, as the manifest lists
+/// them, ordered by `relativePath` and joined with `|`. The reference sorts with JavaScript's
+/// `localeCompare`; this sorts by bytes, which agrees for the ASCII paths of real projects, and
+/// the reference only ever compares this value with one it read from the server earlier.
+pub(crate) fn project_hash(entries: &[Entry]) -> String {
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.relative_path.cmp(&b.relative_path));
+    let joined = sorted
+        .iter()
+        .map(|e| e.hash.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(joined.as_bytes()))
+}
+
 /// The full hash of the agent's blob that `given` names (the full hash or a prefix of at least
 /// 16 characters, any case), if there is one.
 pub(crate) fn resolve_hash(
@@ -213,5 +229,22 @@ mod tests {
         assert_eq!(resolve_hash(&conn, "a_1", &first[0].hash).unwrap(), None);
         assert_eq!(resolve_hash(&conn, "a_1", "abc").unwrap(), None);
         assert!(!replace(&conn, "ghost", &first, false, 1).unwrap());
+    }
+
+    #[test]
+    fn the_project_hash_is_the_references_formula() {
+        let entry = |path: &str, hash: &str| Entry {
+            relative_path: path.into(),
+            hash: hash.into(),
+            external: false,
+            gzip: false,
+        };
+        // Listed out of path order: the hash is over "aa|bb" (sorted by path), not "bb|aa".
+        let entries = [entry("src/b.ts", "bb"), entry("src/a.ts", "aa")];
+        assert_eq!(
+            project_hash(&entries),
+            // printf 'aa|bb' | sha256sum
+            "87da88297abcaddcc49ae639247e2c948656d8a31b985565bfb183ddb0ce8ed4"
+        );
     }
 }
