@@ -715,3 +715,112 @@ fn the_reference_cli_reports_the_same_primitive_drift() {
     in_sync_expected.sort();
     assert_eq!(our_in_sync, in_sync_expected);
 }
+
+/// The reference CLI's pull against the devserver's backup (blob URLs it fetches without
+/// Authorization, gzip, 16-character hashes as lua-cli 3.37 pushes them): the files are
+/// restored exactly, the yaml records the server's version, the next check is clean; after a
+/// teammate deploys again and a local edit, its guard (which needs the backup's `projectHash`)
+/// refuses the pull naming just the edited file, and changes nothing.
+#[test]
+fn the_reference_cli_pulls_the_devserver_backup_and_guards_a_local_edit() {
+    let Some(cli) = support::reference::find() else {
+        return;
+    };
+    let order = "export const orderSkill = { name: \"order-skill\", version: \"1.0.1\" };\n";
+    let format = "export const format = (s: string) => s.trim();\n";
+    let platform = platform(json!({
+        "skills": [{"id": "skill_orders", "name": "order-skill", "versions": ["1.0.0", "1.0.1"]}],
+        "backup": {"shortHashes": true, "files": [
+            {"relativePath": "src/skills/order.ts", "content": order, "gzip": true},
+            {"relativePath": "src/helpers/format.ts", "content": format},
+        ]},
+    }));
+    let project = project(&format!(
+        "{}  orgId: org_test\nskills:\n  - name: order-skill\n    version: 1.0.0\n    skillId: skill_orders\n",
+        yaml_header()
+    ));
+    project.write(
+        "tsconfig.json",
+        "{\"compilerOptions\": {\"strict\": true}}\n",
+    );
+    let reference = |args: &[&str]| {
+        let run =
+            support::reference::run(&cli, project.root(), &platform.url(), support::KEY, args);
+        let dump = run.dump();
+        for e in &run.events {
+            assert_ne!(e.kind(), "refused", "{dump}");
+            if e.kind() == "status" {
+                let status = e.0["status"].as_u64().unwrap();
+                assert!((200..300).contains(&status), "{}\n{dump}", e.0);
+            }
+        }
+        run
+    };
+
+    let pull = reference(&["sync", "--accept"]);
+    let dump = pull.dump();
+    assert_eq!(pull.code, 0, "{dump}");
+    assert_eq!(project.read("src/skills/order.ts"), order, "{dump}");
+    assert_eq!(project.read("src/helpers/format.ts"), format, "{dump}");
+    assert!(
+        project.read("lua.skill.yaml").contains("version: 1.0.1"),
+        "{dump}"
+    );
+    let fetches: Vec<&Value> = pull
+        .events
+        .iter()
+        .filter(|e| e.kind() == "fetch")
+        .map(|e| &e.0)
+        .collect();
+    let blob_urls = fetches
+        .iter()
+        .find(|f| f["url"].as_str().unwrap().ends_with("/backup/blob-urls"))
+        .unwrap_or_else(|| panic!("no blob-urls request\n{dump}"));
+    assert_eq!(blob_urls["method"], "POST", "{dump}");
+    assert!(
+        blob_urls["headers"]["X-Idempotency-Key"].is_string(),
+        "{dump}"
+    );
+    let blobs: Vec<&&Value> = fetches
+        .iter()
+        .filter(|f| f["url"].as_str().unwrap().contains("/_blobs/"))
+        .collect();
+    assert_eq!(blobs.len(), 2, "{dump}");
+    for blob in blobs {
+        assert!(
+            blob["headers"].as_object().is_none_or(|h| h.is_empty()),
+            "{dump}"
+        );
+    }
+    let check = reference(&["sync", "--check"]);
+    assert_eq!(check.code, 0, "the pull left drift\n{}", check.dump());
+
+    platform.data(
+        reqwest::Method::POST,
+        &format!("/_devserver/agents/{AGENT}/primitives/skills/order-skill/versions"),
+        Some(json!({"version": "1.0.2"})),
+    );
+    let mine = format!("{order}// my local edit\n");
+    project.write("src/skills/order.ts", &mine);
+    let before = files(&project);
+    let refused = reference(&["sync", "--accept"]);
+    let dump = refused.dump();
+    assert_ne!(refused.code, 0, "{dump}");
+    let output = support::reference::strip_ansi(&format!("{}{}", refused.stdout, refused.stderr));
+    assert!(
+        output.contains("Refusing to pull — 1 local file(s)"),
+        "{dump}"
+    );
+    assert!(output.contains("   - src/skills/order.ts"), "{dump}");
+    assert!(!output.contains("src/helpers/format.ts"), "{dump}");
+    let after = files(&project);
+    assert_eq!(
+        after.get("src/skills/order.ts"),
+        before.get("src/skills/order.ts")
+    );
+    assert_eq!(
+        after.get("lua.skill.yaml"),
+        before.get("lua.skill.yaml"),
+        "{dump}"
+    );
+}
