@@ -18,6 +18,9 @@
 //! cargo bench --bench engine
 //! ```
 
+// A bench is test code that is not `cfg(test)`: a panic there fails the bench, no user sees it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "engine/primitives.rs"]
 mod primitives;
 

@@ -40,7 +40,7 @@ impl Rendered {
 
     /// A block rendered by `lua_diff` (`render`, `render_block`, `render_short`), whose
     /// contract is that no raw control character of a value reaches it (property-tested
-    /// in `diff/tests/properties.rs`); its only escapes are its own colours.
+    /// in `diff/tests/it/properties.rs`); its only escapes are its own colours.
     pub fn diff_block(block: String) -> Self {
         Self(block)
     }

@@ -3,7 +3,7 @@
 //! (which version is latest or current, the push guard, confirming a deploy from a
 //! fresh read) is `lua_components::persona_lifecycle`.
 //!
-//! This is the one CLI module allowed to name a component (see tests/invariants.rs):
+//! This is the one CLI module allowed to name a component (see tests/it/invariants.rs):
 //! these commands exist for the persona alone, so there is nothing generic to hide
 //! them behind. Nothing else in `cli/` may call into it but `main`'s dispatch.
 

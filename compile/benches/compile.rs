@@ -2,6 +2,9 @@
 //! plus one import), generated here: cold evaluation from disk, evaluation from memory, and a
 //! cached `compile` (hash check only). Also write-back of a new persona into the 1 MB file.
 
+// A bench is test code that is not `cfg(test)`: a panic there fails the bench, no user sees it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;

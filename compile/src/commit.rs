@@ -20,7 +20,7 @@
 //!   created files are linked in without replacing anything and removed again if a later step
 //!   fails; swaps are undone together.
 //!
-//! `tests/guard.rs` races in-place and rename-style saves against writes.
+//! `tests/it/guard.rs` races in-place and rename-style saves against writes.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read as _, Seek as _, Write as _};

@@ -328,7 +328,9 @@ pub(crate) fn sync_parent(path: &Path) -> Result<(), WriteError> {
     crate::fsio::sync_dir(dir).map_err(io_at(dir))
 }
 
-#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+// Two attributes, not `cfg(all(test, ...))`: clippy sees a plain `cfg(test)` as test code.
+#[cfg(test)]
+#[cfg(any(target_os = "linux", target_os = "android"))]
 mod tests {
     //! The two orphan cases, made deterministic: an editor whose handle resolved one inode
     //! before a swap moved it off the path, and who writes after lua is done. Settling by

@@ -1,0 +1,13 @@
+//! lua-platform's integration tests, in one test binary (one link instead of one per
+//! file): each module is one area of the client, against real TCP servers in [`common`].
+
+// Helpers outside `#[test]` functions are test code too, but clippy.toml's
+// allow-*-in-tests only covers `#[test]` functions and `#[cfg(test)]` modules.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod api;
+mod errors;
+mod primitives;
+mod transport;
