@@ -830,6 +830,65 @@ fn the_reference_cli_pulls_the_devserver_backup_and_guards_a_local_edit() {
     );
 }
 
+/// A teammate's `lua push backup` with the reference CLI (lua-cli 3.37's upload protocol:
+/// check-blobs, signed PUTs of gzip bodies, the manifest) creates the backup our `lua sync
+/// --accept` restores: the files arrive exactly and the next check is clean.
+#[test]
+fn a_backup_pushed_by_the_reference_cli_is_pulled_by_lua() {
+    let Some(cli) = support::reference::find() else {
+        return;
+    };
+    let platform = platform(json!({
+        "skills": [{"id": "skill_orders", "name": "order-skill", "versions": ["1.0.0", "1.0.1"]}],
+    }));
+    let yaml = |version: &str| {
+        format!(
+            "{}  orgId: org_test\nskills:\n  - name: order-skill\n    version: {version}\n    skillId: skill_orders\n",
+            yaml_header()
+        )
+    };
+    let teammate = project(&yaml("1.0.1"));
+    teammate.write(
+        "tsconfig.json",
+        "{\"compilerOptions\": {\"strict\": true}}\n",
+    );
+    teammate.write("src/skills/order.ts", ORDER_TS);
+    for args in [&["compile"][..], &["push", "backup", "--force"]] {
+        let run =
+            support::reference::run(&cli, teammate.root(), &platform.url(), support::KEY, args);
+        let dump = run.dump();
+        assert_eq!(run.code, 0, "{args:?}\n{dump}");
+        for e in &run.events {
+            assert_ne!(e.kind(), "refused", "{dump}");
+            // Writes must all succeed (its optional read of agent versions may 404).
+            if e.kind() == "status" && e.0["method"] != "GET" {
+                let status = e.0["status"].as_u64().unwrap();
+                assert!((200..300).contains(&status), "{}\n{dump}", e.0);
+            }
+        }
+    }
+    let backup = platform.data(
+        reqwest::Method::GET,
+        &format!("/developer/agents/{AGENT}/backup/manifest"),
+        None,
+    );
+    assert!(
+        backup["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["relativePath"] == "src/skills/order.ts"),
+        "{backup}"
+    );
+
+    let ours = project(&yaml("1.0.0"));
+    let pull = ours.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(pull.code(), 0, "{}", pull.snapshot());
+    assert_eq!(ours.read("src/skills/order.ts"), ORDER_TS);
+    let check = ours.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+}
+
 #[test]
 fn github_points_server_only_items_at_their_section_or_line_1() {
     let platform = platform(json!({
