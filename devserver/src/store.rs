@@ -27,7 +27,8 @@ pub(crate) use versions::{
 
 /// Bumped when the schema changes; checked at open so an old file is not misread.
 /// 2: `agents.governance`, primitives, MCP servers, backups, `idempotency.request`, sessions.
-const SCHEMA_VERSION: i64 = 2;
+/// 3: `backups.project_hash`, `staged_blobs` (lua-cli's backup push).
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS agents (
@@ -98,6 +99,7 @@ pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     add_column_if_missing(&conn, "idempotency", "request", "TEXT")?;
     conn.execute_batch(primitives::SCHEMA)?;
     conn.execute_batch(backup::SCHEMA)?;
+    add_column_if_missing(&conn, "backups", "project_hash", "TEXT")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(conn)
 }

@@ -404,6 +404,7 @@ fn a_failed_listing_fails_its_component_only() {
     let (seed, yaml) = all_statuses();
     let platform = platform(seed);
     let project = project(&yaml);
+    let _filters = project.snapshot_filters();
     for (status, prefix, kind) in [
         (500, "/developer/jobs/", "jobs"),
         (401, "/developer/webhooks/", "webhooks"),
@@ -419,6 +420,10 @@ fn a_failed_listing_fails_its_component_only() {
             run.snapshot()
         );
         assert!(run.stderr().contains(prefix), "{}", run.snapshot());
+
+        // Human output still lists what the other kinds found (the failed kind is not
+        // among them), and says nothing was resolved.
+        insta::assert_snapshot!(format!("failed_listing_human_{status}"), run.snapshot());
 
         // The failed kind is one error, never "missing on server"; the others are reported.
         let run = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
@@ -823,4 +828,165 @@ fn the_reference_cli_pulls_the_devserver_backup_and_guards_a_local_edit() {
         before.get("lua.skill.yaml"),
         "{dump}"
     );
+}
+
+/// A teammate's `lua push backup` with the reference CLI (lua-cli 3.37's upload protocol:
+/// check-blobs, signed PUTs of gzip bodies, the manifest) creates the backup our `lua sync
+/// --accept` restores: the files arrive exactly and the next check is clean.
+#[test]
+fn a_backup_pushed_by_the_reference_cli_is_pulled_by_lua() {
+    let Some(cli) = support::reference::find() else {
+        return;
+    };
+    let platform = platform(json!({
+        "skills": [{"id": "skill_orders", "name": "order-skill", "versions": ["1.0.0", "1.0.1"]}],
+    }));
+    let yaml = |version: &str| {
+        format!(
+            "{}  orgId: org_test\nskills:\n  - name: order-skill\n    version: {version}\n    skillId: skill_orders\n",
+            yaml_header()
+        )
+    };
+    let teammate = project(&yaml("1.0.1"));
+    teammate.write(
+        "tsconfig.json",
+        "{\"compilerOptions\": {\"strict\": true}}\n",
+    );
+    teammate.write("src/skills/order.ts", ORDER_TS);
+    for args in [&["compile"][..], &["push", "backup", "--force"]] {
+        let run =
+            support::reference::run(&cli, teammate.root(), &platform.url(), support::KEY, args);
+        let dump = run.dump();
+        assert_eq!(run.code, 0, "{args:?}\n{dump}");
+        for e in &run.events {
+            assert_ne!(e.kind(), "refused", "{dump}");
+            // Writes must all succeed (its optional read of agent versions may 404).
+            if e.kind() == "status" && e.0["method"] != "GET" {
+                let status = e.0["status"].as_u64().unwrap();
+                assert!((200..300).contains(&status), "{}\n{dump}", e.0);
+            }
+        }
+    }
+    let backup = platform.data(
+        reqwest::Method::GET,
+        &format!("/developer/agents/{AGENT}/backup/manifest"),
+        None,
+    );
+    assert!(
+        backup["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["relativePath"] == "src/skills/order.ts"),
+        "{backup}"
+    );
+
+    let ours = project(&yaml("1.0.0"));
+    let pull = ours.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(pull.code(), 0, "{}", pull.snapshot());
+    assert_eq!(ours.read("src/skills/order.ts"), ORDER_TS);
+    let check = ours.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+}
+
+#[test]
+fn github_points_server_only_items_at_their_section_or_line_1() {
+    let platform = platform(json!({
+        "skills": [
+            {"id": "skill_a", "name": "a", "versions": ["1.0.1"]},
+            {"id": "skill_new", "name": "new", "versions": ["0.1.0"]},
+        ],
+        "jobs": [{"id": "job_n", "name": "nightly", "versions": ["3.0.0"]}],
+    }));
+    // No `jobs:` section: the job only on the server points at line 1.
+    let project = project(&format!(
+        "{}\n# skills\nskills:\n  - name: a\n    version: 1.0.0\n    skillId: skill_a\n",
+        yaml_header()
+    ));
+    let _filters = project.snapshot_filters();
+    let run = project.lua(&platform.url(), &["sync", "--check", "--format", "github"]);
+    assert_eq!(run.code(), 1, "{}", run.snapshot());
+    insta::assert_snapshot!(run.stdout(), @r"
+    ::error file=lua.skill.yaml,line=7,col=1::skills a drifted: local 1.0.0 -> server 1.0.1
+    ::error file=lua.skill.yaml,line=6,col=1::skills new drifted: missing locally, server 0.1.0
+    ::error file=lua.skill.yaml,line=1,col=1::jobs nightly drifted: missing locally, server 3.0.0
+    ");
+}
+
+#[test]
+fn hints_offer_only_what_is_possible() {
+    // Primitives only: pull, and the command that deploys each item; no --push.
+    let platform = platform(json!({
+        "skills": [{"id": "skill_a", "name": "a", "versions": ["1.0.1"]}],
+    }));
+    let project = project(&format!(
+        "{}skills:\n  - name: a\n    version: 1.0.0\n    skillId: skill_a\n",
+        yaml_header()
+    ));
+    let _filters = project.snapshot_filters();
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 1, "{}", run.snapshot());
+    insta::assert_snapshot!("hints_primitives_only", run.snapshot());
+    assert!(!run.stdout().contains("--push"), "{}", run.snapshot());
+
+    // With a persona drift too: --push is offered, and said to skip the skill.
+    project.write(
+        "src/index.ts",
+        &INDEX.replace("Be brief.", "Be very brief."),
+    );
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 1, "{}", run.snapshot());
+    insta::assert_snapshot!("hints_with_a_pushable_component", run.snapshot());
+
+    // A policy that forbids pulling the skill: only the deploy command is left for it.
+    project.write("src/index.ts", INDEX);
+    project.write(
+        "lua.toml",
+        &format!("[agent]\nid = \"{AGENT}\"\n\n[components.skills]\nallow = \"push\"\n"),
+    );
+    let run = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(run.code(), 1, "{}", run.snapshot());
+    let out = run.stdout();
+    assert!(!out.contains("choose per"), "{out}");
+    assert!(!out.contains("--accept"), "{out}");
+    assert!(!out.contains("--push"), "{out}");
+    assert!(out.contains("`lua push skill --name a`"), "{out}");
+}
+
+#[test]
+fn pull_of_every_versioned_kind_restores_the_backup_once() {
+    let mut seed = serde_json::Map::new();
+    let mut yaml = yaml_header();
+    for (kind, id_field) in KINDS {
+        let short = &kind[..kind.len() - 1];
+        seed.insert(
+            kind.into(),
+            json!([{"id": format!("{short}_x"), "name": "x", "versions": ["1.0.0", "1.1.0"]}]),
+        );
+        yaml.push_str(&format!(
+            "{kind}:\n  - name: x\n    version: 1.0.0\n    {id_field}: {short}_x\n"
+        ));
+    }
+    seed.insert("backup".into(), json!({"files": order_backup()}));
+    let platform = platform(Value::Object(seed));
+    let project = project(&yaml);
+    let _filters = project.snapshot_filters();
+    platform.reset_requests();
+    let run = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    insta::assert_snapshot!(run.snapshot());
+    assert_eq!(project.read("src/skills/order.ts"), ORDER_TS);
+    assert_eq!(
+        project.read("lua.skill.yaml"),
+        yaml.replace("1.0.0", "1.1.0")
+    );
+    // One backup download for the five items.
+    let requests = platform.requests();
+    assert_eq!(
+        requests["byRoute"]["GET /developer/agents/{agentId}/backup/manifest"],
+        json!(1),
+        "{requests}"
+    );
+    let again = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(again.code(), 0, "{}", again.snapshot());
 }

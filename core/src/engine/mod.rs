@@ -102,7 +102,7 @@ impl Engine {
         // Local sides first: snapshots are taken before anything could rewrite a file.
         let reads: Vec<_> = active
             .iter()
-            .map(|(component, _)| component.read_local(&project))
+            .map(|(component, _)| (component.read_local(&project), component.anchor(&project)))
             .collect();
         let fetched =
             futures::future::join_all(active.iter().map(|(component, _)| component.fetch(server)))
@@ -110,11 +110,15 @@ impl Engine {
         let items = active
             .into_iter()
             .zip(fetched.into_iter().zip(reads))
-            .flat_map(|((component, policy), (fetched, read))| {
+            .flat_map(|((component, policy), (fetched, (read, anchor)))| {
                 compare::compare_component(
                     component,
                     policy,
-                    compare::Sides { fetched, read },
+                    compare::Sides {
+                        fetched,
+                        read,
+                        anchor,
+                    },
                     &loaded.state,
                 )
             })

@@ -11,7 +11,18 @@ CREATE TABLE IF NOT EXISTS backups (
     agent_id     TEXT PRIMARY KEY NOT NULL REFERENCES agents(id),
     created_date INTEGER NOT NULL,
     -- List 16-character hash prefixes in the manifest.
-    short_hashes INTEGER NOT NULL DEFAULT 0
+    short_hashes INTEGER NOT NULL DEFAULT 0,
+    -- The projectHash a client pushed with its manifest (NULL: computed from the files).
+    project_hash TEXT
+);
+-- Blobs uploaded through signed PUT URLs (lua-cli's `lua push backup`), waiting for the
+-- manifest that names them; the manifest moves them into backup_files.
+CREATE TABLE IF NOT EXISTS staged_blobs (
+    agent_id TEXT NOT NULL REFERENCES agents(id),
+    hash     TEXT NOT NULL,
+    gzip     INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (agent_id, hash)
 );
 CREATE TABLE IF NOT EXISTS backup_files (
     agent_id      TEXT NOT NULL REFERENCES backups(agent_id) ON DELETE CASCADE,
@@ -30,6 +41,8 @@ pub(crate) struct Summary {
     pub file_count: i64,
     /// Epoch milliseconds.
     pub created_date: i64,
+    /// The `projectHash` a client pushed with the manifest; `None` for seeded or uploaded backups.
+    pub pushed_hash: Option<String>,
 }
 
 /// One manifest entry.
@@ -63,6 +76,18 @@ pub(crate) fn replace(
     short_hashes: bool,
     now: i64,
 ) -> rusqlite::Result<bool> {
+    replace_with_hash(conn, agent_id, files, short_hashes, None, now)
+}
+
+/// [`replace`], storing the `projectHash` the client pushed (served instead of the computed one).
+pub(crate) fn replace_with_hash(
+    conn: &Connection,
+    agent_id: &str,
+    files: &[PreparedFile],
+    short_hashes: bool,
+    project_hash: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<bool> {
     let known = conn
         .query_row("SELECT 1 FROM agents WHERE id = ?1", [agent_id], |_| Ok(()))
         .optional()?
@@ -72,8 +97,9 @@ pub(crate) fn replace(
     }
     conn.execute("DELETE FROM backup_files WHERE agent_id = ?1", [agent_id])?;
     conn.execute(
-        "INSERT OR REPLACE INTO backups (agent_id, created_date, short_hashes) VALUES (?1, ?2, ?3)",
-        params![agent_id, now, short_hashes],
+        "INSERT OR REPLACE INTO backups (agent_id, created_date, short_hashes, project_hash)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![agent_id, now, short_hashes, project_hash],
     )?;
     let mut insert = conn.prepare(
         "INSERT INTO backup_files (agent_id, relative_path, external, hash, gzip, data)
@@ -95,13 +121,15 @@ pub(crate) fn replace(
 /// The agent's backup summary; `None` if it has none.
 pub(crate) fn summary(conn: &Connection, agent_id: &str) -> rusqlite::Result<Option<Summary>> {
     conn.query_row(
-        "SELECT (SELECT COUNT(*) FROM backup_files f WHERE f.agent_id = b.agent_id), b.created_date
+        "SELECT (SELECT COUNT(*) FROM backup_files f WHERE f.agent_id = b.agent_id), b.created_date,
+                b.project_hash
            FROM backups b WHERE b.agent_id = ?1",
         [agent_id],
         |r| {
             Ok(Summary {
                 file_count: r.get(0)?,
                 created_date: r.get(1)?,
+                pushed_hash: r.get(2)?,
             })
         },
     )
@@ -146,6 +174,53 @@ pub(crate) fn project_hash(entries: &[Entry]) -> String {
         .collect::<Vec<_>>()
         .join("|");
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(joined.as_bytes()))
+}
+
+/// Keeps an uploaded blob until a manifest names it (a re-upload replaces it).
+pub(crate) fn stage_blob(
+    conn: &Connection,
+    agent_id: &str,
+    hash: &str,
+    gzip: bool,
+    data: &[u8],
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO staged_blobs (agent_id, hash, gzip, data) VALUES (?1, ?2, ?3, ?4)",
+        params![agent_id, hash, gzip, data],
+    )?;
+    Ok(())
+}
+
+/// The bytes and gzip flag of a blob the agent has under `hash` (16 or 64 hex digits): staged,
+/// else in its current backup (whose stored hashes may be longer). `None` when it has none.
+pub(crate) fn find_blob(
+    conn: &Connection,
+    agent_id: &str,
+    hash: &str,
+) -> rusqlite::Result<Option<(bool, Vec<u8>)>> {
+    let staged = conn
+        .query_row(
+            "SELECT gzip, data FROM staged_blobs WHERE agent_id = ?1 AND hash = ?2",
+            params![agent_id, hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if staged.is_some() {
+        return Ok(staged);
+    }
+    conn.query_row(
+        "SELECT gzip, data FROM backup_files WHERE agent_id = ?1 AND substr(hash, 1, ?3) = ?2
+          ORDER BY rowid LIMIT 1",
+        params![agent_id, hash, hash.len() as i64],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// Forgets the agent's staged blobs (once a manifest has taken what it needs).
+pub(crate) fn clear_staged(conn: &Connection, agent_id: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM staged_blobs WHERE agent_id = ?1", [agent_id])?;
+    Ok(())
 }
 
 /// The full hash of the agent's blob that `given` names (the full hash or a prefix of at least
@@ -211,7 +286,8 @@ mod tests {
             summary(&conn, "a_1").unwrap(),
             Some(Summary {
                 file_count: 1,
-                created_date: 20
+                created_date: 20,
+                pushed_hash: None,
             })
         );
         let entries = manifest(&conn, "a_1").unwrap();
