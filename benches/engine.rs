@@ -24,6 +24,18 @@
 #[path = "engine/primitives.rs"]
 mod primitives;
 
+// The CLI's renderers, compiled into the bench (the binary crate has no library to link),
+// so compare + render is timed with the code `lua` runs.
+#[allow(dead_code, unused_imports)]
+#[path = "../cli/difference.rs"]
+mod difference;
+#[allow(dead_code, unused_imports)]
+#[path = "../cli/render.rs"]
+mod render;
+#[allow(dead_code, unused_imports)]
+#[path = "../cli/sanitize.rs"]
+mod sanitize;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

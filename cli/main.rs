@@ -232,6 +232,12 @@ async fn sync(
         printer.warn(w);
     }
     if report_errors(engine, printer, &report, format) {
+        // What the other components found is still worth seeing (JSON and GitHub
+        // output carry it too); nothing is resolved while part of the check failed.
+        if format == Format::Human && report.has_drift() {
+            print_headline(printer, &report, Mode::Check);
+            printer.out(&render::not_resolved_after_errors(&report));
+        }
         let exit = exit::code(&report, None, mode);
         emit_machine(printer, format, &report, None, exit);
         return Ok(exit);

@@ -4,7 +4,7 @@
 use anstyle::{AnsiColor, Style};
 use lua_core::Shape;
 use lua_core::config::CheckPolicy;
-use lua_core::engine::{Action, Classification, Item, Outcome, Presence, Report, Status};
+use lua_core::engine::{Action, Choice, Classification, Item, Outcome, Presence, Report, Status};
 
 use crate::sanitize::Rendered;
 
@@ -144,6 +144,20 @@ pub fn notes_for(item: &Item) -> Option<String> {
     }
 }
 
+/// Said after the drift listing when some components failed: why nothing is resolved.
+pub fn not_resolved_after_errors(report: &Report) -> String {
+    let failed: Vec<String> = report
+        .items
+        .iter()
+        .filter(|i| matches!(i.status, Status::Error(_) | Status::Unreachable(_)))
+        .map(|i| i.id.to_string())
+        .collect();
+    format!(
+        "Nothing was resolved: {} could not be checked (see the error above); fix that and run lua sync again.",
+        failed.join(", ")
+    )
+}
+
 /// The headline when nothing drifted but some items could not be compared.
 pub fn not_compared_headline(report: &Report) -> Option<String> {
     let items: Vec<&Item> = report.not_compared().collect();
@@ -232,10 +246,51 @@ pub fn check_summary(report: &Report, color: bool) -> Rendered {
             .append(&keyed_lines(&keyed, color))
             .text("\n");
     }
-    out.text("\nTo resolve:\n");
-    out.text("  lua sync           choose per component (push, pull or skip)\n");
-    out.text("  lua sync --accept  pull the server's values into your code\n");
-    out.text("  lua sync --push    push your code's values to the server");
+    out.text(&resolve_hints(&drifted, noun));
+    out
+}
+
+/// "To resolve": only what the drifted items allow (their policies and components): no
+/// `--push` when nothing can be pushed, and for items sync cannot push, what deploys them.
+pub fn resolve_hints(drifted: &[&Item], noun: &str) -> String {
+    let can = |choice: Choice| {
+        drifted
+            .iter()
+            .any(|i| i.allowed_choices().contains(&choice))
+    };
+    let (push, pull) = (can(Choice::Push), can(Choice::Pull));
+    let mut out = String::from("\nTo resolve:\n");
+    let choices = match (push, pull) {
+        (true, true) => Some("push, pull or skip"),
+        (true, false) => Some("push or skip"),
+        (false, true) => Some("pull or skip"),
+        // Nothing sync could do: the prompt would only offer skip.
+        (false, false) => None,
+    };
+    if let Some(choices) = choices {
+        out.push_str(&format!(
+            "  lua sync           choose per {noun} ({choices})\n"
+        ));
+    }
+    if pull {
+        out.push_str("  lua sync --accept  pull the server's values into your code\n");
+    }
+    let unpushable: Vec<(String, &str)> = drifted
+        .iter()
+        .filter_map(|i| Some((i.label(), i.push_unsupported.as_deref()?)))
+        .collect();
+    if push {
+        out.push_str("  lua sync --push    push your code's values to the server");
+        out.push_str(if unpushable.is_empty() {
+            "\n"
+        } else {
+            " (skips the items below)\n"
+        });
+    }
+    for (label, hint) in unpushable {
+        out.push_str(&format!("  {label}: {hint}\n"));
+    }
+    out.truncate(out.trim_end().len());
     out
 }
 
@@ -282,8 +337,8 @@ fn with_notes(line: String, notes: &[String]) -> String {
 pub fn github(report: &Report) -> String {
     let mut lines = Vec::new();
     for item in &report.items {
+        // An item only on the server points at where its component's items are kept.
         let loc = item
-            .local
             .place()
             .map(|p| format!(" file={},line={},col={}", p.file, p.line, p.column))
             .unwrap_or_default();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Times `lua sync --check` end to end (process start, compile, HTTP to a local
-# devserver, compare, render) with hyperfine, on the example project, in sync and with drift.
+# devserver, compare, render) with hyperfine, on the example project with deployed
+# primitives (scripts/lib/bench-setup.sh), in sync and with drift.
 #
 # Needs hyperfine (Debian: `apt-get install hyperfine`; or `cargo install hyperfine`).
 #   ./scripts/bench-e2e.sh            # default: 10 warmups, 50 runs each
@@ -19,25 +20,9 @@ cargo build --quiet --locked --release -p lua-cli -p lua-devserver
 release=$(target_dir)/release
 lua=$(require_bin LUA_BIN lua "$release/lua" "cargo build --release -p lua-cli")
 devserver=$(require_bin LUA_DEVSERVER_BIN lua-devserver "$release/lua-devserver" "cargo build --release -p lua-devserver")
+. scripts/lib/bench-setup.sh
 work=$(mktemp -d)
-key="bench-key"
-"$devserver" --memory --port 0 --api-key "$key" --seed examples/seed.json >"$work/out" 2>"$work/err" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^lua-devserver listening on //p' "$work/out" | head -n 1)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$work/err" >&2; exit 2; }
-
-# Drifted copy: the example as it is (its persona differs from the seed's).
-mkdir -p "$work/drift" "$work/insync"
-cp -R examples/support-bot/. "$work/drift/"
-cp -R examples/support-bot/. "$work/insync/"
-# In-sync copy: pull once so code and server agree.
-(cd "$work/insync" && LUA_API_URL="$url" LUA_API_KEY="$key" "$lua" sync --accept >/dev/null)
+bench_setup "$devserver" "$lua" "$work"
 
 export LUA_API_URL="$url" LUA_API_KEY="$key" NO_COLOR=1
 # Time the paths we mean to time: in sync exits 0, drift exits 1 (hyperfine's -i would

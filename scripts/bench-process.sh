@@ -13,6 +13,11 @@
 #   ./scripts/bench-process.sh             # 5 warmups, 40 runs per case
 #   RUNS=200 ./scripts/bench-process.sh
 #   BIN=/path/to/release ./scripts/bench-process.sh   # measure prebuilt binaries
+#   BEFORE=/path/to/older/release ./scripts/bench-process.sh
+#                                          # also an older build's lua, in the same run
+#
+# The project is the example with deployed primitives (scripts/lib/bench-setup.sh): an
+# in-sync check makes the agent, persona and six primitive listing requests.
 #
 # Targets (issue 17): in-sync CPU within 2 ms of the --version floor; peak memory
 # under 16 MiB.
@@ -25,37 +30,36 @@ command -v python3 >/dev/null || { echo "python3 is needed (it reads the child's
 
 if [ -z "${BIN:-}" ]; then
   cargo build --quiet --locked --release -p lua-cli -p lua-devserver
-  target=${CARGO_TARGET_DIR:-$(pwd)/target}
-  BIN=$target/release
+  . scripts/lib/bins.sh
+  BIN=$(target_dir)/release
 fi
+. scripts/lib/bench-setup.sh
 work=$(mktemp -d)
-key="bench-key"
-"$BIN/lua-devserver" --memory --port 0 --api-key "$key" --seed examples/seed.json >"$work/out" 2>"$work/err" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-url=""
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^lua-devserver listening on //p' "$work/out" | head -n 1)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$work/err" >&2; exit 2; }
-
-mkdir -p "$work/drift" "$work/insync"
-cp -R examples/support-bot/. "$work/drift/"
-cp -R examples/support-bot/. "$work/insync/"
-(cd "$work/insync" && LUA_API_URL="$url" LUA_API_KEY="$key" "$BIN/lua" sync --accept >/dev/null)
+bench_setup "$BIN/lua-devserver" "$BIN/lua" "$work"
+if [ -n "${BEFORE:-}" ]; then
+  # The older binary gets its own in-sync copy, pulled by itself.
+  mkdir -p "$work/insync-before"
+  cp -R "$work/insync/." "$work/insync-before/"
+  rm -f "$work/insync-before/lua.sync.json"
+  (cd "$work/insync-before" && LUA_API_URL="$url" LUA_API_KEY="$key" "$BEFORE/lua" sync --accept >/dev/null)
+fi
 
 export LUA_API_URL="$url" LUA_API_KEY="$key" NO_COLOR=1
-python3 - "$runs" "$warmup" "$BIN/lua" "$work" <<'EOF'
+python3 - "$runs" "$warmup" "$BIN/lua" "$work" "${BEFORE:-}" <<'EOF'
 import os, shutil, statistics, subprocess, sys, tempfile, time
 
-runs, warmup, lua, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-cases = [
-    ("lua --version (floor)", [lua, "--version"], 0),
-    ("sync --check, in sync", [lua, "-C", f"{work}/insync", "sync", "--check"], 0),
-    ("sync --check, drift", [lua, "-C", f"{work}/drift", "sync", "--check"], 1),
-]
+runs, warmup, lua, work, before = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+
+def cases_for(lua, label, insync):
+    return [
+        (f"{label}lua --version (floor)", [lua, "--version"], 0),
+        (f"{label}sync --check, in sync", [lua, "-C", f"{work}/{insync}", "sync", "--check"], 0),
+        (f"{label}sync --check, drift", [lua, "-C", f"{work}/drift", "sync", "--check"], 1),
+    ]
+
+cases = cases_for(lua, "", "insync")
+if before:
+    cases = cases_for(f"{before}/lua", "before: ", "insync-before") + cases
 
 def once(argv, want):
     start = time.perf_counter()
@@ -90,10 +94,11 @@ for name, argv, want in cases:
     rss = (max(peaks) if peaks[0] is not None else max(s[2] for s in samples)) / 1024
     rows.append((name, wall, cpu, rss))
 
-floor_cpu = rows[0][2]
-print(f"{runs} runs per case (median wall, median CPU = user+sys, max peak RSS)")
-print(f"| {'case':<24} | {'wall ms':>8} | {'CPU ms':>7} | {'CPU over floor':>14} | {'peak MiB':>8} |")
-print(f"|{'-'*26}|{'-'*10}|{'-'*9}|{'-'*16}|{'-'*10}|")
-for name, wall, cpu, rss in rows:
-    print(f"| {name:<24} | {wall:8.2f} | {cpu:7.2f} | {cpu - floor_cpu:+14.2f} | {rss:8.1f} |")
+print(f"{runs} runs per case (median wall, median CPU = user+sys, max peak RSS);")
+print("CPU over floor: against the same binary's --version")
+print(f"| {'case':<32} | {'wall ms':>8} | {'CPU ms':>7} | {'CPU over floor':>14} | {'peak MiB':>8} |")
+print(f"|{'-'*34}|{'-'*10}|{'-'*9}|{'-'*16}|{'-'*10}|")
+for i, (name, wall, cpu, rss) in enumerate(rows):
+    floor_cpu = rows[i - i % 3][2]
+    print(f"| {name:<32} | {wall:8.2f} | {cpu:7.2f} | {cpu - floor_cpu:+14.2f} | {rss:8.1f} |")
 EOF

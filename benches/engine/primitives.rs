@@ -5,7 +5,9 @@
 //!   request per listing.
 //! - `bench_compare`: the pure part of a check for those 1,200 items, timed by criterion:
 //!   reading `lua.skill.yaml` from the run's snapshot, comparing every item with its
-//!   listing entry, and rendering the JSON report (target: under 10 ms).
+//!   listing entry, and rendering (target: under 10 ms). Two cases: all in sync (the JSON
+//!   report), and 1,000 items drifted (server versions bumped in memory: the human drift
+//!   listing, the `--check` summary with its hints, GitHub annotations and JSON).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,7 +18,7 @@ use lua_core::config::{Config, LoadOptions};
 use lua_core::engine::compare::{Sides, compare_component};
 use lua_core::engine::{Engine, Exit, Report, Status};
 use lua_core::state::SyncState;
-use lua_core::{Project, Remotes, Shape, registry};
+use lua_core::{Project, Remotes, Shape, Version, registry};
 use serde_json::{Value, json};
 
 use super::{AGENT, Env, KEY, LATENCY_MS};
@@ -208,38 +210,84 @@ impl Bench {
             .sample_size(30)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(3));
+        let compare = |fetched: &[Remotes]| {
+            // A new project per iteration: the yaml is read and parsed every time.
+            let project = Project::new(self.dir.path(), self.compiled.clone());
+            let mut items = Vec::new();
+            for (component, remotes) in components.iter().zip(fetched) {
+                let sides = Sides {
+                    fetched: Ok(remotes.clone()),
+                    read: component.read_local(&project),
+                    anchor: component.anchor(&project),
+                };
+                items.extend(compare_component(
+                    component.as_ref(),
+                    config.policy(component.id()),
+                    sides,
+                    &state,
+                ));
+            }
+            assert_eq!(items.len(), 6 * ITEMS);
+            Report {
+                agent_id: AGENT.to_string(),
+                server_url: self.server.url(),
+                entry: self.compiled.entry.clone(),
+                items,
+                warnings: Vec::new(),
+                on_unreachable: config.settings.sync.on_unreachable,
+                state: state.clone(),
+                project,
+            }
+        };
         group.bench_function("read_compare_render_json", |b| {
             b.iter(|| {
-                // A new project per iteration: the yaml is read and parsed every time.
-                let project = Project::new(self.dir.path(), self.compiled.clone());
-                let mut items = Vec::new();
-                for (component, remotes) in components.iter().zip(&fetched) {
-                    let sides = Sides {
-                        fetched: Ok(remotes.clone()),
-                        read: component.read_local(&project),
-                    };
-                    items.extend(compare_component(
-                        component.as_ref(),
-                        config.policy(component.id()),
-                        sides,
-                        &state,
-                    ));
-                }
-                assert_eq!(items.len(), 6 * ITEMS);
-                let report = Report {
-                    agent_id: AGENT.to_string(),
-                    server_url: self.server.url(),
-                    entry: self.compiled.entry.clone(),
-                    items,
-                    warnings: Vec::new(),
-                    on_unreachable: config.settings.sync.on_unreachable,
-                    state: state.clone(),
-                    project,
-                };
+                let report = compare(&fetched);
                 let json = lua_core::report::to_json(&report, None, Exit::Ok);
                 std::hint::black_box(json.to_string().len())
             });
         });
+        let drifted = bumped(&fetched);
+        group.bench_function("read_compare_render_all_drifted", |b| {
+            b.iter(|| {
+                let report = compare(&drifted);
+                assert_eq!(report.drifted().count(), 5 * ITEMS);
+                let human = crate::render::drift_listing(&report, false);
+                let summary = crate::render::check_summary(&report, false);
+                let github = crate::render::github(&report);
+                let json = lua_core::report::to_json(&report, None, Exit::Drift);
+                std::hint::black_box(
+                    human.as_str().len()
+                        + summary.as_str().len()
+                        + github.len()
+                        + json.to_string().len(),
+                )
+            });
+        });
         group.finish();
     }
+}
+
+/// The listings with every versioned item one version ahead of the yaml: the 1,000 items
+/// of the five versioned kinds drift (MCP servers, unversioned, stay in sync).
+fn bumped(fetched: &[Remotes]) -> Vec<Remotes> {
+    fetched
+        .iter()
+        .map(|remotes| {
+            remotes
+                .iter()
+                .map(|(name, remote)| {
+                    let mut remote = remote.clone();
+                    match &remote.version {
+                        Some(Version::Text(v)) => {
+                            let next = format!("{v}.1");
+                            remote.value = Value::String(next.clone());
+                            remote.version = Some(Version::Text(next));
+                            (name.clone(), remote)
+                        }
+                        _ => (name.clone(), remote),
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -312,6 +312,13 @@ pub trait Syncable: Send + Sync {
         )]))
     }
 
+    /// Where the project keeps this component's items (the start of their section in a
+    /// project file), to point at an item the project does not have: a GitHub annotation
+    /// for an item only on the server. Reads only through `project`. Default: nowhere.
+    fn anchor(&self, _project: &Project) -> Option<Place> {
+        None
+    }
+
     /// Map a value to the form it is compared, hashed and diffed in (component-specific
     /// equivalences). Pure. The default is the value itself.
     fn canonical(&self, value: &Value) -> Value {

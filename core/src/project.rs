@@ -4,8 +4,13 @@
 //!
 //! Reads are confined: regular files only, inside the project root (symlinks resolved),
 //! at most [`MAX_FILE_BYTES`]. Knows no component and no file format.
+//!
+//! What components derive from those snapshots (a parsed `lua.skill.yaml` that several
+//! components read) can be kept with the project, computed once: [`Project::derived`].
 
+use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -50,12 +55,27 @@ pub struct ReadError {
 /// Reads of this run, by project-relative path.
 type Snapshots = BTreeMap<String, Result<Option<Snapshot>, ReadError>>;
 
-/// The project as this run sees it.
-#[derive(Clone, Debug)]
+/// Values derived from the snapshots, by key and type.
+type Derived = BTreeMap<(String, TypeId), Arc<dyn Any + Send + Sync>>;
+
+/// The project as this run sees it. Clones share the snapshots and what was derived
+/// from them; a new `Project` (after a pull rewrote files) starts afresh.
+#[derive(Clone)]
 pub struct Project {
     root: PathBuf,
     compiled: Compiled,
     files: Arc<Mutex<Snapshots>>,
+    derived: Arc<Mutex<Derived>>,
+}
+
+impl fmt::Debug for Project {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Project")
+            .field("root", &self.root)
+            .field("compiled", &self.compiled)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Project {
@@ -64,6 +84,7 @@ impl Project {
             root: root.into(),
             compiled,
             files: Arc::default(),
+            derived: Arc::default(),
         }
     }
 
@@ -87,6 +108,39 @@ impl Project {
             .or_insert_with(|| read_confined(&self.root, rel))
             .clone()
     }
+
+    /// A value derived from this project's snapshots (a parsed file, say), computed by
+    /// `make` the first time `key` is asked for with this type and shared afterwards, by
+    /// every clone of this project. `make` should read only through `self`, so what it
+    /// derives is as stable as the snapshots. It runs without a lock held: it may read
+    /// files and ask for other derived values (two threads racing may both compute; the
+    /// first stored value wins and both get it).
+    pub fn derived<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        make: impl FnOnce(&Project) -> T,
+    ) -> Arc<T> {
+        let slot = (key.to_string(), TypeId::of::<T>());
+        let lock = || {
+            self.derived
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(found) = lock().get(&slot).cloned().and_then(downcast) {
+            return found;
+        }
+        let made = Arc::new(make(self));
+        let mut derived = lock();
+        let stored = derived
+            .entry(slot)
+            .or_insert_with(|| Arc::clone(&made) as Arc<dyn Any + Send + Sync>);
+        // Keyed by `T`'s type id, so the stored value is a `T`: the first one stored wins.
+        downcast(Arc::clone(stored)).unwrap_or(made)
+    }
+}
+
+fn downcast<T: Any + Send + Sync>(value: Arc<dyn Any + Send + Sync>) -> Option<Arc<T>> {
+    value.downcast::<T>().ok()
 }
 
 /// Read `rel` under `root`: a regular file, inside the root after resolving symlinks, at
@@ -223,6 +277,39 @@ fn pulled(report: lua_compile::WriteReport) -> Pulled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_values_are_computed_once_per_project_and_shared_by_clones() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.yaml"), "x: 1\n").unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("src/index.ts"),
+            "import { LuaAgent } from \"lua-cli\";\nexport default new LuaAgent({ name: \"a\" });\n",
+        )
+        .unwrap();
+        let (compiled, _) = lua_compile::compile(dir.path(), "src/index.ts").unwrap();
+        let project = Project::new(dir.path(), compiled);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let parse = |p: &Project| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            p.read("a.yaml").unwrap().unwrap().bytes.len()
+        };
+        let first = project.derived("a", parse);
+        let again = project.clone().derived("a", parse);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(
+            (*first, calls.load(std::sync::atomic::Ordering::SeqCst)),
+            (5, 1)
+        );
+        // Another key, or another type under the same key, is another value.
+        assert_eq!(*project.derived("b", |_| 7usize), 7);
+        assert_eq!(*project.derived("a", |_| "text"), "text");
+        // A new project (after a pull rewrote files) derives afresh.
+        let fresh = Project::new(dir.path(), project.compiled().clone());
+        fresh.derived("a", parse);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn reads_are_snapshots_confined_to_regular_files_in_the_root() {

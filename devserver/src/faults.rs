@@ -192,72 +192,21 @@ pub(crate) fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError>
             FAULT_FIELDS.join(", ")
         )));
     }
-    let uint = |field: &str| -> Result<Option<u64>, ApiError> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                ApiError::bad_request(format!("`{field}` must be a non-negative integer"))
-            }),
-        }
-    };
-    let string = |field: &str| -> Result<Option<&str>, ApiError> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(ApiError::bad_request(format!("`{field}` must be a string"))),
-        }
-    };
-    let count = uint("count")?;
-    let latency_ms = uint("latencyMs")?.unwrap_or(0);
+    let count = uint_field(&obj, "count")?;
+    let latency_ms = uint_field(&obj, "latencyMs")?.unwrap_or(0);
     if latency_ms > MAX_LATENCY_MS {
         return Err(ApiError::bad_request(format!(
             "`latencyMs` must be at most {MAX_LATENCY_MS}"
         )));
     }
-    let path_prefix = string("pathPrefix")?.map(str::to_owned);
+    let path_prefix = string_field(&obj, "pathPrefix")?.map(str::to_owned);
     if path_prefix.as_deref().is_some_and(|p| !p.starts_with('/')) {
         return Err(ApiError::bad_request("`pathPrefix` must start with `/`"));
     }
-    let method = string("method")?
-        .map(|m| {
-            Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-                .map_err(|_| ApiError::bad_request(format!("`method` {m:?} is not an HTTP method")))
-        })
+    let method = string_field(&obj, "method")?
+        .map(parse_method)
         .transpose()?;
-    let status = uint("status")?
-        .map(|s| {
-            u16::try_from(s)
-                .ok()
-                .filter(|s| (200..=599).contains(s))
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .ok_or_else(|| ApiError::bad_request("`status` must be between 200 and 599"))
-        })
-        .transpose()?;
-    let body = string("body")?;
-    let drop = match obj.get("drop") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::bad_request("`drop` must be a boolean")),
-    };
-    let effect = if drop {
-        if status.is_some() || body.is_some() {
-            return Err(ApiError::bad_request(
-                "`drop` cannot be combined with `status` or `body`",
-            ));
-        }
-        Some(Effect::Drop)
-    } else {
-        match (body, status) {
-            (Some("malformed"), s) => Some(Effect::Malformed(s.unwrap_or(StatusCode::OK))),
-            (Some("truncated"), s) => Some(Effect::Truncated(s.unwrap_or(StatusCode::OK))),
-            (Some(literal), s) => Some(Effect::Literal(
-                s.unwrap_or(StatusCode::OK),
-                literal.to_owned(),
-            )),
-            (None, Some(s)) => Some(Effect::Status(s)),
-            (None, None) => None,
-        }
-    };
+    let effect = parse_effect(&obj)?;
     if effect.is_none() && latency_ms == 0 {
         return Err(ApiError::bad_request(
             "a fault needs at least one of `status`, `body`, `drop` or `latencyMs`",
@@ -271,6 +220,67 @@ pub(crate) fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError>
         effect,
         spec: Value::Object(obj),
     })
+}
+
+/// What the matched request gets instead of its answer: `drop`, or `status` and `body`.
+fn parse_effect(obj: &Map<String, Value>) -> Result<Option<Effect>, ApiError> {
+    let status = uint_field(obj, "status")?
+        .map(|s| {
+            u16::try_from(s)
+                .ok()
+                .filter(|s| (200..=599).contains(s))
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or_else(|| ApiError::bad_request("`status` must be between 200 and 599"))
+        })
+        .transpose()?;
+    let body = string_field(obj, "body")?;
+    let drop = match obj.get("drop") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad_request("`drop` must be a boolean")),
+    };
+    if drop {
+        if status.is_some() || body.is_some() {
+            return Err(ApiError::bad_request(
+                "`drop` cannot be combined with `status` or `body`",
+            ));
+        }
+        return Ok(Some(Effect::Drop));
+    }
+    Ok(match (body, status) {
+        (Some("malformed"), s) => Some(Effect::Malformed(s.unwrap_or(StatusCode::OK))),
+        (Some("truncated"), s) => Some(Effect::Truncated(s.unwrap_or(StatusCode::OK))),
+        (Some(literal), s) => Some(Effect::Literal(
+            s.unwrap_or(StatusCode::OK),
+            literal.to_owned(),
+        )),
+        (None, Some(s)) => Some(Effect::Status(s)),
+        (None, None) => None,
+    })
+}
+
+fn parse_method(m: &str) -> Result<Method, ApiError> {
+    Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+        .map_err(|_| ApiError::bad_request(format!("`method` {m:?} is not an HTTP method")))
+}
+
+/// An optional non-negative integer field.
+fn uint_field(obj: &Map<String, Value>, field: &str) -> Result<Option<u64>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            ApiError::bad_request(format!("`{field}` must be a non-negative integer"))
+        }),
+    }
+}
+
+/// An optional string field.
+fn string_field<'o>(obj: &'o Map<String, Value>, field: &str) -> Result<Option<&'o str>, ApiError> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(ApiError::bad_request(format!("`{field}` must be a string"))),
+    }
 }
 
 #[cfg(test)]

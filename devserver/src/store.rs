@@ -1,5 +1,6 @@
-//! SQLite persistence: agents (with governance), persona versions, idempotency records,
-//! dashboard sessions; the submodules keep deployed primitives and backups.
+//! SQLite persistence: the schema and its migration, and agents (with governance); the
+//! submodules keep persona versions (`versions`), idempotent answers and dashboard session
+//! rows (`records`), deployed primitives (`primitives`) and backups (`backup`).
 //!
 //! Every function takes a `&Connection` (a `Transaction` derefs to one) and does no locking of its
 //! own: callers hold the single connection's mutex and open the transaction, so a multi-step
@@ -13,10 +14,21 @@ use serde_json::{Value, json};
 
 pub(crate) mod backup;
 pub(crate) mod primitives;
+pub(crate) mod records;
+pub(crate) mod versions;
+
+pub(crate) use records::{
+    SessionRow, StoredAnswer, idempotent_get, idempotent_put, session_delete, session_get,
+    session_insert, session_prune, session_touch,
+};
+pub(crate) use versions::{
+    Status, Version, VersionRefusal, create_version, deploy, list_versions, publish_draft,
+};
 
 /// Bumped when the schema changes; checked at open so an old file is not misread.
 /// 2: `agents.governance`, primitives, MCP servers, backups, `idempotency.request`, sessions.
-const SCHEMA_VERSION: i64 = 2;
+/// 3: `backups.project_hash`, `staged_blobs` (lua-cli's backup push).
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS agents (
@@ -87,6 +99,7 @@ pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     add_column_if_missing(&conn, "idempotency", "request", "TEXT")?;
     conn.execute_batch(primitives::SCHEMA)?;
     conn.execute_batch(backup::SCHEMA)?;
+    add_column_if_missing(&conn, "backups", "project_hash", "TEXT")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(conn)
 }
@@ -150,72 +163,12 @@ impl Agent {
     }
 }
 
-/// Whether a version is a draft or published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    Draft,
-    Published,
-}
-
-impl Status {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Published => "published",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Status> {
-        match s {
-            "draft" => Some(Status::Draft),
-            "published" => Some(Status::Published),
-            _ => None,
-        }
-    }
-}
-
-/// One persona version, with `is_current` resolved against its agent.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Version {
-    pub version: i64,
-    pub persona: Value,
-    pub status: Status,
-    pub created_date: i64,
-    pub created_by: String,
-    pub is_current: bool,
-}
-
-impl Version {
-    /// The API's view of a version (one entry of the versions list).
-    pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "version": self.version,
-            "persona": self.persona,
-            "createdDate": self.created_date,
-            "isCurrent": self.is_current,
-            "status": self.status.as_str(),
-            "createdBy": self.created_by,
-        })
-    }
-}
-
 /// An agent with the numbers the dashboard's list shows.
 #[derive(Debug, Clone)]
 pub(crate) struct AgentSummary {
     pub agent: Agent,
     /// The published version with the greatest createdDate.
     pub latest_published: Option<i64>,
-}
-
-/// Why an operation on an existing version was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum VersionRefusal {
-    NoSuchAgent,
-    NoSuchVersion,
-    /// Deploying a draft: only published versions can become current.
-    IsDraft,
-    /// Publishing a version that is already published.
-    AlreadyPublished,
 }
 
 fn agent_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
@@ -313,283 +266,6 @@ pub(crate) fn list_agents(conn: &Connection) -> rusqlite::Result<Vec<AgentSummar
         })
     })?;
     rows.collect()
-}
-
-/// Lists an agent's versions in version order, optionally only one status. The agent must exist.
-pub(crate) fn list_versions(
-    conn: &Connection,
-    agent: &Agent,
-    only: Option<Status>,
-) -> rusqlite::Result<Vec<Version>> {
-    let mut stmt = conn.prepare(
-        "SELECT version, persona, status, created_date, created_by FROM persona_versions
-          WHERE agent_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY version",
-    )?;
-    let rows = stmt.query_map(params![agent.id, only.map(Status::as_str)], |r| {
-        version_from_row(r, agent.current_version)
-    })?;
-    rows.collect()
-}
-
-fn version_from_row(r: &rusqlite::Row<'_>, current: Option<i64>) -> rusqlite::Result<Version> {
-    let version: i64 = r.get(0)?;
-    let persona_text: String = r.get(1)?;
-    // Written by this module as JSON; a hand-edited non-JSON value is served as plain text.
-    let persona = serde_json::from_str(&persona_text).unwrap_or(Value::String(persona_text));
-    let status_text: String = r.get(2)?;
-    let status = Status::parse(&status_text).unwrap_or(Status::Draft);
-    Ok(Version {
-        version,
-        persona,
-        status,
-        created_date: r.get(3)?,
-        created_by: r.get(4)?,
-        is_current: current == Some(version),
-    })
-}
-
-fn get_version(conn: &Connection, agent: &Agent, n: i64) -> rusqlite::Result<Option<Version>> {
-    conn.query_row(
-        "SELECT version, persona, status, created_date, created_by FROM persona_versions
-          WHERE agent_id = ?1 AND version = ?2",
-        params![agent.id, n],
-        |r| version_from_row(r, agent.current_version),
-    )
-    .optional()
-}
-
-/// The next createdDate for an agent: `max(now, last + 1)`, recorded as the new last.
-fn next_created_date(conn: &Connection, agent_id: &str, now: i64) -> rusqlite::Result<i64> {
-    let last: i64 = conn.query_row(
-        "SELECT last_created_date FROM agents WHERE id = ?1",
-        [agent_id],
-        |r| r.get(0),
-    )?;
-    let date = now.max(last.saturating_add(1));
-    conn.execute(
-        "UPDATE agents SET last_created_date = ?2 WHERE id = ?1",
-        params![agent_id, date],
-    )?;
-    Ok(date)
-}
-
-/// Creates the agent's next version. A published one also becomes current.
-/// Call inside a transaction: numbering reads then writes the agent row.
-pub(crate) fn create_version(
-    conn: &Connection,
-    agent_id: &str,
-    persona: &Value,
-    status: Status,
-    created_by: &str,
-    now: i64,
-) -> rusqlite::Result<Option<Version>> {
-    let Some(last): Option<i64> = conn
-        .query_row(
-            "SELECT last_version FROM agents WHERE id = ?1",
-            [agent_id],
-            |r| r.get(0),
-        )
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let version = last.saturating_add(1);
-    let created_date = next_created_date(conn, agent_id, now)?;
-    conn.execute(
-        "INSERT INTO persona_versions (agent_id, version, persona, status, created_date, created_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            agent_id,
-            version,
-            persona.to_string(),
-            status.as_str(),
-            created_date,
-            created_by
-        ],
-    )?;
-    conn.execute(
-        "UPDATE agents SET last_version = ?2 WHERE id = ?1",
-        params![agent_id, version],
-    )?;
-    if status == Status::Published {
-        set_current(conn, agent_id, version)?;
-    }
-    Ok(Some(Version {
-        version,
-        persona: persona.clone(),
-        status,
-        created_date,
-        created_by: created_by.to_owned(),
-        is_current: status == Status::Published,
-    }))
-}
-
-fn set_current(conn: &Connection, agent_id: &str, version: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE agents SET current_version = ?2 WHERE id = ?1",
-        params![agent_id, version],
-    )?;
-    Ok(())
-}
-
-/// Publishes a draft: it keeps its number, becomes published and current, and gets a fresh
-/// createdDate so it is the latest published.
-pub(crate) fn publish_draft(
-    conn: &Connection,
-    agent_id: &str,
-    n: i64,
-    now: i64,
-) -> rusqlite::Result<Result<Version, VersionRefusal>> {
-    let Some(agent) = get_agent(conn, agent_id)? else {
-        return Ok(Err(VersionRefusal::NoSuchAgent));
-    };
-    let Some(v) = get_version(conn, &agent, n)? else {
-        return Ok(Err(VersionRefusal::NoSuchVersion));
-    };
-    if v.status == Status::Published {
-        return Ok(Err(VersionRefusal::AlreadyPublished));
-    }
-    let created_date = next_created_date(conn, agent_id, now)?;
-    conn.execute(
-        "UPDATE persona_versions SET status = 'published', created_date = ?3
-          WHERE agent_id = ?1 AND version = ?2",
-        params![agent_id, n, created_date],
-    )?;
-    set_current(conn, agent_id, n)?;
-    Ok(Ok(Version {
-        status: Status::Published,
-        created_date,
-        is_current: true,
-        ..v
-    }))
-}
-
-/// Makes an existing published version current (a rollback when it is older).
-/// "Latest published" is untouched: createdDate does not change.
-pub(crate) fn deploy(
-    conn: &Connection,
-    agent_id: &str,
-    n: i64,
-) -> rusqlite::Result<Result<Version, VersionRefusal>> {
-    let Some(agent) = get_agent(conn, agent_id)? else {
-        return Ok(Err(VersionRefusal::NoSuchAgent));
-    };
-    let Some(v) = get_version(conn, &agent, n)? else {
-        return Ok(Err(VersionRefusal::NoSuchVersion));
-    };
-    if v.status == Status::Draft {
-        return Ok(Err(VersionRefusal::IsDraft));
-    }
-    set_current(conn, agent_id, n)?;
-    Ok(Ok(Version {
-        is_current: true,
-        ..v
-    }))
-}
-
-/// A stored answer: the status and exact body of the first response to an idempotent request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StoredAnswer {
-    pub status: u16,
-    pub body: String,
-    /// The fingerprint of the request that produced it (`None` for pre-version-2 rows).
-    pub request: Option<String>,
-}
-
-pub(crate) fn idempotent_get(
-    conn: &Connection,
-    agent_id: &str,
-    key: &str,
-) -> rusqlite::Result<Option<StoredAnswer>> {
-    conn.query_row(
-        "SELECT status, body, request FROM idempotency WHERE agent_id = ?1 AND key = ?2",
-        params![agent_id, key],
-        |r| {
-            Ok(StoredAnswer {
-                status: r.get(0)?,
-                body: r.get(1)?,
-                request: r.get(2)?,
-            })
-        },
-    )
-    .optional()
-}
-
-pub(crate) fn idempotent_put(
-    conn: &Connection,
-    agent_id: &str,
-    key: &str,
-    answer: &StoredAnswer,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT OR REPLACE INTO idempotency (agent_id, key, status, body, created_date, request)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            agent_id,
-            key,
-            answer.status,
-            answer.body,
-            now_ms(),
-            answer.request
-        ],
-    )?;
-    Ok(())
-}
-
-/// A stored dashboard session: when it was created and last used (epoch ms).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SessionRow {
-    pub created: i64,
-    pub last_seen: i64,
-}
-
-pub(crate) fn session_insert(conn: &Connection, digest: &str, now: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT OR REPLACE INTO sessions (token_digest, created, last_seen) VALUES (?1, ?2, ?2)",
-        params![digest, now],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn session_get(conn: &Connection, digest: &str) -> rusqlite::Result<Option<SessionRow>> {
-    conn.query_row(
-        "SELECT created, last_seen FROM sessions WHERE token_digest = ?1",
-        params![digest],
-        |r| {
-            Ok(SessionRow {
-                created: r.get(0)?,
-                last_seen: r.get(1)?,
-            })
-        },
-    )
-    .optional()
-}
-
-pub(crate) fn session_touch(conn: &Connection, digest: &str, now: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "UPDATE sessions SET last_seen = ?2 WHERE token_digest = ?1",
-        params![digest, now],
-    )?;
-    Ok(())
-}
-
-pub(crate) fn session_delete(conn: &Connection, digest: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute(
-        "DELETE FROM sessions WHERE token_digest = ?1",
-        params![digest],
-    )? > 0)
-}
-
-/// Deletes sessions idle since before `idle_before` or created before `created_before`.
-pub(crate) fn session_prune(
-    conn: &Connection,
-    idle_before: i64,
-    created_before: i64,
-) -> rusqlite::Result<usize> {
-    conn.execute(
-        "DELETE FROM sessions WHERE last_seen < ?1 OR created < ?2",
-        params![idle_before, created_before],
-    )
 }
 
 #[cfg(test)]

@@ -85,12 +85,14 @@
 
 mod compute;
 pub mod display;
+mod drift;
 mod lines;
 mod render;
 mod text;
 
-pub use compute::{Drift, Hunk, Line, LineEnding, LineTag, Segment, compute};
+pub use compute::compute;
 pub use display::terminal_safe;
+pub use drift::{Drift, Hunk, Line, LineEnding, LineTag, Segment};
 pub use lines::{EndingNote, Side, Terminators};
 pub use render::{Style, render, render_block, render_block_between, render_short};
 pub use text::{preview, unified};

@@ -1,7 +1,7 @@
 //! Splitting a value into lines with their terminators kept apart, and the
 //! note for values whose only difference is how their lines end.
 
-use crate::compute::LineEnding;
+use crate::drift::LineEnding;
 
 /// A line's text (without terminator) and its terminator.
 pub(crate) type SplitLine<'a> = (&'a str, LineEnding);

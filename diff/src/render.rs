@@ -8,9 +8,8 @@ use std::time::Instant;
 
 use anstyle::AnsiColor;
 
-use crate::compute::{
-    Drift, Line, LineEnding, LineTag, ShowWhitespace, TIME_BUDGET, compute, inline_segments,
-};
+use crate::compute::{TIME_BUDGET, compute, inline_segments};
+use crate::drift::{Drift, Line, LineEnding, LineTag, ShowWhitespace};
 use crate::lines::{EndingNote, Side};
 
 /// The `====` rule above and below a block: 60 `=`.

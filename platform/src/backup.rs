@@ -14,9 +14,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::api::agent_segment;
-use crate::client::PlatformClient;
+use crate::client::{PlatformClient, plain_http_client};
 use crate::error::{PlatformError, excerpt};
 use crate::primitives::Shape;
+use crate::urls::redirect_target;
 
 /// Largest blob accepted (compressed or not), so a hostile URL cannot fill memory.
 pub const MAX_BLOB_BYTES: usize = 16 * 1024 * 1024;
@@ -208,11 +209,24 @@ pub enum BlobError {
         url: String,
         actual: String,
     },
+    /// A blob URL answered with a redirect. Never followed: the contract's blob URLs
+    /// answer the file itself, and a followed redirect could take the download anywhere.
+    #[error(
+        "backup blob {hash} from {url} answered HTTP {status}, a redirect to {location}; lua does not follow redirects of blob URLs (the platform's blob URLs answer the file itself)"
+    )]
+    Redirected {
+        hash: String,
+        url: String,
+        status: u16,
+        location: String,
+    },
     #[error("cannot build the download client: {reason}")]
     Client { reason: String },
 }
 
-/// Downloads blobs: no `Authorization`, no cookies, a size cap, hash verified.
+/// Downloads blobs: no `Authorization`, no cookies, no redirects followed, a size cap,
+/// hash verified. Built on the same transport as the API client (trust store loaded on
+/// the first TLS handshake, so building it costs nothing).
 #[derive(Clone, Debug)]
 pub struct BlobClient {
     http: reqwest::Client,
@@ -225,15 +239,7 @@ impl BlobClient {
     }
 
     pub fn with_limit(timeout: Duration, max_bytes: usize) -> Result<Self, BlobError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .tls_backend_rustls()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|e| BlobError::Client {
-                reason: e.to_string(),
-            })?;
+        let http = plain_http_client(timeout).map_err(|reason| BlobError::Client { reason })?;
         Ok(Self { http, max_bytes })
     }
 
@@ -253,6 +259,21 @@ impl BlobClient {
             .await
             .map_err(|e| unreachable(reqwest_reason(&e)))?;
         let status = resp.status().as_u16();
+        if matches!(status, 301 | 302 | 303 | 307 | 308) {
+            let location = redirect_target(
+                url,
+                resp.headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(reqwest::header::HeaderValue::as_bytes),
+            );
+            return Err(BlobError::Redirected {
+                hash: h,
+                url: shown,
+                status,
+                // A presigned target's query is a credential too.
+                location: without_query(&location),
+            });
+        }
         let mut body = Vec::new();
         let limit = if resp.status().is_success() {
             self.max_bytes

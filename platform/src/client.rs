@@ -522,21 +522,26 @@ fn invalid(reason: &str) -> PlatformError {
 /// The HTTP client: no redirects followed (a redirect is an error, see
 /// `PlatformError::Redirected`), and TLS whose trust store loads on first use.
 fn http_client(timeout: Duration) -> Result<reqwest::Client, PlatformError> {
+    plain_http_client(timeout).map_err(|reason| PlatformError::InvalidConfig { reason })
+}
+
+/// The transport every client of this crate is built on (the API client and the blob
+/// downloads): redirects never followed (each caller turns a 3xx into its own typed
+/// error), no default headers, and TLS whose trust store loads on the first handshake
+/// ([`crate::tls`]), so building it costs nothing for an `http://` URL.
+pub(crate) fn plain_http_client(timeout: Duration) -> Result<reqwest::Client, String> {
     // reqwest is built without a bundled crypto provider (avoids the aws-lc C build).
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let tls = crate::tls::client_config(provider).map_err(|e| PlatformError::InvalidConfig {
-        reason: format!("cannot build the TLS configuration: {e}"),
-    })?;
+    let tls = crate::tls::client_config(provider)
+        .map_err(|e| format!("cannot build the TLS configuration: {e}"))?;
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
-        .map_err(|e| PlatformError::InvalidConfig {
-            reason: format!("cannot build the HTTP client: {e}"),
-        })
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// A short cause for a failure to get a response at all.

@@ -188,88 +188,50 @@ impl PlatformError {
 
 impl PlatformError {
     /// The same error with every occurrence of `secret` replaced by [`REDACTED`].
-    pub(crate) fn redact(self, secret: &str) -> Self {
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
         if secret.is_empty() {
             return self;
         }
-        let r = |s: String| {
-            if s.contains(secret) {
-                s.replace(secret, REDACTED)
-            } else {
-                s
+        for text in self.texts_mut() {
+            if text.contains(secret) {
+                *text = text.replace(secret, REDACTED);
             }
-        };
+        }
+        self
+    }
+
+    /// Every text the error carries (URLs, reasons, messages, excerpts): what [`redact`]
+    /// must see. The match is exhaustive so a new variant cannot be forgotten.
+    ///
+    /// [`redact`]: Self::redact
+    fn texts_mut(&mut self) -> Vec<&mut String> {
         match self {
-            Self::MissingApiKey => Self::MissingApiKey,
-            Self::InvalidConfig { reason } => Self::InvalidConfig { reason: r(reason) },
-            Self::InvalidAgentId { agent_id, reason } => Self::InvalidAgentId {
-                agent_id: r(agent_id),
-                reason: r(reason),
-            },
-            Self::Unreachable { url, reason } => Self::Unreachable {
-                url: r(url),
-                reason: r(reason),
-            },
+            Self::MissingApiKey => Vec::new(),
+            Self::InvalidConfig { reason } => vec![reason],
+            Self::InvalidAgentId {
+                agent_id: a,
+                reason: b,
+            }
+            | Self::Unreachable { url: a, reason: b } => vec![a, b],
             Self::Unauthorized {
-                url,
-                status,
-                message,
-            } => Self::Unauthorized {
-                url: r(url),
-                status,
-                message: r(message),
-            },
-            Self::NotFound { url, message } => Self::NotFound {
-                url: r(url),
-                message: r(message),
-            },
-            Self::Server {
-                url,
-                status,
-                excerpt,
-            } => Self::Server {
-                url: r(url),
-                status,
-                excerpt: r(excerpt),
-            },
-            Self::Rejected {
-                url,
-                status,
-                message,
-            } => Self::Rejected {
-                url: r(url),
-                status,
-                message: r(message),
-            },
-            Self::Redirected {
-                url,
-                status,
-                location,
-            } => Self::Redirected {
-                url: r(url),
-                status,
-                location: r(location),
-            },
-            Self::DeadlineExceeded {
-                url,
-                limit,
-                last,
-                unreachable,
-            } => Self::DeadlineExceeded {
-                url: r(url),
-                limit,
-                last: r(last),
-                unreachable,
-            },
+                url, message: b, ..
+            }
+            | Self::NotFound { url, message: b }
+            | Self::Server {
+                url, excerpt: b, ..
+            }
+            | Self::Rejected {
+                url, message: b, ..
+            }
+            | Self::Redirected {
+                url, location: b, ..
+            }
+            | Self::DeadlineExceeded { url, last: b, .. } => vec![url, b],
             Self::Protocol {
                 url,
                 reason,
                 excerpt,
-            } => Self::Protocol {
-                url: r(url),
-                reason: r(reason),
-                excerpt: r(excerpt),
-            },
+            } => vec![url, reason, excerpt],
         }
     }
 }

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
 use lua_core::compile::Unreadable;
@@ -35,12 +35,21 @@ const PARALLEL_DOWNLOADS: usize = 8;
 /// One kind of primitive as a [`Syncable`].
 pub struct Primitives {
     kind: &'static Kind,
+}
+
+/// What the kinds share in one run (a [`Server::shared`] slot): the backup is the agent's
+/// whole source, downloaded once and restored once for every kind's items.
+#[derive(Default)]
+struct RunBackup {
     /// The backup as downloaded in this run (manifest files and verified blobs), so the
     /// preview and every item's pull download it once.
     backup: tokio::sync::Mutex<Option<Result<Backup, PullError>>>,
     /// The restore done by an earlier item of this run: later items only edit the yaml.
     restored: Mutex<Option<Vec<String>>>,
 }
+
+/// The [`Server::shared`] key of [`RunBackup`].
+const RUN_BACKUP: &str = "primitives.backup";
 
 #[derive(Clone)]
 struct Backup {
@@ -51,24 +60,26 @@ struct Backup {
 
 impl Primitives {
     pub fn new(kind: &'static Kind) -> Self {
-        Self {
-            kind,
-            backup: tokio::sync::Mutex::new(None),
-            restored: Mutex::new(None),
-        }
+        Self { kind }
     }
 
-    fn yaml(&self, project: &Project) -> Result<SkillYaml, YamlError> {
-        let path = Path::new(FILE_NAME);
-        match project.read(FILE_NAME) {
-            Ok(snapshot) => SkillYaml::from_bytes(path, snapshot.as_ref().map(|s| &*s.bytes)),
-            Err(e) => Err(YamlError::Syntax {
-                path: path.to_path_buf(),
-                line: 1,
-                col: 1,
-                message: e.message,
-            }),
-        }
+    /// `lua.skill.yaml` as parsed from this project's snapshot: once per project for all
+    /// six kinds, not once per kind.
+    fn yaml(project: &Project) -> Arc<Result<SkillYaml, YamlError>> {
+        project.derived(FILE_NAME, |project| {
+            #[cfg(test)]
+            tests::PARSES.with(|n| n.set(n.get() + 1));
+            let path = Path::new(FILE_NAME);
+            match project.read(FILE_NAME) {
+                Ok(snapshot) => SkillYaml::from_bytes(path, snapshot.as_ref().map(|s| &*s.bytes)),
+                Err(e) => Err(YamlError::Syntax {
+                    path: path.to_path_buf(),
+                    line: 1,
+                    col: 1,
+                    message: e.message,
+                }),
+            }
+        })
     }
 
     fn unreadable(&self, e: &YamlError) -> Unreadable {
@@ -85,7 +96,8 @@ impl Primitives {
 
     /// The backup, downloaded once per run; `Unresolved(NoBackup)` when there is none.
     async fn backup(&self, server: &Server) -> Result<Backup, PullError> {
-        let mut slot = self.backup.lock().await;
+        let run = server.shared::<RunBackup>(RUN_BACKUP);
+        let mut slot = run.backup.lock().await;
         if let Some(done) = slot.as_ref() {
             return done.clone();
         }
@@ -107,14 +119,15 @@ impl Primitives {
         remote: &Remote,
         present: bool,
     ) -> Result<Pulled, PullError> {
-        let already = self.restored.lock().map(|r| r.clone()).unwrap_or(None);
+        let run = ctx.server.shared::<RunBackup>(RUN_BACKUP);
+        let already = run.restored.lock().map(|r| r.clone()).unwrap_or(None);
         let mut files = match already {
             Some(_) => Vec::new(),
             None => {
                 let plan = self.plan(ctx).await?;
                 let written = restore::apply(&plan, ctx.force)
                     .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))?;
-                if let Ok(mut r) = self.restored.lock() {
+                if let Ok(mut r) = run.restored.lock() {
                     *r = Some(written.clone());
                 }
                 written
@@ -133,7 +146,8 @@ impl Primitives {
                 ));
             }
         };
-        let yaml = self.yaml(ctx.project).map_err(yaml_refused)?;
+        let parsed = Self::yaml(ctx.project);
+        let yaml = parsed.as_ref().as_ref().map_err(yaml_refused)?;
         let mut editor = yaml.edit();
         let section = &self.kind.section;
         if present {
@@ -146,8 +160,8 @@ impl Primitives {
                 remote.entity_id.as_deref().unwrap_or(""),
             )
         }
-        .map_err(yaml_refused)?;
-        write_yaml(ctx, &yaml, &editor)?;
+        .map_err(|e| yaml_refused(&e))?;
+        write_yaml(ctx, yaml, &editor)?;
         files.push(FILE_NAME.to_string());
         Ok(Pulled {
             files,
@@ -214,7 +228,8 @@ impl Syncable for Primitives {
     }
 
     fn read_local(&self, project: &Project) -> Result<Locals, Unreadable> {
-        let yaml = self.yaml(project).map_err(|e| self.unreadable(&e))?;
+        let parsed = Self::yaml(project);
+        let yaml = parsed.as_ref().as_ref().map_err(|e| self.unreadable(e))?;
         let entries = yaml
             .entries(&self.kind.section)
             .map_err(|e| self.unreadable(&e))?;
@@ -240,6 +255,19 @@ impl Syncable for Primitives {
                 (e.name, Local::Value(local))
             })
             .collect())
+    }
+
+    /// The line of the kind's section key (`skills:`), or line 1 when the file has no such
+    /// section: where an item only on the server would be added.
+    fn anchor(&self, project: &Project) -> Option<Place> {
+        let parsed = Self::yaml(project);
+        let yaml = parsed.as_ref().as_ref().ok().filter(|y| y.exists())?;
+        let line = yaml.section_line(&self.kind.section).unwrap_or(1);
+        Some(Place {
+            file: FILE_NAME.to_string(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: 1,
+        })
     }
 
     /// A server item with no active version has nothing to compare; MCP servers (whose
@@ -295,7 +323,8 @@ impl Syncable for Primitives {
             return self.pull_versioned(ctx, item.key, remote, present).await;
         }
         // MCP servers: add the server's entry to the yaml.
-        let yaml = self.yaml(ctx.project).map_err(yaml_refused)?;
+        let parsed = Self::yaml(ctx.project);
+        let yaml = parsed.as_ref().as_ref().map_err(yaml_refused)?;
         let mut editor = yaml.edit();
         editor
             .add_entry(
@@ -304,8 +333,8 @@ impl Syncable for Primitives {
                 None,
                 remote.entity_id.as_deref().unwrap_or(""),
             )
-            .map_err(yaml_refused)?;
-        write_yaml(ctx, &yaml, &editor)?;
+            .map_err(|e| yaml_refused(&e))?;
+        write_yaml(ctx, yaml, &editor)?;
         Ok(Pulled {
             files: vec![FILE_NAME.to_string()],
             notes: Vec::new(),
@@ -325,7 +354,7 @@ impl Syncable for Primitives {
     }
 }
 
-fn yaml_refused(e: YamlError) -> PullError {
+fn yaml_refused(e: &YamlError) -> PullError {
     PullError::refused(Reason::WriteRefused, e.to_string())
 }
 
@@ -339,12 +368,12 @@ fn write_yaml(
         &ctx.root().join(FILE_NAME),
         read.exists().then_some(read.text().as_bytes()),
     )
-    .map_err(yaml_refused)?;
+    .map_err(|e| yaml_refused(&e))?;
     at_root.write(editor).map_err(|e| match e {
         YamlError::Changed { .. } => {
             PullError::refused(Reason::ChangedSinceCompared, e.to_string())
         }
-        other => yaml_refused(other),
+        other => yaml_refused(&other),
     })
 }
 
@@ -447,3 +476,7 @@ fn preview(plan: &Plan, created_at: Option<&str>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "component_tests.rs"]
+mod tests;

@@ -208,6 +208,17 @@ impl SkillYaml {
         self.hash.is_some()
     }
 
+    /// The 1-based line of the section's key (`skills:`), when the file has it.
+    pub fn section_line(&self, section: &Section) -> Option<usize> {
+        match &self.root.as_ref()?.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(_, k, _)| k == section.key)
+                .map(|(key, _, _)| key.line),
+            _ => None,
+        }
+    }
+
     /// The entries of one section, validated; empty when the key is absent or null.
     pub fn entries(&self, section: &Section) -> Result<Vec<Entry>, YamlError> {
         let Some(node) = self.section_node(section.key) else {

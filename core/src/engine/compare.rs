@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use lua_compile::Unreadable;
 use lua_platform::PlatformError;
 
-use crate::component::{Local, Locals, OneSided, Remote, Remotes, SINGLE, Shape, Syncable};
+use crate::component::{Local, Locals, OneSided, Place, Remote, Remotes, SINGLE, Shape, Syncable};
 use crate::config::ComponentPolicy;
 use crate::engine::types::{Classification, Item, Presence, Status, state_key};
 use crate::state::SyncState;
@@ -16,6 +16,8 @@ use crate::value;
 pub struct Sides {
     pub fetched: Result<Remotes, PlatformError>,
     pub read: Result<Locals, Unreadable>,
+    /// Where the project keeps the component's items ([`Syncable::anchor`]).
+    pub anchor: Option<Place>,
 }
 
 /// The items of one component.
@@ -40,6 +42,7 @@ pub fn compare_component(
         local_hash: None,
         base: state.components.get(component.id()).cloned(),
         push_unsupported: component.push_unsupported(SINGLE),
+        anchor: sides.anchor.clone(),
     };
     let remotes = match sides.fetched {
         Err(e) => {
@@ -77,7 +80,9 @@ pub fn compare_component(
         .filter_map(|key| {
             let local = locals.remove(&key).unwrap_or(Local::Missing);
             let remote = remotes.get(&key).cloned();
-            compare_item(component, policy, key, local, remote, state)
+            let mut item = compare_item(component, policy, key, local, remote, state)?;
+            item.anchor.clone_from(&sides.anchor);
+            Some(item)
         })
         .collect()
 }
@@ -109,6 +114,7 @@ fn compare_item(
             .get(&state_key(component.id(), &key))
             .cloned(),
         push_unsupported: component.push_unsupported(&key),
+        anchor: None,
         remote,
         local,
     };

@@ -102,7 +102,7 @@ impl Engine {
         // Local sides first: snapshots are taken before anything could rewrite a file.
         let reads: Vec<_> = active
             .iter()
-            .map(|(component, _)| component.read_local(&project))
+            .map(|(component, _)| (component.read_local(&project), component.anchor(&project)))
             .collect();
         let fetched =
             futures::future::join_all(active.iter().map(|(component, _)| component.fetch(server)))
@@ -110,11 +110,15 @@ impl Engine {
         let items = active
             .into_iter()
             .zip(fetched.into_iter().zip(reads))
-            .flat_map(|((component, policy), (fetched, read))| {
+            .flat_map(|((component, policy), (fetched, (read, anchor)))| {
                 compare::compare_component(
                     component,
                     policy,
-                    compare::Sides { fetched, read },
+                    compare::Sides {
+                        fetched,
+                        read,
+                        anchor,
+                    },
                     &loaded.state,
                 )
             })
@@ -164,27 +168,7 @@ impl Engine {
                     break;
                 }
             };
-            let action = match decision {
-                Err(action) => action,
-                Ok(Decision {
-                    choice: Choice::Skip,
-                    ..
-                }) => Action::Skipped {
-                    reason: crate::component::Reason::UserSkipped,
-                    message: "skipped".into(),
-                },
-                Ok(Decision {
-                    choice: Choice::Push,
-                    ..
-                }) => resolve::push(component, item, &mut run).await,
-                Ok(Decision {
-                    choice: Choice::Pull,
-                    confirmed_flatten,
-                }) => {
-                    let force = options.force || confirmed_flatten;
-                    resolve::pull(component, item, force, &mut run).await
-                }
-            };
+            let action = act(component, item, decision, options.force, &mut run).await;
             outcome.resolutions.push(Resolution {
                 id: item.id,
                 key: item.key.clone(),
@@ -192,24 +176,8 @@ impl Engine {
                 action,
             });
         }
-        // A pull refused because the code cannot be read statically.
         if options.mode == Mode::Accept {
-            for item in report.not_compared() {
-                if item.remote.is_some() && item.policy.allow.allows_pull() {
-                    let Status::Unreadable(u) = &item.status else {
-                        continue;
-                    };
-                    outcome.resolutions.push(Resolution {
-                        id: item.id,
-                        key: item.key.clone(),
-                        title: item.title,
-                        action: Action::Refused {
-                            reason: crate::component::Reason::NotStatic,
-                            message: format!("cannot pull into code that is not static: {u}"),
-                        },
-                    });
-                }
-            }
+            outcome.resolutions.extend(refused_not_static(report));
         }
         if !outcome.aborted && run.state != report.state {
             state::save(&self.config.root, &run.state)?;
@@ -266,4 +234,55 @@ impl Engine {
                 .retain(|k, _| !k.starts_with(&prefix) || live.contains(k));
         }
     }
+}
+
+/// Carry out one decided item: skip, push or pull (or the action the decision already is).
+async fn act(
+    component: &dyn Syncable,
+    item: &Item,
+    decision: Result<Decision, Action>,
+    force: bool,
+    run: &mut resolve::Run<'_>,
+) -> Action {
+    match decision {
+        Err(action) => action,
+        Ok(Decision {
+            choice: Choice::Skip,
+            ..
+        }) => Action::Skipped {
+            reason: crate::component::Reason::UserSkipped,
+            message: "skipped".into(),
+        },
+        Ok(Decision {
+            choice: Choice::Push,
+            ..
+        }) => resolve::push(component, item, run).await,
+        Ok(Decision {
+            choice: Choice::Pull,
+            confirmed_flatten,
+        }) => resolve::pull(component, item, force || confirmed_flatten, run).await,
+    }
+}
+
+/// Under `--accept`: a pull refused because the code cannot be read statically, for every
+/// item deployed but unreadable in the project whose policy allows pulls.
+fn refused_not_static(report: &Report) -> Vec<Resolution> {
+    let mut refused = Vec::new();
+    for item in report.not_compared() {
+        if item.remote.is_some() && item.policy.allow.allows_pull() {
+            let Status::Unreadable(u) = &item.status else {
+                continue;
+            };
+            refused.push(Resolution {
+                id: item.id,
+                key: item.key.clone(),
+                title: item.title,
+                action: Action::Refused {
+                    reason: crate::component::Reason::NotStatic,
+                    message: format!("cannot pull into code that is not static: {u}"),
+                },
+            });
+        }
+    }
+    refused
 }

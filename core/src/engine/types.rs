@@ -5,7 +5,7 @@
 use lua_compile::Unreadable;
 use lua_platform::PlatformError;
 
-use crate::component::{Local, Reason, Remote, SINGLE, Shape, Version};
+use crate::component::{Local, Place, Reason, Remote, SINGLE, Shape, Version};
 use crate::config::{CheckPolicy, ComponentPolicy, DefaultChoice, OnUnreachable};
 use crate::project::Project;
 use crate::state::{StateEntry, SyncState};
@@ -158,6 +158,8 @@ pub struct Item {
     pub base: Option<StateEntry>,
     /// Why sync cannot push this item, with the command that would deploy it.
     pub push_unsupported: Option<String>,
+    /// Where the project keeps the component's items ([`crate::Syncable::anchor`]).
+    pub anchor: Option<Place>,
 }
 
 impl Item {
@@ -191,6 +193,12 @@ impl Item {
 
     pub fn server_version(&self) -> Option<&Version> {
         self.remote.as_ref().and_then(|r| r.version.as_ref())
+    }
+
+    /// Where to point at this item in the project: where its local value is written, else
+    /// where its component's items are kept (an item only on the server).
+    pub fn place(&self) -> Option<Place> {
+        self.local.place().or_else(|| self.anchor.clone())
     }
 
     pub fn local_version(&self) -> Option<&Version> {

@@ -1,5 +1,6 @@
 //! Source backups over HTTP: the backup summary, manifest and blob-URL routes of `API_CONTRACT.md`,
-//! the blob downloads those URLs point at, and the control route that uploads a backup.
+//! the blob downloads those URLs point at, and the control route that uploads a backup (lua-cli's
+//! own upload protocol is in `backup_push`).
 //!
 //! Blob URLs work like the platform's presigned storage URLs: absolute, fetched with a plain GET
 //! and no Authorization header (one that carries one is refused, as storage services do), valid
@@ -38,7 +39,18 @@ const MAX_HASHES: usize = 10_000;
 pub(crate) fn api_router() -> Router<AppState> {
     Router::new()
         .route("/developer/agents/{agentId}/backup", get(summary))
-        .route("/developer/agents/{agentId}/backup/manifest", get(manifest))
+        .route(
+            "/developer/agents/{agentId}/backup/manifest",
+            get(manifest).post(super::backup_push::save_manifest),
+        )
+        .route(
+            "/developer/agents/{agentId}/backup/check-blobs",
+            post(super::backup_push::check_blobs),
+        )
+        .route(
+            "/developer/agents/{agentId}/backup/blob-upload-urls",
+            post(super::backup_push::upload_urls),
+        )
         .route(
             "/developer/agents/{agentId}/backup/blob-urls",
             post(blob_urls),
@@ -47,7 +59,10 @@ pub(crate) fn api_router() -> Router<AppState> {
 
 /// `GET /_blobs/{agentId}/{hash}?expires=..&sig=..`: no Bearer auth (the signature is the auth).
 pub(crate) fn blob_router() -> Router<AppState> {
-    Router::new().route("/_blobs/{agentId}/{hash}", get(blob))
+    Router::new().route(
+        "/_blobs/{agentId}/{hash}",
+        get(blob).put(super::backup_push::put_blob),
+    )
 }
 
 /// `POST /_devserver/agents/{agentId}/backup` (Bearer auth applied by the app).
@@ -62,16 +77,44 @@ pub(crate) fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn summary_json(summary: Option<&store::backup::Summary>) -> Value {
-    // No backup: fileCount 0 (the contract's "a backup exists when fileCount > 0").
-    json!({
+/// `{"fileCount", "createdAt", "projectHash"?}`. No backup: fileCount 0 (the contract's "a backup
+/// exists when fileCount > 0") and no `projectHash`. With one, `projectHash` as the platform
+/// serves it: lua-cli keeps it as its pull guard's baseline and ignores a cache without it.
+pub(super) fn summary_json(
+    summary: Option<&store::backup::Summary>,
+    entries: &[store::backup::Entry],
+) -> Value {
+    let mut body = json!({
         "fileCount": summary.map_or(0, |s| s.file_count),
         "createdAt": summary.map(|s| rfc3339(s.created_date)),
-    })
+    });
+    if let Some(s) = summary {
+        body["projectHash"] = json!(project_hash(s, entries));
+    }
+    body
+}
+
+/// The hash the client pushed with the manifest, else the one computed from the files.
+fn project_hash(summary: &store::backup::Summary, entries: &[store::backup::Entry]) -> String {
+    summary
+        .pushed_hash
+        .clone()
+        .unwrap_or_else(|| store::backup::project_hash(entries))
+}
+
+/// The agent's backup summary and manifest entries, read together.
+pub(super) fn load(
+    conn: &rusqlite::Connection,
+    agent: &str,
+) -> rusqlite::Result<(Option<store::backup::Summary>, Vec<store::backup::Entry>)> {
+    Ok((
+        store::backup::summary(conn, agent)?,
+        store::backup::manifest(conn, agent)?,
+    ))
 }
 
 /// Looks the agent up and runs `f` on its backup, answering 404 for an unknown agent.
-async fn with_agent<T, F>(state: &AppState, agent: &str, f: F) -> Result<T, ApiError>
+pub(super) async fn with_agent<T, F>(state: &AppState, agent: &str, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     T: Send + 'static,
@@ -92,30 +135,28 @@ where
 
 async fn summary(State(state): State<AppState>, ApiPath(agent): ApiPath<String>) -> Response {
     let a = agent.clone();
-    match with_agent(&state, &agent, move |conn| store::backup::summary(conn, &a)).await {
-        Ok(s) => Answer::ok(StatusCode::OK, summary_json(s.as_ref())).into_response(),
+    match with_agent(&state, &agent, move |conn| load(conn, &a)).await {
+        Ok((summary, entries)) => {
+            Answer::ok(StatusCode::OK, summary_json(summary.as_ref(), &entries)).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
 
+/// `{"files", "createdAt", "projectHash"?}` (`projectHash` as in [`summary_json`]).
 async fn manifest(State(state): State<AppState>, ApiPath(agent): ApiPath<String>) -> Response {
     let a = agent.clone();
-    let loaded = with_agent(&state, &agent, move |conn| {
-        Ok((
-            store::backup::summary(conn, &a)?,
-            store::backup::manifest(conn, &a)?,
-        ))
-    })
-    .await;
-    match loaded {
+    match with_agent(&state, &agent, move |conn| load(conn, &a)).await {
         Ok((summary, entries)) => {
             let files: Vec<Value> = entries.iter().map(store::backup::Entry::to_json).collect();
-            let created = summary.map(|s| rfc3339(s.created_date));
-            Answer::ok(
-                StatusCode::OK,
-                json!({"files": files, "createdAt": created}),
-            )
-            .into_response()
+            let mut body = json!({
+                "files": files,
+                "createdAt": summary.as_ref().map(|s| rfc3339(s.created_date)),
+            });
+            if let Some(s) = &summary {
+                body["projectHash"] = json!(project_hash(s, &entries));
+            }
+            Answer::ok(StatusCode::OK, body).into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -188,22 +229,37 @@ fn secret() -> &'static [u8; 64] {
     })
 }
 
-fn mac(agent: &str, hash: &str, expires: i64) -> Hmac<Sha256> {
+/// The MAC of a download URL (`op` ""), or of an upload URL (`op` "PUT"): a download URL's
+/// signature does not authorise an upload.
+fn mac(op: &str, agent: &str, hash: &str, expires: i64) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&(*secret()).into());
-    mac.update(format!("{agent}\n{hash}\n{expires}").as_bytes());
+    let prefix = if op.is_empty() {
+        String::new()
+    } else {
+        format!("{op}\n")
+    };
+    mac.update(format!("{prefix}{agent}\n{hash}\n{expires}").as_bytes());
     mac
 }
 
 fn sign(agent: &str, hash: &str, expires: i64) -> String {
-    hex::encode(mac(agent, hash, expires).finalize().into_bytes())
+    sign_op("", agent, hash, expires)
+}
+
+pub(super) fn sign_op(op: &str, agent: &str, hash: &str, expires: i64) -> String {
+    hex::encode(mac(op, agent, hash, expires).finalize().into_bytes())
 }
 
 /// Constant-time check of a URL's signature.
 fn signature_ok(agent: &str, hash: &str, expires: i64, sig: &str) -> bool {
-    hex::decode(sig).is_ok_and(|bytes| mac(agent, hash, expires).verify_slice(&bytes).is_ok())
+    signature_ok_op("", agent, hash, expires, sig)
 }
 
-fn storage_error(status: StatusCode, code: &'static str, message: &str) -> Response {
+pub(super) fn signature_ok_op(op: &str, agent: &str, hash: &str, expires: i64, sig: &str) -> bool {
+    hex::decode(sig).is_ok_and(|bytes| mac(op, agent, hash, expires).verify_slice(&bytes).is_ok())
+}
+
+pub(super) fn storage_error(status: StatusCode, code: &'static str, message: &str) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
@@ -287,13 +343,17 @@ async fn upload(
             if !store::backup::replace(&tx, &a, &files, spec.short_hashes, store::now_ms())? {
                 return Ok(None);
             }
-            let summary = store::backup::summary(&tx, &a)?;
+            let loaded = load(&tx, &a)?;
             tx.commit()?;
-            Ok(Some(summary))
+            Ok(Some(loaded))
         })
         .await;
     match result {
-        Ok(Some(s)) => Answer::ok(StatusCode::CREATED, summary_json(s.as_ref())).into_response(),
+        Ok(Some((summary, entries))) => Answer::ok(
+            StatusCode::CREATED,
+            summary_json(summary.as_ref(), &entries),
+        )
+        .into_response(),
         Ok(None) => ApiError::agent_not_found(&agent).into_response(),
         Err(e) => ApiError::internal(&e).into_response(),
     }

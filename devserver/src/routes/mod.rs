@@ -3,6 +3,7 @@
 
 pub(crate) mod api;
 pub(crate) mod backup;
+pub(crate) mod backup_push;
 pub(crate) mod control;
 pub(crate) mod dashboard;
 pub(crate) mod primitives;

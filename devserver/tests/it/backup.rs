@@ -1,6 +1,7 @@
 //! Backups end to end over real HTTP, as `lua sync`'s pull uses them: summary, manifest,
 //! blob URLs, blob downloads without Authorization (hash verified, gzip handled), refused
-//! signatures, the upload control route and the `--backup-from` flag of the real binary.
+//! signatures, the upload control route, the `--backup-from` flag of the real binary, and
+//! lua-cli's own push protocol (check-blobs, signed PUT uploads, the manifest).
 
 use crate::common;
 
@@ -102,6 +103,14 @@ async fn manifest_blob_urls_and_downloads_without_auth() {
     }
     assert_eq!(files[3]["external"], true);
     assert!(files[0].get("external").is_none(), "{}", files[0]);
+    // projectHash as lua-cli computes the one it pushes: SHA-256 of the hashes ordered by path,
+    // joined with `|`; the same in the summary and the manifest.
+    let mut by_path: Vec<(&str, &[u8])> = expected.to_vec();
+    by_path.sort_by_key(|(rel, _)| *rel);
+    let joined: Vec<String> = by_path.iter().map(|(_, c)| sha256_hex(c)).collect();
+    let project_hash = sha256_hex(joined.join("|").as_bytes());
+    assert_eq!(manifest["projectHash"], project_hash, "{manifest}");
+    assert_eq!(summary["projectHash"], project_hash, "{summary}");
 
     let hashes: Vec<&str> = files.iter().map(|f| f["hash"].as_str().unwrap()).collect();
     let urls = blob_urls(&s, &hashes).await;
@@ -456,4 +465,118 @@ async fn a_fault_on_blob_downloads_serves_a_corrupt_body() {
     // The fault is used up: the next download is the file.
     let good = plain.get(&url).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(sha256_hex(&good), hash);
+}
+
+async fn post_data(s: &TestServer, rest: &str, body: Value) -> (StatusCode, Value) {
+    json(s.post(&path(rest)).json(&body).send().await.unwrap()).await
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// lua-cli 3.37's `lua push backup`: check-blobs, signed PUT upload URLs (gzip bodies, hashes
+/// verified, storage-style refusals), then the manifest, which replaces the backup and keeps the
+/// pushed projectHash; a manifest naming a blob never uploaded changes nothing.
+#[tokio::test]
+async fn the_push_protocol_of_lua_cli() {
+    let s = start().await;
+    let (a, b) = ("export const a = 1;\n", "export const b = 2;\n");
+    let (ha, hb) = (
+        sha256_hex(a.as_bytes())[..16].to_owned(),
+        sha256_hex(b.as_bytes())[..16].to_owned(),
+    );
+    let (status, body) = post_data(&s, "/check-blobs", json!({"hashes": [ha, hb]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["missing"], json!([ha, hb]));
+    assert_eq!(body["data"]["results"][&ha], false);
+
+    let (status, body) = post_data(
+        &s,
+        "/blob-upload-urls",
+        json!({"hashes": [ha, hb], "checksums": {}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (url_a, url_b) = (
+        body["data"]["urls"][&ha].as_str().unwrap().to_owned(),
+        body["data"]["urls"][&hb].as_str().unwrap().to_owned(),
+    );
+    assert!(url_a.starts_with(&format!("{}/_blobs/", s.url)), "{url_a}");
+    let plain = common::client();
+    let put = |url: &str, body: Vec<u8>| {
+        plain
+            .put(url)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+    };
+    let (status, err) = json(put(&url_a, gzip(b.as_bytes())).send().await.unwrap()).await;
+    assert_error(status, &err, StatusCode::BAD_REQUEST, "BAD_DIGEST");
+    let (status, err) = json(
+        put(&url_a, gzip(a.as_bytes()))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::BAD_REQUEST, "INVALID_ARGUMENT");
+    let (status, err) = json(
+        put(&url_a.replace("&op=put", ""), gzip(a.as_bytes()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::FORBIDDEN, "SIGNATURE_MISMATCH");
+    let (status, err) = json(
+        put(&url_a.replace(&ha, &hb), gzip(b.as_bytes()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(status, &err, StatusCode::FORBIDDEN, "SIGNATURE_MISMATCH");
+    let resp = put(&url_a, gzip(a.as_bytes())).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let (_, body) = post_data(&s, "/check-blobs", json!({"hashes": [ha, hb]})).await;
+    assert_eq!(body["data"]["existing"], json!([ha]));
+    assert_eq!(body["data"]["missing"], json!([hb]));
+
+    let manifest = json!({
+        "projectHash": "p".repeat(64),
+        "files": [
+            {"relativePath": "src/a.ts", "hash": ha, "size": 20, "type": "source"},
+            {"relativePath": "src/b.ts", "hash": hb, "size": 20, "type": "source"},
+        ],
+        "version": "1.0.0", "orgId": "org_1", "createdBy": "cli",
+    });
+    let (status, err) = post_data(&s, "/manifest", manifest.clone()).await;
+    assert_error(status, &err, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert!(err["message"].as_str().unwrap().contains(&hb), "{err}");
+    assert_eq!(data(&s, &path("")).await["fileCount"], 0, "nothing changed");
+
+    let resp = put(&url_b, b.as_bytes().to_vec()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, body) = post_data(&s, "/manifest", manifest).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"]["fileCount"], 2);
+    assert_eq!(body["data"]["projectHash"], "p".repeat(64));
+    let listed = data(&s, &path("/manifest")).await;
+    assert_eq!(listed["projectHash"], "p".repeat(64));
+    assert_eq!(
+        listed["files"],
+        json!([{"relativePath": "src/a.ts", "hash": ha}, {"relativePath": "src/b.ts", "hash": hb}])
+    );
+    let urls = blob_urls(&s, &[&ha, &hb]).await;
+    let got_a = plain.get(urls[&ha].as_str().unwrap()).send().await.unwrap();
+    let got_a = got_a.bytes().await.unwrap();
+    assert_eq!(&got_a[..2], &[0x1f, 0x8b], "served as uploaded, compressed");
+    assert_eq!(gunzip_if_needed(&got_a), a.as_bytes());
+    let got_b = plain.get(urls[&hb].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(&got_b.bytes().await.unwrap()[..], b.as_bytes());
 }

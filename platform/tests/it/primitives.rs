@@ -293,3 +293,38 @@ async fn blobs_download_without_authorization_gunzipped_and_verified() {
         .unwrap_err();
     assert!(matches!(e, BlobError::Unreachable { .. }), "{e}");
 }
+
+#[tokio::test]
+async fn a_redirected_blob_url_is_an_error_naming_both_urls_and_is_not_followed() {
+    let plain = b"export const x = 1;\n".to_vec();
+    let p = plain.clone();
+    let mock = serve(move |req, _| match req.path.split('?').next().unwrap() {
+        "/moved" => Reply::raw(302, "").header("location", "/elsewhere?X-Sig=t0ken"),
+        "/elsewhere" => Reply::raw(200, p.clone()),
+        _ => Reply::raw(404, ""),
+    })
+    .await;
+    let blobs = BlobClient::new(Duration::from_secs(5)).unwrap();
+    let e = blobs
+        .download(
+            &format!("{}/moved?X-Sig=s3cr3t", mock.base_url),
+            &sha(&plain),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, BlobError::Redirected { status: 302, .. }),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "backup blob {} from {base}/moved answered HTTP 302, a redirect to {base}/elsewhere; lua does not follow redirects of blob URLs (the platform's blob URLs answer the file itself)",
+            sha(&plain),
+            base = mock.base_url
+        )
+    );
+    // Never followed: the target was not asked.
+    let paths: Vec<_> = mock.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/moved?X-Sig=s3cr3t"]);
+}

@@ -3,6 +3,7 @@
 //! the user sees (exit code, stdout, stderr) with temp paths and ports filtered.
 
 pub mod pty;
+pub mod reference;
 pub mod scripted;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,310 @@
+//! Project configuration: defaults < `lua.toml` < environment, merged with `figment`.
+//!
+//! Components are configured by id (`[components.<id>]`), so a new component needs no
+//! code here. `lua.toml` is first validated with `toml` directly so that an unknown key
+//! or a bad value is reported with the file, line and column (figment alone loses the
+//! position). `LUA_API_URL`, `LUA_API_KEY` and `LUA_AGENT_ID` are read as plain strings
+//! (figment would turn `LUA_API_KEY=12345` into an integer). Nested overrides use
+//! `LUA_<SECTION>__<KEY>`, e.g. `LUA_COMPONENTS__PERSONA__CHECK=warn`; other `LUA_*`
+//! variables (the Lua interpreter's `LUA_PATH`, `LUA_INIT`...) are ignored.
+//!
+//! The agent id defaults to `agent.agentId` in `lua.skill.yaml` (as the reference CLI
+//! reads it) whether or not `lua.toml` exists; `[agent] id` in `lua.toml` and then
+//! `LUA_AGENT_ID` override it.
+//!
+//! Files: `settings` (the types), `validate` (`lua.toml` checked with positions, bounds,
+//! messages), this file (finding the project and merging the layers).
+
+mod settings;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use self::settings::{
+    AgentSettings, Allow, CheckPolicy, ComponentPolicy, ConfigSource, DEADLINE_SECS_RANGE,
+    DefaultChoice, OnUnreachable, RETRIES_RANGE, ServerSettings, Settings, SyncSettings,
+    TIMEOUT_SECS_RANGE, UrlSource,
+};
+use self::validate::{Positions, check_bounds, config_error_message, positions, validate_toml};
+use crate::error::CoreError;
+
+pub const CONFIG_FILE: &str = "lua.toml";
+pub const SKILL_FILE: &str = "lua.skill.yaml";
+pub const DEFAULT_API_URL: &str = "https://api.heylua.ai";
+pub const DEFAULT_ENTRY: &str = "src/index.ts";
+/// The resolved configuration of one project.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Project root (where `lua.toml` / `lua.skill.yaml` is, or the `--config` folder).
+    pub root: PathBuf,
+    pub source: ConfigSource,
+    pub settings: Settings,
+    /// The API key (see [`crate::credentials`]); never printed, logged or written.
+    pub api_key: Option<SecretString>,
+    /// Where `api_key` came from.
+    pub api_key_source: Option<crate::credentials::KeySource>,
+    server_url_source: UrlSource,
+    positions: Positions,
+}
+
+/// How to find the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Folder to start the search for `lua.toml` / `lua.skill.yaml` (walking up).
+    pub start_dir: PathBuf,
+    /// `--config PATH`: use this file; the project root is its folder.
+    pub config_path: Option<PathBuf>,
+}
+
+/// Environment lookups, injectable for tests.
+pub trait Environment {
+    fn var(&self, key: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    /// Load from disk and the process environment.
+    pub fn load(opts: &LoadOptions) -> Result<Config, CoreError> {
+        Self::load_with(opts, &ProcessEnv, true)
+    }
+
+    /// Load with an injected environment. `nested_env` enables `LUA_<SECTION>__KEY`
+    /// overrides from the process environment (figment reads it directly).
+    pub fn load_with(
+        opts: &LoadOptions,
+        env: &dyn Environment,
+        nested_env: bool,
+    ) -> Result<Config, CoreError> {
+        let (root, toml_path) = locate(opts)?;
+        let files = file_layers(&root, toml_path.as_deref())?;
+        let figment = env_layers(files.figment, env, nested_env);
+        let settings: Settings = figment.extract().map_err(|e| {
+            CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
+        })?;
+        check_bounds(&settings.server, &figment, toml_path.as_deref())?;
+        let server_url_source = url_source(env, nested_env, toml_path.as_deref(), &files.positions);
+        let found = crate::credentials::resolve(env, &root)?;
+        let (api_key, api_key_source) = found.map(|f| (f.key, f.source)).unzip();
+        Ok(Config {
+            root,
+            source: files.source,
+            settings,
+            api_key,
+            api_key_source,
+            server_url_source,
+            positions: files.positions,
+        })
+    }
+
+    /// Where `settings.server.url` came from.
+    pub fn server_url_source(&self) -> &UrlSource {
+        &self.server_url_source
+    }
+
+    /// The entry file, relative to the root.
+    pub fn entry(&self) -> &str {
+        self.settings
+            .agent
+            .entry
+            .as_deref()
+            .unwrap_or(DEFAULT_ENTRY)
+    }
+
+    /// The agent id, or an error that says where to set it.
+    pub fn agent_id(&self) -> Result<&str, CoreError> {
+        self.settings
+            .agent
+            .id
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(CoreError::NoAgentId)
+    }
+
+    /// The policy of a component (defaults when not configured).
+    pub fn policy(&self, id: &str) -> ComponentPolicy {
+        self.settings
+            .components
+            .get(id)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Refuse `[components.<id>]` sections that name no registered component.
+    pub fn check_component_ids(&self, known: &[&str]) -> Result<(), CoreError> {
+        for id in self.settings.components.keys() {
+            if !known.contains(&id.as_str()) {
+                return Err(CoreError::UnknownComponent {
+                    id: id.clone(),
+                    known: known.join(", "),
+                    file: match (&self.source, self.positions.components.get(id)) {
+                        (ConfigSource::LuaToml(p), Some((line, column))) => {
+                            format!("{}:{line}:{column}", p.display())
+                        }
+                        (ConfigSource::LuaToml(p), None) => p.display().to_string(),
+                        _ => "environment".to_string(),
+                    },
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The project root and its `lua.toml`, if any: the `--config` file's folder, or the first
+/// folder up from the start that holds `lua.toml` or `lua.skill.yaml`.
+fn locate(opts: &LoadOptions) -> Result<(PathBuf, Option<PathBuf>), CoreError> {
+    match &opts.config_path {
+        Some(path) => {
+            if !path.is_file() {
+                return Err(CoreError::ConfigMissing(path.clone()));
+            }
+            let root = path
+                .parent()
+                .map(Path::to_path_buf)
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from("."));
+            Ok((root, Some(path.clone())))
+        }
+        None => match find_project_root(&opts.start_dir) {
+            Some(root) => {
+                let toml = root.join(CONFIG_FILE);
+                let has_toml = toml.is_file();
+                Ok((root, has_toml.then_some(toml)))
+            }
+            None => Err(CoreError::NoProject(opts.start_dir.clone())),
+        },
+    }
+}
+
+/// The layers read from the project's files, and what they say about themselves.
+struct FileLayers {
+    figment: Figment,
+    source: ConfigSource,
+    positions: Positions,
+}
+
+/// Defaults < `lua.skill.yaml`'s agent id < `lua.toml` (validated with positions first).
+fn file_layers(root: &Path, toml_path: Option<&Path>) -> Result<FileLayers, CoreError> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    let mut source = ConfigSource::Defaults;
+    let mut positions = Positions::default();
+    // The yaml's agentId is the default of `agent.id`, whatever else lua.toml sets: a
+    // lua.toml holding only a policy must not hide it.
+    let skill = root.join(SKILL_FILE);
+    if skill.is_file() {
+        if let Some(id) = read_skill_agent_id(&skill)? {
+            figment = figment.merge(Serialized::default("agent.id", id));
+        }
+        source = ConfigSource::SkillYaml(skill);
+    }
+    if let Some(path) = toml_path {
+        let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        validate_toml(path, &text)?;
+        positions = self::positions(&text);
+        figment = figment.merge(Toml::string(&text));
+        source = ConfigSource::LuaToml(path.to_path_buf());
+    }
+    Ok(FileLayers {
+        figment,
+        source,
+        positions,
+    })
+}
+
+/// The environment over the files: `LUA_<SECTION>__KEY` (when enabled), then the plain
+/// strings `LUA_API_URL` and `LUA_AGENT_ID`.
+fn env_layers(mut figment: Figment, env: &dyn Environment, nested_env: bool) -> Figment {
+    if nested_env {
+        figment = figment.merge(
+            Env::prefixed("LUA_")
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_lowercase();
+                    ["agent__", "server__", "sync__", "components__"]
+                        .iter()
+                        .any(|section| key.starts_with(section))
+                })
+                .split("__"),
+        );
+    }
+    if let Some(url) = env.var("LUA_API_URL") {
+        figment = figment.merge(Serialized::default("server.url", url));
+    }
+    if let Some(id) = env.var("LUA_AGENT_ID") {
+        figment = figment.merge(Serialized::default("agent.id", id));
+    }
+    figment
+}
+
+/// Where the server URL came from, in the order the layers win.
+fn url_source(
+    env: &dyn Environment,
+    nested_env: bool,
+    toml_path: Option<&Path>,
+    positions: &Positions,
+) -> UrlSource {
+    if env.var("LUA_API_URL").is_some() {
+        UrlSource::Env("LUA_API_URL")
+    } else if nested_env && ProcessEnv.var("LUA_SERVER__URL").is_some() {
+        UrlSource::Env("LUA_SERVER__URL")
+    } else if let (Some(path), Some(line)) = (toml_path, positions.url_line) {
+        UrlSource::File {
+            path: path.to_path_buf(),
+            line,
+        }
+    } else {
+        UrlSource::Default
+    }
+}
+
+/// Walk up from `start` to the first folder holding `lua.toml` or `lua.skill.yaml`.
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        if d.join(CONFIG_FILE).is_file() || d.join(SKILL_FILE).is_file() {
+            return Some(d.to_path_buf());
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+#[derive(Deserialize)]
+struct SkillFile {
+    agent: Option<SkillAgent>,
+}
+
+#[derive(Deserialize)]
+struct SkillAgent {
+    #[serde(rename = "agentId")]
+    agent_id: Option<serde_norway::Value>,
+}
+
+fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parsed: SkillFile = serde_norway::from_str(&text)
+        .map_err(|e| CoreError::ConfigInvalid(format!("{}: {e}", path.display())))?;
+    Ok(parsed.agent.and_then(|a| a.agent_id).and_then(|v| match v {
+        serde_norway::Value::String(s) => Some(s),
+        serde_norway::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }))
+}
