@@ -259,21 +259,7 @@ async fn sync(
     let exit = exit::code(&report, Some(&outcome), mode);
 
     if mode == Mode::Check {
-        if format == Format::Human && report.has_drift() {
-            printer.out_rendered(&render::check_summary(&report, printer.color));
-        }
-        // Drift that does not fail the check must still be said where CI logs look.
-        for item in report
-            .drifted()
-            .filter(|i| i.policy.check == lua_core::config::CheckPolicy::Warn)
-        {
-            printer.warn(&format!(
-                "{} drifted; not failing the check because components.{}.check = \"warn\"",
-                item.label(),
-                item.id
-            ));
-        }
-        emit_machine(printer, format, &report, None, exit);
+        finish_check(printer, format, &report, exit);
         return Ok(exit);
     }
     if format == Format::Human && (!outcome.resolutions.is_empty() || outcome.aborted) {
@@ -281,6 +267,26 @@ async fn sync(
     }
     emit_machine(printer, format, &report, Some(&outcome), exit);
     Ok(exit)
+}
+
+/// The end of `--check`: the summary, the drift a `warn` policy lets through, the machine
+/// output.
+fn finish_check(printer: &Printer, format: Format, report: &Report, exit: Exit) {
+    if format == Format::Human && report.has_drift() {
+        printer.out_rendered(&render::check_summary(report, printer.color));
+    }
+    // Drift that does not fail the check must still be said where CI logs look.
+    for item in report
+        .drifted()
+        .filter(|i| i.policy.check == lua_core::config::CheckPolicy::Warn)
+    {
+        printer.warn(&format!(
+            "{} drifted; not failing the check because components.{}.check = \"warn\"",
+            item.label(),
+            item.id
+        ));
+    }
+    emit_machine(printer, format, report, None, exit);
 }
 
 /// Errors first: a failed fetch is never "no drift". The same kind of failure in several

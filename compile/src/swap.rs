@@ -52,6 +52,12 @@ pub(crate) struct Swapped<'c> {
     /// What the swap took off the path is the inode checked, holding what compile read.
     out_ok: bool,
     ours_at_path: bool,
+    /// Which inodes lua put where: its own, and the one the first swap took out.
+    ours_id: Option<FileId>,
+    out_id: Option<FileId>,
+    /// A save by rename put its own file at the path while lua was swapping: that file is
+    /// the newest and stays, whatever the log says.
+    foreign: bool,
     /// Opened before the watch began, so lua's own reads of the old file are not in the log.
     _old: File,
 }
@@ -64,7 +70,7 @@ pub(crate) struct Checked<'c> {
     real: PathBuf,
     watched: Option<(Wd, Wd)>,
     old: File,
-    old_id: (u64, u64),
+    old_id: FileId,
 }
 
 /// Start watching `real` and `tmp` (holding `text`), then check `real` still holds what
@@ -108,6 +114,7 @@ impl<'c> Checked<'c> {
                     .map(|m| file_id(&m));
                 let out_ok =
                     out == Some(self.old_id) && holds_compiled(compiled, self.rel, &self.old);
+                let ours_id = tmp.as_file().metadata().ok().map(|m| file_id(&m));
                 Ok(Some(Swapped {
                     rel: self.rel,
                     text: self.text,
@@ -116,6 +123,9 @@ impl<'c> Checked<'c> {
                     watched: self.watched,
                     out_ok,
                     ours_at_path: true,
+                    ours_id,
+                    out_id: out,
+                    foreign: false,
                     _old: self.old,
                 }))
             }
@@ -168,18 +178,17 @@ fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), 
         w.drain()
             .map_err(io_at(swaps.first().map_or(Path::new("."), |s| &s.real)))?;
         let untouched = |s: &Swapped<'_>| {
-            s.out_ok && s.watched.is_some_and(|(old, _)| w.last_save(old).is_none())
+            s.out_ok && !s.foreign && s.watched.is_some_and(|(old, _)| w.last_save(old).is_none())
         };
         let clean = keep && !w.overflowed() && swaps.iter().all(untouched);
         let mut moved = false;
         for s in swaps.iter_mut() {
             let want_ours = want_ours(w, s, clean);
-            if want_ours != s.ours_at_path {
+            if want_ours != s.ours_at_path && !s.foreign {
                 if moves == MAX_SWAPS {
                     return Err(keep_aside(s));
                 }
-                exchange(s.tmp.path(), &s.real).map_err(io_at(&s.real))?;
-                s.ours_at_path = want_ours;
+                swap_checked(s)?;
                 moves += 1;
                 moved = true;
             }
@@ -188,7 +197,7 @@ fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), 
             continue;
         }
         // A handle opened during the write on an inode about to be removed may still write.
-        let busy = swaps.iter().any(|s| {
+        let busy = swaps.iter().filter(|s| !s.foreign).any(|s| {
             s.watched
                 .is_some_and(|(old, new)| w.still_open(if s.ours_at_path { old } else { new }) > 0)
         });
@@ -206,6 +215,29 @@ fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), 
             .map_or("", |s| s.rel);
         return Err(WriteError::Changed { file: rel.into() });
     }
+}
+
+/// Exchange the two inodes of `s`, checking that what leaves the path is what lua left
+/// there. If it is not, a save by rename put that file there meanwhile: it is the newest, so
+/// it goes back to the path (checked the same way) and stays.
+fn swap_checked(s: &mut Swapped<'_>) -> Result<(), WriteError> {
+    let id_at = |path: &Path| std::fs::symlink_metadata(path).ok().map(|m| file_id(&m));
+    let mut expect_out = if s.ours_at_path { s.ours_id } else { s.out_id };
+    let mut placing = id_at(s.tmp.path());
+    for round in 0..MAX_SWAPS {
+        exchange(s.tmp.path(), &s.real).map_err(io_at(&s.real))?;
+        let out = id_at(s.tmp.path());
+        if out.is_some() && out == expect_out {
+            if round == 0 {
+                s.ours_at_path = !s.ours_at_path;
+            } else {
+                s.foreign = true;
+            }
+            return Ok(());
+        }
+        (expect_out, placing) = (placing, out);
+    }
+    Err(keep_aside(s))
 }
 
 /// Which inode belongs at the path: the one saved into last; lua's only if nothing was.
@@ -281,8 +313,10 @@ fn read_back(path: &Path) -> Option<Vec<u8>> {
     crate::source::read_regular(path).ok()
 }
 
-/// Which inode a file is.
-fn file_id(meta: &std::fs::Metadata) -> (u64, u64) {
+/// Which inode a file is: (device, inode).
+type FileId = (u64, u64);
+
+fn file_id(meta: &std::fs::Metadata) -> FileId {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -443,6 +477,26 @@ mod tests {
             matches!(&outcome, Err(WriteError::Changed { file }) if file == "other.ts"),
             "{outcome:?}"
         );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), EDITOR);
+    }
+
+    #[test]
+    fn a_save_by_rename_before_an_undo_stays_at_the_path() {
+        let (_dir, real, compiled) = setup();
+        let mut watcher = Watcher::new().unwrap();
+        let mut swaps = vec![swap(&compiled, &watcher, &real)];
+        // The editor saves by rename after the swap; then another file fails, so lua undoes
+        // its swap, which must not take the editor's file off the path.
+        let saved = real.with_extension("editor-tmp");
+        std::fs::write(&saved, EDITOR).unwrap();
+        std::fs::rename(&saved, &real).unwrap();
+        let failed = Err(WriteError::Changed {
+            file: "other.ts".into(),
+        });
+        let outcome = converge(Some(&mut watcher), &mut swaps, failed);
+        drop(watcher);
+        finish(swaps).unwrap();
+        assert!(outcome.is_err(), "{outcome:?}");
         assert_eq!(std::fs::read_to_string(&real).unwrap(), EDITOR);
     }
 

@@ -274,29 +274,7 @@ impl BlobClient {
                 location: without_query(&location),
             });
         }
-        let mut body = Vec::new();
-        let limit = if resp.status().is_success() {
-            self.max_bytes
-        } else {
-            64 * 1024
-        };
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| unreachable(reqwest_reason(&e)))?
-        {
-            if body.len() + chunk.len() > limit {
-                if status >= 300 {
-                    break;
-                }
-                return Err(BlobError::TooLarge {
-                    hash: h,
-                    url: shown,
-                    limit: self.max_bytes,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self.read_body(&mut resp, status, &h, &shown).await?;
         if !(200..300).contains(&status) {
             return Err(BlobError::Status {
                 hash: h,
@@ -305,28 +283,69 @@ impl BlobClient {
                 message: excerpt(&String::from_utf8_lossy(&body)),
             });
         }
-        let bytes = if body.starts_with(&[0x1f, 0x8b]) {
-            gunzip(&body, self.max_bytes).map_err(|reason| match reason {
-                GunzipError::TooLarge => BlobError::TooLarge {
-                    hash: h.clone(),
-                    url: shown.clone(),
-                    limit: self.max_bytes,
-                },
-                GunzipError::Invalid(reason) => BlobError::Gzip {
-                    hash: h.clone(),
-                    url: shown.clone(),
-                    reason,
-                },
-            })?
-        } else {
-            body
-        };
+        let bytes = self.decoded(body, &h, &shown)?;
         verify(&bytes, hash).map_err(|actual| BlobError::HashMismatch {
             hash: h,
             url: shown,
             actual,
         })?;
         Ok(bytes)
+    }
+}
+
+impl BlobClient {
+    /// The answer's body, capped: past `max_bytes` a success is refused; an error's body
+    /// is only kept for its excerpt (64 KiB).
+    async fn read_body(
+        &self,
+        resp: &mut reqwest::Response,
+        status: u16,
+        hash: &str,
+        shown: &str,
+    ) -> Result<Vec<u8>, BlobError> {
+        let mut body = Vec::new();
+        let limit = if resp.status().is_success() {
+            self.max_bytes
+        } else {
+            64 * 1024
+        };
+        while let Some(chunk) = resp.chunk().await.map_err(|e| BlobError::Unreachable {
+            hash: hash.to_string(),
+            url: shown.to_string(),
+            reason: reqwest_reason(&e),
+        })? {
+            if body.len() + chunk.len() > limit {
+                if status >= 300 {
+                    break;
+                }
+                return Err(BlobError::TooLarge {
+                    hash: hash.to_string(),
+                    url: shown.to_string(),
+                    limit: self.max_bytes,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// The file's bytes: gunzipped (within the size cap) when the body is gzip.
+    fn decoded(&self, body: Vec<u8>, hash: &str, shown: &str) -> Result<Vec<u8>, BlobError> {
+        if !body.starts_with(&[0x1f, 0x8b]) {
+            return Ok(body);
+        }
+        gunzip(&body, self.max_bytes).map_err(|reason| match reason {
+            GunzipError::TooLarge => BlobError::TooLarge {
+                hash: hash.to_string(),
+                url: shown.to_string(),
+                limit: self.max_bytes,
+            },
+            GunzipError::Invalid(reason) => BlobError::Gzip {
+                hash: hash.to_string(),
+                url: shown.to_string(),
+                reason,
+            },
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 //! the versions must come out numbered exactly 1..=N (no gap, no duplicate), N being the
 //! number of successful creates, each holding the persona its creator sent.
 //!
-//! Throughput is printed (`cargo test -p lua-devserver --test it load -- --nocapture`), never
+//! Throughput is printed (`cargo test -p lua-devserver --test it load:: -- --nocapture`), never
 //! asserted: timing belongs to benchmarks, not tests.
 
 use std::collections::BTreeMap;

@@ -224,6 +224,7 @@ pub fn run(cli: &Path, project: &Path, url: &str, key: &str, args: &[&str]) -> R
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
         }
+        // The poll interval of a bounded wait on the process's exit (std has no timed wait).
         std::thread::sleep(Duration::from_millis(50));
     };
     let stdout = out_reader.join().expect("stdout reader");
