@@ -19,18 +19,26 @@ pub fn location(item: &Item) -> Option<String> {
 /// `local 1.0.0 -> server 1.0.1`, `local 1.0.0, missing on server`: one drifted item of
 /// a keyed set, in a line.
 pub fn keyed_change(item: &Item) -> String {
-    let side = |version: Option<&lua_core::Version>, text: &Option<String>| {
-        version
-            .map(ToString::to_string)
-            .or_else(|| text.clone())
-            .unwrap_or_default()
-    };
-    let local = side(item.local_version(), &item.local_text);
-    let server = side(item.server_version(), &item.server_text);
+    let local = item.local_version().map(ToString::to_string);
+    let server = item.server_version().map(ToString::to_string);
+    // Unversioned items (MCP servers) are there or not: their value says nothing more.
     match item.presence() {
-        Some(Presence::LocalOnly) => format!("local {local}, missing on server"),
-        Some(Presence::ServerOnly) => format!("missing locally, server {server}"),
-        _ => format!("local {local} -> server {server}"),
+        Some(Presence::LocalOnly) => local.map_or_else(
+            || "missing on server".to_string(),
+            |v| format!("local {v}, missing on server"),
+        ),
+        Some(Presence::ServerOnly) => server.map_or_else(
+            || "missing locally".to_string(),
+            |v| format!("missing locally, server {v}"),
+        ),
+        _ => {
+            let text = |t: &Option<String>| t.clone().unwrap_or_default();
+            format!(
+                "local {} -> server {}",
+                local.unwrap_or_else(|| text(&item.local_text)),
+                server.unwrap_or_else(|| text(&item.server_text))
+            )
+        }
     }
 }
 
@@ -242,11 +250,42 @@ pub fn check_summary(report: &Report, color: bool) -> Rendered {
         }
     }
     if !keyed.is_empty() {
-        out.text("\n")
-            .append(&keyed_lines(&keyed, color))
-            .text("\n");
+        out.text("\n").text(&keyed_counts(&keyed));
     }
     out.text(&resolve_hints(&drifted, noun));
+    out
+}
+
+/// Per component of keyed sets, how many items drifted and how: the items themselves were
+/// listed with the drift above.
+fn keyed_counts(keyed: &[&Item]) -> String {
+    let width = keyed.iter().map(|i| i.id.len()).max().unwrap_or(0);
+    let mut per_component: Vec<(&str, [usize; 3])> = Vec::new();
+    for item in keyed {
+        let slot = match item.presence() {
+            Some(Presence::LocalOnly) => 1,
+            Some(Presence::ServerOnly) => 2,
+            _ => 0,
+        };
+        match per_component.iter_mut().find(|(id, _)| *id == item.id) {
+            Some((_, counts)) => counts[slot] += 1,
+            None => {
+                let mut counts = [0; 3];
+                counts[slot] = 1;
+                per_component.push((item.id, counts));
+            }
+        }
+    }
+    let mut out = String::new();
+    for (id, counts) in per_component {
+        let parts: Vec<String> = ["differ", "missing on server", "missing locally"]
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+        out.push_str(&format!("  {id:<width$}  {}\n", parts.join(", ")));
+    }
     out
 }
 
@@ -275,8 +314,10 @@ pub fn resolve_hints(drifted: &[&Item], noun: &str) -> String {
     if pull {
         out.push_str("  lua sync --accept  pull the server's values into your code\n");
     }
+    // An item only on the server has nothing to deploy from here: pulling is its fix.
     let unpushable: Vec<(String, &str)> = drifted
         .iter()
+        .filter(|i| i.presence() != Some(Presence::ServerOnly))
         .filter_map(|i| Some((i.label(), i.push_unsupported.as_deref()?)))
         .collect();
     if push {
