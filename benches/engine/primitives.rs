@@ -255,7 +255,7 @@ impl Bench {
             b.iter(|| {
                 let report = compare(&fetched);
                 let json = lua_core::report::to_json(&report, None, Exit::Ok);
-                std::hint::black_box(json.to_string().len())
+                std::hint::black_box(serde_json::to_string(&json).map_or(0, |s| s.len()))
             });
         });
         let drifted = bumped(&fetched);
@@ -271,7 +271,7 @@ impl Bench {
                     human.as_str().len()
                         + summary.as_str().len()
                         + github.len()
-                        + json.to_string().len(),
+                        + serde_json::to_string(&json).map_or(0, |s| s.len()),
                 )
             });
         });

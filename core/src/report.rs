@@ -8,6 +8,7 @@
 //! ...} } ], "warnings": [...] }`. One entry per item: a keyed set (skills) has one
 //! entry per item, with its `key`; a single value has `"key": null`.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::component::{Shape, Version};
@@ -15,87 +16,151 @@ use crate::engine::{Action, Exit, Item, Outcome, Report, Status};
 
 pub const REPORT_VERSION: u32 = 1;
 
-/// The JSON report of a run.
-pub fn to_json(report: &Report, outcome: Option<&Outcome>, exit: Exit) -> Value {
-    let components: Vec<Value> = report
-        .items
-        .iter()
-        .map(|item| item_json(item, outcome))
-        .collect();
-    json!({
-        "version": REPORT_VERSION,
-        "agentId": report.agent_id,
-        "serverUrl": report.server_url,
-        "entry": report.entry,
-        "exitCode": exit as i32,
-        "components": components,
-        "warnings": report.warnings,
-    })
-}
-
-fn version_json(v: Option<&Version>) -> Value {
-    match v {
-        Some(Version::Number(n)) => json!(n),
-        Some(Version::Text(s)) => json!(s),
-        None => Value::Null,
+/// The JSON report of a run: serialised straight from the report (no intermediate
+/// `Value` per item: a check of thousands of items stays fast).
+pub fn to_json<'a>(report: &'a Report, outcome: Option<&'a Outcome>, exit: Exit) -> JsonReport<'a> {
+    JsonReport {
+        version: REPORT_VERSION,
+        agent_id: &report.agent_id,
+        server_url: &report.server_url,
+        entry: &report.entry,
+        exit_code: exit as i32,
+        components: report
+            .items
+            .iter()
+            .map(|item| item_json(item, outcome))
+            .collect(),
+        warnings: &report.warnings,
     }
 }
 
-fn item_json(item: &Item, outcome: Option<&Outcome>) -> Value {
+/// The document `--format json` prints; its field order is the schema's.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonReport<'a> {
+    version: u32,
+    agent_id: &'a str,
+    server_url: &'a str,
+    entry: &'a str,
+    exit_code: i32,
+    components: Vec<ItemJson<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemJson<'a> {
+    id: &'a str,
+    key: Option<&'a str>,
+    title: &'a str,
+    shape: &'static str,
+    status: &'a str,
+    presence: Option<&'static str>,
+    classification: Option<&'static str>,
+    policy: PolicyJson,
+    server_version: Option<VersionJson<'a>>,
+    local_version: Option<VersionJson<'a>>,
+    base_version: Option<VersionJson<'a>>,
+    entity_id: Option<&'a str>,
+    server_hash: Option<&'a str>,
+    local_hash: Option<&'a str>,
+    base_hash: Option<&'a str>,
+    local: Option<PlaceJson>,
+    diff: Option<String>,
+    message: Option<String>,
+    action: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct PolicyJson {
+    check: crate::config::CheckPolicy,
+    allow: crate::config::Allow,
+}
+
+#[derive(Serialize)]
+struct PlaceJson {
+    file: String,
+    line: u32,
+    column: u32,
+}
+
+/// A version as the platform writes it: a number or a string.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum VersionJson<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+fn version_json(v: Option<&Version>) -> Option<VersionJson<'_>> {
+    v.map(|v| match v {
+        Version::Number(n) => VersionJson::Number(*n),
+        Version::Text(s) => VersionJson::Text(s),
+    })
+}
+
+fn item_json<'a>(item: &'a Item, outcome: Option<&Outcome>) -> ItemJson<'a> {
     let diff = match &item.status {
         Status::Drift { .. } => {
             let server = item.server_text.as_deref().unwrap_or("");
             let local = item.local_text.as_deref().unwrap_or("");
             // Canonical text has no final newline; add one so the diff has no
             // "\ No newline at end of file" noise.
-            Value::String(lua_diff::unified(
+            Some(lua_diff::unified(
                 &format!("{server}\n"),
                 &format!("{local}\n"),
                 "server",
                 "local",
             ))
         }
-        _ => Value::Null,
+        _ => None,
     };
     let message = match &item.status {
         Status::Unreadable(u) => Some(u.to_string()),
         Status::Unreachable(e) | Status::Error(e) => Some(e.to_string()),
         _ => item.reason(),
     };
-    let local = item
-        .local
-        .place()
-        .map(|p| json!({"file": p.file, "line": p.line, "column": p.column}));
-    let action = outcome
-        .and_then(|o| o.find(item))
-        .map(|r| action_json(&r.action));
-    json!({
-        "id": item.id,
-        "key": item.key,
-        "title": item.title,
-        "shape": match item.shape { Shape::Single => "single", Shape::Keyed => "keyed" },
-        "status": item.status.as_str(),
-        "presence": item.presence().map(|p| p.as_str()),
-        "classification": item.classification().map(|c| c.as_str()),
-        "policy": {
-            "check": serde_json::to_value(item.policy.check).unwrap_or(Value::Null),
-            "allow": serde_json::to_value(item.policy.allow).unwrap_or(Value::Null),
-        },
-        "serverVersion": version_json(item.server_version()),
-        "localVersion": version_json(item.local_version()),
-        "baseVersion": version_json(item.base.as_ref().and_then(|b| b.server_version.as_ref())),
-        "entityId": item.remote.as_ref().and_then(|r| r.entity_id.clone()).or_else(|| match &item.local {
-            crate::component::Local::Value(v) => v.entity_id.clone(),
+    let entity_id = item
+        .remote
+        .as_ref()
+        .and_then(|r| r.entity_id.as_deref())
+        .or(match &item.local {
+            crate::component::Local::Value(v) => v.entity_id.as_deref(),
             _ => None,
+        });
+    ItemJson {
+        id: item.id,
+        key: item.key.as_deref(),
+        title: item.title,
+        shape: match item.shape {
+            Shape::Single => "single",
+            Shape::Keyed => "keyed",
+        },
+        status: item.status.as_str(),
+        presence: item.presence().map(|p| p.as_str()),
+        classification: item.classification().map(|c| c.as_str()),
+        policy: PolicyJson {
+            check: item.policy.check,
+            allow: item.policy.allow,
+        },
+        server_version: version_json(item.server_version()),
+        local_version: version_json(item.local_version()),
+        base_version: version_json(item.base.as_ref().and_then(|b| b.server_version.as_ref())),
+        entity_id,
+        server_hash: item.server_hash.as_deref(),
+        local_hash: item.local_hash.as_deref(),
+        base_hash: item.base.as_ref().map(|b| b.hash.as_str()),
+        local: item.local.place().map(|p| PlaceJson {
+            file: p.file,
+            line: p.line,
+            column: p.column,
         }),
-        "serverHash": item.server_hash,
-        "localHash": item.local_hash,
-        "baseHash": item.base.as_ref().map(|b| b.hash.clone()),
-        "local": local,
-        "diff": diff,
-        "message": message,
-        "action": action,
-    })
+        diff,
+        message,
+        action: outcome
+            .and_then(|o| o.find(item))
+            .map(|r| action_json(&r.action)),
+    }
 }
 
 fn action_json(action: &Action) -> Value {
