@@ -61,6 +61,11 @@ enum Ready<'c> {
 }
 
 /// Write `changes` (see the module doc for what is guaranteed). Returns warnings.
+///
+/// One function of about 85 lines on purpose: it is the order of the all-or-nothing write
+/// (resolve and fence everything, prepare temps, re-check, link new files, install), and
+/// each failure undoes exactly what the steps before it did; split, the undo of one step
+/// would live far from the step.
 pub(crate) fn commit_fs(
     root: &Path,
     compiled: &Compiled,
