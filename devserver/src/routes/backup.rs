@@ -251,6 +251,7 @@ pub(super) fn sign_op(op: &str, agent: &str, hash: &str, expires: i64) -> String
 }
 
 /// Constant-time check of a URL's signature.
+#[cfg(test)]
 fn signature_ok(agent: &str, hash: &str, expires: i64, sig: &str) -> bool {
     signature_ok_op("", agent, hash, expires, sig)
 }
@@ -263,6 +264,69 @@ pub(super) fn storage_error(status: StatusCode, code: &'static str, message: &st
     ApiError::new(status, code, message).into_response()
 }
 
+/// Which presigned URL a request uses: a blob download, or an upload (`op=put`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Presigned {
+    Get,
+    Put,
+}
+
+/// The checks every presigned URL gets, in order: no Authorization header (one auth
+/// mechanism), a valid signature for this operation, not expired. `Some` is the refusal to answer.
+pub(super) fn check_presigned(
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    kind: Presigned,
+    agent: &str,
+    hash: &str,
+) -> Option<Response> {
+    let (op, use_verb, refresh) = match kind {
+        Presigned::Get => ("", "fetched", "blob-urls"),
+        Presigned::Put => ("PUT", "used", "blob-upload-urls"),
+    };
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Some(storage_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            &format!(
+                "Only one auth mechanism allowed: a presigned URL is {use_verb} without an Authorization header"
+            ),
+        ));
+    }
+    let expires = query.get("expires").and_then(|e| e.parse::<i64>().ok());
+    let sig = query.get("sig");
+    let op_ok = kind == Presigned::Get || query.get("op").map(String::as_str) == Some("put");
+    let mismatch = || {
+        storage_error(
+            StatusCode::FORBIDDEN,
+            "SIGNATURE_MISMATCH",
+            &format!("The request signature does not match: ask for a fresh URL with {refresh}"),
+        )
+    };
+    let (Some(expires), Some(sig)) = (expires, sig) else {
+        // Uploads have always answered a missing signature as a mismatch.
+        return Some(match kind {
+            Presigned::Get => storage_error(
+                StatusCode::FORBIDDEN,
+                "SIGNATURE_MISSING",
+                "This URL needs the `expires` and `sig` query parameters of a presigned URL",
+            ),
+            Presigned::Put => mismatch(),
+        });
+    };
+    if !op_ok || !signature_ok_op(op, agent, hash, expires, sig) {
+        return Some(mismatch());
+    }
+    if expires < store::now_ms() / 1000 {
+        return Some(storage_error(
+            StatusCode::FORBIDDEN,
+            "URL_EXPIRED",
+            &format!("This presigned URL has expired: ask for a fresh one with {refresh}"),
+        ));
+    }
+    None
+}
+
 async fn blob(
     State(state): State<AppState>,
     ApiPath((agent, hash)): ApiPath<(String, String)>,
@@ -270,34 +334,8 @@ async fn blob(
     headers: HeaderMap,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    if headers.contains_key(header::AUTHORIZATION) {
-        return storage_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "Only one auth mechanism allowed: a presigned URL is fetched without an Authorization header",
-        );
-    }
-    let expires = query.get("expires").and_then(|e| e.parse::<i64>().ok());
-    let (Some(expires), Some(sig)) = (expires, query.get("sig")) else {
-        return storage_error(
-            StatusCode::FORBIDDEN,
-            "SIGNATURE_MISSING",
-            "This URL needs the `expires` and `sig` query parameters of a presigned URL",
-        );
-    };
-    if !signature_ok(&agent, &hash, expires, sig) {
-        return storage_error(
-            StatusCode::FORBIDDEN,
-            "SIGNATURE_MISMATCH",
-            "The request signature does not match: ask for a fresh URL with blob-urls",
-        );
-    }
-    if expires < store::now_ms() / 1000 {
-        return storage_error(
-            StatusCode::FORBIDDEN,
-            "URL_EXPIRED",
-            "This presigned URL has expired: ask for a fresh one with blob-urls",
-        );
+    if let Some(refused) = check_presigned(&headers, &query, Presigned::Get, &agent, &hash) {
+        return refused;
     }
     let (a, h) = (agent.clone(), hash.clone());
     match state

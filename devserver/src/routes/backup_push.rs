@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::backup::{URL_LIFETIME_SECS, load, sign_op, signature_ok_op, storage_error};
+use super::backup::{Presigned, URL_LIFETIME_SECS, check_presigned, load, sign_op, storage_error};
 use crate::http::error::{Answer, ApiError};
 use crate::http::extract::{ApiPath, RawBody, parse_body};
 use crate::spec::PreparedFile;
@@ -156,37 +156,8 @@ pub(crate) async fn put_blob(
     RawBody(body): RawBody,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    if headers.contains_key(header::AUTHORIZATION) {
-        return storage_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            "Only one auth mechanism allowed: a presigned URL is used without an Authorization header",
-        );
-    }
-    let expires = query.get("expires").and_then(|e| e.parse::<i64>().ok());
-    let signed = match (
-        expires,
-        query.get("sig"),
-        query.get("op").map(String::as_str),
-    ) {
-        (Some(expires), Some(sig), Some("put")) => {
-            signature_ok_op("PUT", &agent, &hash, expires, sig).then_some(expires)
-        }
-        _ => None,
-    };
-    let Some(expires) = signed else {
-        return storage_error(
-            StatusCode::FORBIDDEN,
-            "SIGNATURE_MISMATCH",
-            "The request signature does not match: ask for a fresh URL with blob-upload-urls",
-        );
-    };
-    if expires < store::now_ms() / 1000 {
-        return storage_error(
-            StatusCode::FORBIDDEN,
-            "URL_EXPIRED",
-            "This presigned URL has expired: ask for a fresh one with blob-upload-urls",
-        );
+    if let Some(refused) = check_presigned(&headers, &query, Presigned::Put, &agent, &hash) {
+        return refused;
     }
     let (gzip, bytes) = match plaintext(&body) {
         Ok(p) => p,
