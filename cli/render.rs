@@ -80,7 +80,13 @@ fn push_keyed_lines(out: &mut Rendered, items: &[&Item], color: bool) {
         out.text(&buf);
         buf.clear();
         if let Some(c) = item.classification() {
-            let _ = write!(buf, "  ({})", c.as_str().replace('_', " "));
+            buf.push_str("  (");
+            buf.extend(
+                c.as_str()
+                    .chars()
+                    .map(|ch| if ch == '_' { ' ' } else { ch }),
+            );
+            buf.push(')');
         }
         out.styled(color, Style::new().dimmed(), &buf);
     }

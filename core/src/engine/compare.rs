@@ -140,7 +140,8 @@ fn compare_item(
             .get(&state_key(component.id(), &key))
             .cloned()
     };
-    let push_unsupported = component.push_unsupported(&key);
+    // A single value's key is not kept in the item, but its hint is asked for by it.
+    let single_key = (component.shape() == Shape::Single).then(|| key.clone());
     let mut item = Item {
         id: component.id(),
         key: (component.shape() == Shape::Keyed).then_some(key),
@@ -153,7 +154,7 @@ fn compare_item(
         server_text: canonical_remote.as_ref().map(|v| component.text(v)),
         server_hash: canonical_remote.as_ref().map(value::hash_value),
         base,
-        push_unsupported,
+        push_unsupported: None,
         anchor: None,
         remote,
         local,
@@ -189,6 +190,13 @@ fn compare_item(
         (_, Some(_), None) => Presence::LocalOnly,
         (_, None, Some(_)) => Presence::ServerOnly,
     };
+    // Only drift is resolved: an item in sync needs no hint (a check of thousands of items
+    // builds none).
+    let key = single_key
+        .as_deref()
+        .or(item.key.as_deref())
+        .unwrap_or(SINGLE);
+    item.push_unsupported = component.push_unsupported(key);
     let classification = classify(
         item.base.as_ref().map(|b| b.hash.as_str()),
         item.server_hash.as_deref(),

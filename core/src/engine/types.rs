@@ -157,7 +157,8 @@ pub struct Item {
     pub local_hash: Option<String>,
     /// The recorded base, if any.
     pub base: Option<StateEntry>,
-    /// Why sync cannot push this item, with the command that would deploy it.
+    /// Why sync cannot push this item, with the command that would deploy it. Asked of
+    /// the component for a drifted item only (the only kind resolved); `None` otherwise.
     pub push_unsupported: Option<String>,
     /// Where the project keeps the component's items ([`crate::Syncable::anchor`]).
     pub anchor: Option<Place>,
