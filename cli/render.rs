@@ -1,6 +1,8 @@
 //! Human and GitHub renderings of the engine's report and outcome. Pure functions from
 //! data to text, generic over components (no component is named here).
 
+use std::fmt::Write as _;
+
 use anstyle::{AnsiColor, Style};
 use lua_core::Shape;
 use lua_core::config::CheckPolicy;
@@ -16,60 +18,78 @@ pub fn location(item: &Item) -> Option<String> {
     item.local.place().map(|p| p.to_string())
 }
 
-/// `local 1.0.0 -> server 1.0.1`, `local 1.0.0, missing on server`: one drifted item of
-/// a keyed set, in a line.
-pub fn keyed_change(item: &Item) -> String {
-    let local = item.local_version().map(ToString::to_string);
-    let server = item.server_version().map(ToString::to_string);
+/// Appends `local 1.0.0 -> server 1.0.1`, `local 1.0.0, missing on server`: one drifted
+/// item of a keyed set, in a line (written in place: the listings write thousands).
+fn push_keyed_change(out: &mut String, item: &Item) {
+    let local = item.local_version();
+    let server = item.server_version();
     // Unversioned items (MCP servers) are there or not: their value says nothing more.
-    match item.presence() {
-        Some(Presence::LocalOnly) => local.map_or_else(
-            || "missing on server".to_string(),
-            |v| format!("local {v}, missing on server"),
-        ),
-        Some(Presence::ServerOnly) => server.map_or_else(
-            || "missing locally".to_string(),
-            |v| format!("missing locally, server {v}"),
-        ),
+    // Writing to a String cannot fail.
+    let _ = match item.presence() {
+        Some(Presence::LocalOnly) => match local {
+            None => write!(out, "missing on server"),
+            Some(v) => write!(out, "local {v}, missing on server"),
+        },
+        Some(Presence::ServerOnly) => match server {
+            None => write!(out, "missing locally"),
+            Some(v) => write!(out, "missing locally, server {v}"),
+        },
         _ => {
-            let text = |t: &Option<String>| t.clone().unwrap_or_default();
-            format!(
-                "local {} -> server {}",
-                local.unwrap_or_else(|| text(&item.local_text)),
-                server.unwrap_or_else(|| text(&item.server_text))
-            )
+            let local_text = item.local_text.as_deref().unwrap_or_default();
+            let server_text = item.server_text.as_deref().unwrap_or_default();
+            match (local, server) {
+                (Some(l), Some(s)) => write!(out, "local {l} -> server {s}"),
+                (Some(l), None) => write!(out, "local {l} -> server {server_text}"),
+                (None, Some(s)) => write!(out, "local {local_text} -> server {s}"),
+                (None, None) => write!(out, "local {local_text} -> server {server_text}"),
+            }
         }
-    }
+    };
 }
 
 /// The drifted items of keyed sets, one aligned line each, grouped by component.
 pub fn keyed_lines(items: &[&Item], color: bool) -> Rendered {
+    let mut out = Rendered::new();
+    push_keyed_lines(&mut out, items, color);
+    out
+}
+
+/// Appends [`keyed_lines`] to `out`, through one scratch buffer rather than a few
+/// strings per item.
+fn push_keyed_lines(out: &mut Rendered, items: &[&Item], color: bool) {
     let id_width = items.iter().map(|i| i.id.len()).max().unwrap_or(0);
     let key_width = items
         .iter()
         .map(|i| i.key.as_deref().unwrap_or("").chars().count())
         .max()
         .unwrap_or(0);
-    let mut out = Rendered::new();
+    let mut buf = String::new();
     for (n, item) in items.iter().enumerate() {
         let key = item.key.as_deref().unwrap_or("");
-        let class = item
-            .classification()
-            .map(|c| format!("  ({})", c.as_str().replace('_', " ")))
-            .unwrap_or_default();
         if n > 0 {
             out.text("\n");
         }
-        out.text(&format!("  {:<id_width$}  ", item.id))
-            .styled(color, Style::new().bold(), key)
-            .text(&format!(
-                "{}  {}",
-                " ".repeat(key_width.saturating_sub(key.chars().count())),
-                keyed_change(item)
-            ))
-            .styled(color, Style::new().dimmed(), &class);
+        buf.clear();
+        let _ = write!(buf, "  {:<id_width$}  ", item.id);
+        out.text(&buf).styled(color, Style::new().bold(), key);
+        buf.clear();
+        let pad = key_width.saturating_sub(key.chars().count());
+        buf.extend(std::iter::repeat_n(' ', pad));
+        buf.push_str("  ");
+        push_keyed_change(&mut buf, item);
+        out.text(&buf);
+        buf.clear();
+        if let Some(c) = item.classification() {
+            buf.push_str("  (");
+            buf.extend(
+                c.as_str()
+                    .chars()
+                    .map(|ch| if ch == '_' { ' ' } else { ch }),
+            );
+            buf.push(')');
+        }
+        out.styled(color, Style::new().dimmed(), &buf);
     }
-    out
 }
 
 /// Every drifted item: the diff block of each single value, then one line per item of
@@ -92,7 +112,7 @@ pub fn drift_listing(report: &Report, color: bool) -> Rendered {
         if !first {
             out.text("\n\n");
         }
-        out.append(&keyed_lines(&keyed, color));
+        push_keyed_lines(&mut out, &keyed, color);
     }
     out
 }
@@ -104,12 +124,13 @@ pub fn item_diff(item: &Item, color: bool) -> Rendered {
     let local = item.local_text.as_deref().unwrap_or("");
     let style = lua_core::diff::Style { color };
     let multi_line = server.contains('\n') || local.contains('\n');
-    let mut out = match &item.status {
-        _ if item.shape == Shape::Keyed => keyed_lines(&[item], color),
-        Status::Drift { drift, .. } if multi_line => {
-            Rendered::diff_block(lua_core::diff::render_block(item.title, drift, style))
-        }
-        _ => Rendered::diff_block(lua_core::diff::render(item.title, server, local, style)),
+    // A one-line value is diffed by `render` itself: no line diff to compute first.
+    let mut out = if item.shape == Shape::Keyed {
+        keyed_lines(&[item], color)
+    } else if let Some(drift) = multi_line.then(|| item.drift()).flatten() {
+        Rendered::diff_block(lua_core::diff::render_block(item.title, drift, style))
+    } else {
+        Rendered::diff_block(lua_core::diff::render(item.title, server, local, style))
     };
     let mut facts = Vec::new();
     if let Some(v) = item.server_version() {
@@ -292,11 +313,7 @@ fn keyed_counts(keyed: &[&Item]) -> String {
 /// "To resolve": only what the drifted items allow (their policies and components): no
 /// `--push` when nothing can be pushed, and for items sync cannot push, what deploys them.
 pub fn resolve_hints(drifted: &[&Item], noun: &str) -> String {
-    let can = |choice: Choice| {
-        drifted
-            .iter()
-            .any(|i| i.allowed_choices().contains(&choice))
-    };
+    let can = |choice: Choice| drifted.iter().any(|i| i.allows(choice));
     let (push, pull) = (can(Choice::Push), can(Choice::Pull));
     let mut out = String::from("\nTo resolve:\n");
     let choices = match (push, pull) {
@@ -315,21 +332,25 @@ pub fn resolve_hints(drifted: &[&Item], noun: &str) -> String {
         out.push_str("  lua sync --accept  pull the server's values into your code\n");
     }
     // An item only on the server has nothing to deploy from here: pulling is its fix.
-    let unpushable: Vec<(String, &str)> = drifted
-        .iter()
-        .filter(|i| i.presence() != Some(Presence::ServerOnly))
-        .filter_map(|i| Some((i.label(), i.push_unsupported.as_deref()?)))
-        .collect();
+    let unpushable = || {
+        drifted
+            .iter()
+            .filter(|i| i.presence() != Some(Presence::ServerOnly))
+            .filter_map(|i| Some((*i, i.push_unsupported.as_deref()?)))
+    };
     if push {
         out.push_str("  lua sync --push    push your code's values to the server");
-        out.push_str(if unpushable.is_empty() {
+        out.push_str(if unpushable().next().is_none() {
             "\n"
         } else {
             " (skips the items below)\n"
         });
     }
-    for (label, hint) in unpushable {
-        out.push_str(&format!("  {label}: {hint}\n"));
+    for (item, hint) in unpushable() {
+        let _ = match &item.key {
+            Some(key) => writeln!(out, "  {} {key}: {hint}", item.title),
+            None => writeln!(out, "  {}: {hint}", item.title),
+        };
     }
     out.truncate(out.trim_end().len());
     out
@@ -376,55 +397,67 @@ fn with_notes(line: String, notes: &[String]) -> String {
 
 /// GitHub Actions workflow commands for the report.
 pub fn github(report: &Report) -> String {
-    let mut lines = Vec::new();
+    let mut out = String::new();
+    let mut scratch = String::new();
     for item in &report.items {
-        // An item only on the server points at where its component's items are kept.
-        let loc = item
-            .place()
-            .map(|p| format!(" file={},line={},col={}", p.file, p.line, p.column))
-            .unwrap_or_default();
-        let from = item
-            .server_version()
-            .map(|v| format!(" {v}"))
-            .unwrap_or_default();
-        let what = match &item.key {
-            Some(key) => format!("{} {key}", item.id),
-            None => item.id.to_string(),
-        };
         let level = if item.policy.check == CheckPolicy::Fail {
             "error"
         } else {
             "warning"
         };
+        // Each command is a line; none is empty, so an empty `out` means none yet.
+        let command = |out: &mut String, level: &str, located: bool| {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = write!(out, "::{level}");
+            // An item only on the server points at where its component's items are kept.
+            if let Some(p) = item.place().filter(|_| located) {
+                let _ = write!(out, " file={},line={},col={}", p.file, p.line, p.column);
+            }
+            out.push_str("::");
+            out.push_str(item.id);
+            if let Some(key) = &item.key {
+                out.push(' ');
+                out.push_str(key);
+            }
+        };
         match &item.status {
             Status::Drift { .. } if item.shape == Shape::Keyed => {
-                lines.push(format!(
-                    "::{level}{loc}::{what} drifted: {}",
-                    escape_data(&keyed_change(item))
-                ));
+                command(&mut out, level, true);
+                out.push_str(" drifted: ");
+                scratch.clear();
+                push_keyed_change(&mut scratch, item);
+                push_escaped(&mut out, &scratch);
             }
             Status::Drift { .. } => {
-                let why = item.reason().map(|r| format!(" ({r})")).unwrap_or_default();
-                lines.push(format!(
-                    "::{level}{loc}::{what} drifted from server{from}{}",
-                    escape_data(&why)
-                ));
+                command(&mut out, level, true);
+                out.push_str(" drifted from server");
+                if let Some(v) = item.server_version() {
+                    let _ = write!(out, " {v}");
+                }
+                if let Some(r) = item.reason() {
+                    push_escaped(&mut out, &format!(" ({r})"));
+                }
             }
-            Status::Unreadable(u) => lines.push(format!(
-                "::{level}{loc}::{what} not compared: cannot be read statically: {}",
-                escape_data(&u.reason)
-            )),
+            Status::Unreadable(u) => {
+                command(&mut out, level, true);
+                out.push_str(" not compared: cannot be read statically: ");
+                push_escaped(&mut out, &u.reason);
+            }
             // An unreachable server is said once for the run (see `github_command`).
             Status::Error(e) => {
-                lines.push(format!("::error::{what}: {}", escape_data(&e.to_string())));
+                command(&mut out, "error", false);
+                out.push_str(": ");
+                push_escaped(&mut out, &e.to_string());
             }
             _ => {}
         }
     }
-    if lines.is_empty() && report.unreachable().is_none() {
-        lines.push("No drift detected. Local code is in sync with server.".to_string());
+    if out.is_empty() && report.unreachable().is_none() {
+        out.push_str("No drift detected. Local code is in sync with server.");
     }
-    lines.join("\n")
+    out
 }
 
 /// One GitHub workflow command (`::warning::...`) carrying a multi-line text.
@@ -434,7 +467,19 @@ pub fn github_command(level: &str, text: &str) -> String {
 
 /// GitHub's escaping for workflow command data.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+/// Appends [`escape_data`]`(s)` to `out`.
+fn push_escaped(out: &mut String, s: &str) {
+    for ch in s.chars() {
+        match ch {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
 }

@@ -47,13 +47,21 @@ impl Rendered {
 
     /// Appends plain text, cleaned.
     pub fn text(&mut self, text: &str) -> &mut Self {
-        self.0.push_str(&clean(text));
+        lua_core::diff::push_terminal_safe(&mut self.0, text);
         self
     }
 
     /// Appends text, cleaned, then styled when `color` is on.
     pub fn styled(&mut self, color: bool, style: Style, text: &str) -> &mut Self {
-        self.0.push_str(&paint(color, style, text));
+        if color {
+            use std::fmt::Write as _;
+            // Writing to a String cannot fail.
+            let _ = write!(self.0, "{}", style.render());
+            lua_core::diff::push_terminal_safe(&mut self.0, text);
+            let _ = write!(self.0, "{}", style.render_reset());
+        } else {
+            lua_core::diff::push_terminal_safe(&mut self.0, text);
+        }
         self
     }
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use criterion::Criterion;
+use criterion::{BatchSize, Criterion};
 use lua_core::compile::Compiled;
 use lua_core::config::{Config, LoadOptions};
 use lua_core::engine::compare::{Sides, compare_component};
@@ -222,16 +222,25 @@ impl Bench {
                 std::hint::black_box(read.len())
             });
         });
-        let compare = |fetched: &[Remotes]| {
-            let mut items = Vec::new();
-            for (((component, remotes), read), anchor) in
-                components.iter().zip(fetched).zip(&read).zip(&anchors)
-            {
-                let sides = Sides {
+        // A check owns its sides (fetched, read) and moves them into the comparison, and
+        // the report takes the run's state and project: those copies are made outside the
+        // timed part (`iter_batched`), since a real check does not make them.
+        let inputs = |fetched: &[Remotes]| {
+            let sides: Vec<Sides> = fetched
+                .iter()
+                .zip(&read)
+                .zip(&anchors)
+                .map(|((remotes, read), anchor)| Sides {
                     fetched: Ok(remotes.clone()),
                     read: read.clone(),
                     anchor: anchor.clone(),
-                };
+                })
+                .collect();
+            (sides, state.clone(), project.clone())
+        };
+        let compare = |(sides, state, project): (Vec<Sides>, SyncState, Project)| {
+            let mut items = Vec::new();
+            for (component, sides) in components.iter().zip(sides) {
                 items.extend(compare_component(
                     component.as_ref(),
                     config.policy(component.id()),
@@ -247,33 +256,41 @@ impl Bench {
                 items,
                 warnings: Vec::new(),
                 on_unreachable: config.settings.sync.on_unreachable,
-                state: state.clone(),
-                project: project.clone(),
+                state,
+                project,
             }
         };
         group.bench_function("compare_render_json", |b| {
-            b.iter(|| {
-                let report = compare(&fetched);
-                let json = lua_core::report::to_json(&report, None, Exit::Ok);
-                std::hint::black_box(serde_json::to_string(&json).map_or(0, |s| s.len()))
-            });
+            b.iter_batched(
+                || inputs(&fetched),
+                |inputs| {
+                    let report = compare(inputs);
+                    let json = lua_core::report::to_json(&report, None, Exit::Ok);
+                    std::hint::black_box(serde_json::to_string(&json).map_or(0, |s| s.len()))
+                },
+                BatchSize::LargeInput,
+            );
         });
         let drifted = bumped(&fetched);
         group.bench_function("compare_render_all_drifted", |b| {
-            b.iter(|| {
-                let report = compare(&drifted);
-                assert_eq!(report.drifted().count(), 5 * ITEMS);
-                let human = crate::render::drift_listing(&report, false);
-                let summary = crate::render::check_summary(&report, false);
-                let github = crate::render::github(&report);
-                let json = lua_core::report::to_json(&report, None, Exit::Drift);
-                std::hint::black_box(
-                    human.as_str().len()
-                        + summary.as_str().len()
-                        + github.len()
-                        + serde_json::to_string(&json).map_or(0, |s| s.len()),
-                )
-            });
+            b.iter_batched(
+                || inputs(&drifted),
+                |inputs| {
+                    let report = compare(inputs);
+                    assert_eq!(report.drifted().count(), 5 * ITEMS);
+                    let human = crate::render::drift_listing(&report, false);
+                    let summary = crate::render::check_summary(&report, false);
+                    let github = crate::render::github(&report);
+                    let json = lua_core::report::to_json(&report, None, Exit::Drift);
+                    std::hint::black_box(
+                        human.as_str().len()
+                            + summary.as_str().len()
+                            + github.len()
+                            + serde_json::to_string(&json).map_or(0, |s| s.len()),
+                    )
+                },
+                BatchSize::LargeInput,
+            );
         });
         group.finish();
     }

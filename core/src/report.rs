@@ -11,7 +11,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::component::{Shape, Version};
+use crate::component::{Local, Shape, Version};
 use crate::engine::{Action, Exit, Item, Outcome, Report, Status};
 
 pub const REPORT_VERSION: u32 = 1;
@@ -65,7 +65,7 @@ struct ItemJson<'a> {
     server_hash: Option<&'a str>,
     local_hash: Option<&'a str>,
     base_hash: Option<&'a str>,
-    local: Option<PlaceJson>,
+    local: Option<PlaceJson<'a>>,
     diff: Option<String>,
     message: Option<String>,
     action: Option<Value>,
@@ -78,10 +78,27 @@ struct PolicyJson {
 }
 
 #[derive(Serialize)]
-struct PlaceJson {
-    file: String,
+struct PlaceJson<'a> {
+    file: &'a str,
     line: u32,
     column: u32,
+}
+
+/// [`Local::place`], borrowed (a report of thousands of items copies no file name).
+fn place_json(local: &Local) -> Option<PlaceJson<'_>> {
+    match local {
+        Local::Value(v) => v.place.as_ref().map(|p| PlaceJson {
+            file: &p.file,
+            line: p.line,
+            column: p.column,
+        }),
+        Local::Unreadable(u) => Some(PlaceJson {
+            file: &u.file,
+            line: u.line,
+            column: u.column,
+        }),
+        Local::Missing => None,
+    }
 }
 
 /// A version as the platform writes it: a number or a string.
@@ -125,7 +142,7 @@ fn item_json<'a>(item: &'a Item, outcome: Option<&Outcome>) -> ItemJson<'a> {
         .as_ref()
         .and_then(|r| r.entity_id.as_deref())
         .or(match &item.local {
-            crate::component::Local::Value(v) => v.entity_id.as_deref(),
+            Local::Value(v) => v.entity_id.as_deref(),
             _ => None,
         });
     ItemJson {
@@ -150,11 +167,7 @@ fn item_json<'a>(item: &'a Item, outcome: Option<&Outcome>) -> ItemJson<'a> {
         server_hash: item.server_hash.as_deref(),
         local_hash: item.local_hash.as_deref(),
         base_hash: item.base.as_ref().map(|b| b.hash.as_str()),
-        local: item.local.place().map(|p| PlaceJson {
-            file: p.file,
-            line: p.line,
-            column: p.column,
-        }),
+        local: place_json(&item.local),
         diff,
         message,
         action: outcome

@@ -10,21 +10,34 @@
 //! Component-specific equivalences (the persona's `{base}` = string) do not live here:
 //! a component maps its values with [`crate::Syncable::canonical`] first.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Normalise text for comparison: line endings to LF, surrounding whitespace trimmed.
 pub fn normalize_text(s: &str) -> String {
-    s.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .trim()
-        .to_string()
+    normalized(s).into_owned()
+}
+
+/// [`normalize_text`] without a copy when there is no `\r` (the usual case).
+fn normalized(s: &str) -> Cow<'_, str> {
+    if s.contains('\r') {
+        Cow::Owned(
+            s.replace("\r\n", "\n")
+                .replace('\r', "\n")
+                .trim()
+                .to_string(),
+        )
+    } else {
+        Cow::Borrowed(s.trim())
+    }
 }
 
 /// Whether two values are the same: strings as normalised text, the rest as JSON.
 pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(a), Value::String(b)) => normalize_text(a) == normalize_text(b),
+        (Value::String(a), Value::String(b)) => normalized(a) == normalized(b),
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_json(a, b))
         }
@@ -165,18 +178,28 @@ pub fn canonical_json(value: &Value) -> String {
 /// everything else. The labels keep a string from ever sharing a hash with an object.
 pub fn hash_value(value: &Value) -> String {
     match value {
-        Value::String(s) => hash_text(&normalize_text(s)),
-        other => {
-            let digest = Sha256::digest(canonical_json(other).as_bytes());
-            format!("sha256-json:{}", hex::encode(digest))
-        }
+        Value::String(s) => hash_text(&normalized(s)),
+        other => labelled("sha256-json:", canonical_json(other).as_bytes()),
     }
 }
 
 /// `sha256:<hex>` of already-canonical text.
 pub fn hash_text(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    format!("sha256:{}", hex::encode(digest))
+    labelled("sha256:", text.as_bytes())
+}
+
+/// `<label><lowercase hex of the sha256 of bytes>`, built in one allocation (a check
+/// hashes both sides of every item).
+fn labelled(label: &str, bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(label.len() + 2 * digest.len());
+    out.push_str(label);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -225,6 +248,23 @@ mod tests {
     fn no_persona_rule_here() {
         assert!(!same(&json!({"base": "Hi"}), &json!("Hi")));
         assert_ne!(hash_value(&json!({"base": "Hi"})), hash_value(&json!("Hi")));
+    }
+
+    #[test]
+    fn hashes_are_labelled_lowercase_sha256_hex() {
+        assert_eq!(
+            hash_text(""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // The string is normalised first; an object is hashed as its canonical JSON.
+        assert_eq!(hash_value(&json!(" \r\n")), hash_text(""));
+        assert_eq!(
+            hash_value(&json!({"b": 1, "a": [true]})),
+            format!(
+                "sha256-json:{}",
+                hex::encode(Sha256::digest(br#"{"a":[true],"b":1}"#))
+            )
+        );
     }
 
     #[test]

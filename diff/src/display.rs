@@ -44,14 +44,25 @@ fn control_picture(c: char) -> char {
 /// messages stay multi-line.
 pub fn terminal_safe(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if ch == '\n' {
-            out.push('\n');
-        } else {
-            push_display_char(&mut out, ch, false);
-        }
-    }
+    push_terminal_safe(&mut out, text);
     out
+}
+
+/// Appends [`terminal_safe`]`(text)` to `out`, without building it apart first.
+pub fn push_terminal_safe(out: &mut String, text: &str) {
+    // Printable ASCII and `\n` are shown as they are: copy them in runs.
+    let plain = |b: &u8| (b' '..=b'~').contains(b) || *b == b'\n';
+    let mut rest = text;
+    while !rest.is_empty() {
+        let run = rest.bytes().position(|b| !plain(&b)).unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let Some(ch) = rest.chars().next() else {
+            break;
+        };
+        push_display_char(out, ch, false);
+        rest = &rest[ch.len_utf8()..];
+    }
 }
 
 #[cfg(test)]
@@ -65,5 +76,30 @@ mod tests {
             "a␛]0;PWNED␇␛[2J␍\nb<U+202E>c    d�"
         );
         assert_eq!(terminal_safe("plain ✅ text"), "plain ✅ text");
+    }
+
+    #[test]
+    fn runs_and_single_characters_agree() {
+        // Every character the slow path treats specially, between plain runs.
+        let samples = [
+            "",
+            "\n",
+            "a\tb",
+            "\u{7f}x",
+            "é\u{85}\u{a0}",
+            "\u{200B}\u{FEFF}z",
+            "~ \r\n\u{1b}",
+        ];
+        for text in samples {
+            let mut slow = String::new();
+            for ch in text.chars() {
+                if ch == '\n' {
+                    slow.push('\n');
+                } else {
+                    push_display_char(&mut slow, ch, false);
+                }
+            }
+            assert_eq!(terminal_safe(text), slow, "{text:?}");
+        }
     }
 }

@@ -18,12 +18,25 @@ use crate::render::push_display_char;
 /// shows it. Callers that compare texts without final newlines (the JSON report
 /// diffs canonical texts) add one to both sides, so only real changes show.
 pub fn unified(server: &str, local: &str, server_label: &str, local_label: &str) -> String {
+    if let (Some(old), Some(new)) = (one_line(server), one_line(local)) {
+        // Two one-line values (a version, an id): the diff is known without diffing.
+        if old == new {
+            return String::new();
+        }
+        return format!("--- {server_label}\n+++ {local_label}\n@@ -1 +1 @@\n-{old}\n+{new}\n");
+    }
     let diff = line_diff(server, local, Instant::now() + TIME_BUDGET);
     diff.unified_diff()
         .context_radius(CONTEXT)
         .header(server_label, local_label)
         .missing_newline_hint(true)
         .to_string()
+}
+
+/// The text of `value` when it is exactly one line ending in `\n` (no other line break).
+fn one_line(value: &str) -> Option<&str> {
+    let text = value.strip_suffix('\n')?;
+    (!text.contains(['\n', '\r'])).then_some(text)
 }
 
 /// A one-line preview of a value for summaries: its first line with
@@ -55,4 +68,44 @@ pub fn preview(value: &str, max_chars: usize) -> String {
     cut.truncate(cut.trim_end().len());
     cut.push('…');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-line shortcut gives what the line diff gives.
+    #[test]
+    fn one_line_values_diff_as_the_line_diff_does() {
+        let slow = |server: &str, local: &str| {
+            line_diff(server, local, Instant::now() + TIME_BUDGET)
+                .unified_diff()
+                .context_radius(CONTEXT)
+                .header("server", "local")
+                .missing_newline_hint(true)
+                .to_string()
+        };
+        let lines = [
+            "\n",
+            "1.0.0\n",
+            "1.0.1\n",
+            " \n",
+            "\t x \n",
+            "é\u{85}\u{2028}\n",
+            "%\n",
+            "1.0.0",
+            "a\r\n",
+            "a\nb\n",
+            "",
+        ];
+        for server in lines {
+            for local in lines {
+                assert_eq!(
+                    unified(server, local, "server", "local"),
+                    slow(server, local),
+                    "{server:?} -> {local:?}"
+                );
+            }
+        }
+    }
 }

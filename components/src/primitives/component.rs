@@ -347,7 +347,7 @@ impl Syncable for Primitives {
         key: &str,
         _local: Option<&Value>,
     ) -> Result<Option<Version>, PlatformError> {
-        // The engine never calls this: `push_unsupported` is set for every item.
+        // The engine never calls this: `push_unsupported` is set for every drifted item.
         Err(PlatformError::InvalidConfig {
             reason: self.kind.push_hint(key),
         })

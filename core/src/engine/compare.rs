@@ -1,7 +1,8 @@
 //! Compare one component's two sides item by item and classify drift against the
 //! recorded base. Pure: the sides were fetched and read before.
 
-use std::collections::BTreeSet;
+use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use lua_compile::Unreadable;
 use lua_platform::PlatformError;
@@ -43,6 +44,7 @@ pub fn compare_component(
         base: state.components.get(component.id()).cloned(),
         push_unsupported: component.push_unsupported(SINGLE),
         anchor: sides.anchor.clone(),
+        drift: OnceLock::new(),
     };
     let remotes = match sides.fetched {
         Err(e) => {
@@ -70,21 +72,52 @@ pub fn compare_component(
         Err(u) => return vec![whole(Status::Unreadable(u.clone()), Local::Unreadable(u))],
         Ok(locals) => locals,
     };
-    let keys: BTreeSet<String> = remotes
-        .keys()
-        .chain(locals.keys())
-        .cloned()
-        .chain((component.shape() == Shape::Single).then(|| SINGLE.to_string()))
-        .collect();
-    keys.into_iter()
-        .filter_map(|key| {
-            let local = locals.remove(&key).unwrap_or(Local::Missing);
-            let remote = remotes.get(&key).cloned();
-            let mut item = compare_item(component, policy, key, local, remote, state)?;
+    if component.shape() == Shape::Single {
+        // The one item is compared even when neither side has it.
+        locals.entry(SINGLE.to_string()).or_insert(Local::Missing);
+    }
+    let mut items = Vec::with_capacity(remotes.len().max(locals.len()));
+    for (key, remote, local) in union(remotes, locals) {
+        let local = local.unwrap_or(Local::Missing);
+        if let Some(mut item) = compare_item(component, policy, key, local, remote, state) {
             item.anchor.clone_from(&sides.anchor);
-            Some(item)
-        })
-        .collect()
+            items.push(item);
+        }
+    }
+    items
+}
+
+/// Both sides' items by key, in key order, each side moved out of its map (no copies).
+fn union(remotes: Remotes, locals: Locals) -> Vec<(String, Option<Remote>, Option<Local>)> {
+    let mut out = Vec::with_capacity(remotes.len().max(locals.len()));
+    let mut remotes = remotes.into_iter().peekable();
+    let mut locals = locals.into_iter().peekable();
+    loop {
+        let order = match (remotes.peek(), locals.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((r, _)), Some((l, _))) => r.cmp(l),
+        };
+        match order {
+            Ordering::Less => {
+                if let Some((key, remote)) = remotes.next() {
+                    out.push((key, Some(remote), None));
+                }
+            }
+            Ordering::Greater => {
+                if let Some((key, local)) = locals.next() {
+                    out.push((key, None, Some(local)));
+                }
+            }
+            Ordering::Equal => {
+                if let (Some((key, remote)), Some((_, local))) = (remotes.next(), locals.next()) {
+                    out.push((key, Some(remote), Some(local)));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// One item; `None` when neither side has it (nothing to say).
@@ -98,9 +131,20 @@ fn compare_item(
 ) -> Option<Item> {
     let canonical_local = local.value().map(|v| component.canonical(v));
     let canonical_remote = remote.as_ref().map(|r| component.canonical(&r.value));
+    // A first check has no state: no key to build for the lookup.
+    let base = if state.components.is_empty() {
+        None
+    } else {
+        state
+            .components
+            .get(&state_key(component.id(), &key))
+            .cloned()
+    };
+    // A single value's key is not kept in the item, but its hint is asked for by it.
+    let single_key = (component.shape() == Shape::Single).then(|| key.clone());
     let mut item = Item {
         id: component.id(),
-        key: (component.shape() == Shape::Keyed).then(|| key.clone()),
+        key: (component.shape() == Shape::Keyed).then_some(key),
         title: component.title(),
         shape: component.shape(),
         policy,
@@ -109,14 +153,12 @@ fn compare_item(
         local_hash: canonical_local.as_ref().map(value::hash_value),
         server_text: canonical_remote.as_ref().map(|v| component.text(v)),
         server_hash: canonical_remote.as_ref().map(value::hash_value),
-        base: state
-            .components
-            .get(&state_key(component.id(), &key))
-            .cloned(),
-        push_unsupported: component.push_unsupported(&key),
+        base,
+        push_unsupported: None,
         anchor: None,
         remote,
         local,
+        drift: OnceLock::new(),
     };
     let one_sided_drifts = component.one_sided() == OneSided::Drift;
     let presence = match (&item.local, &canonical_local, &canonical_remote) {
@@ -148,17 +190,19 @@ fn compare_item(
         (_, Some(_), None) => Presence::LocalOnly,
         (_, None, Some(_)) => Presence::ServerOnly,
     };
-    let drift = lua_diff::compute(
-        item.server_text.as_deref().unwrap_or(""),
-        item.local_text.as_deref().unwrap_or(""),
-    );
+    // Only drift is resolved: an item in sync needs no hint (a check of thousands of items
+    // builds none).
+    let key = single_key
+        .as_deref()
+        .or(item.key.as_deref())
+        .unwrap_or(SINGLE);
+    item.push_unsupported = component.push_unsupported(key);
     let classification = classify(
         item.base.as_ref().map(|b| b.hash.as_str()),
         item.server_hash.as_deref(),
         item.local_hash.as_deref(),
     );
     item.status = Status::Drift {
-        drift,
         classification,
         presence,
     };

@@ -2,6 +2,8 @@
 //! resolution did ([`Outcome`], [`Action`]). Plain data with the helpers that read it;
 //! no I/O, no component names.
 
+use std::sync::OnceLock;
+
 use lua_compile::Unreadable;
 use lua_platform::PlatformError;
 
@@ -97,9 +99,8 @@ impl Presence {
 #[derive(Clone, Debug)]
 pub enum Status {
     InSync,
+    /// The sides differ; the line diff is [`Item::drift`] (computed when first asked for).
     Drift {
-        /// The line diff, server -> local.
-        drift: lua_diff::Drift,
         classification: Classification,
         presence: Presence,
     },
@@ -156,10 +157,15 @@ pub struct Item {
     pub local_hash: Option<String>,
     /// The recorded base, if any.
     pub base: Option<StateEntry>,
-    /// Why sync cannot push this item, with the command that would deploy it.
+    /// Why sync cannot push this item, with the command that would deploy it. Asked of
+    /// the component for a drifted item only (the only kind resolved); `None` otherwise.
     pub push_unsupported: Option<String>,
     /// Where the project keeps the component's items ([`crate::Syncable::anchor`]).
     pub anchor: Option<Place>,
+    /// The line diff of a drifted item, computed on first use: most outputs never show it
+    /// (one line per item of a keyed set, a unified diff in JSON), and a check of
+    /// thousands of drifted items should not pay for word highlights nobody sees.
+    pub(crate) drift: OnceLock<lua_diff::Drift>,
 }
 
 impl Item {
@@ -178,6 +184,20 @@ impl Item {
 
     pub fn is_drift(&self) -> bool {
         matches!(self.status, Status::Drift { .. })
+    }
+
+    /// The line diff, server -> local, of a drifted item (`None` otherwise): of the two
+    /// texts as diffed, computed once, when first asked for.
+    pub fn drift(&self) -> Option<&lua_diff::Drift> {
+        if !self.is_drift() {
+            return None;
+        }
+        Some(self.drift.get_or_init(|| {
+            lua_diff::compute(
+                self.server_text.as_deref().unwrap_or(""),
+                self.local_text.as_deref().unwrap_or(""),
+            )
+        }))
     }
 
     pub fn classification(&self) -> Option<Classification> {
@@ -246,15 +266,19 @@ impl Item {
 
     /// The choices the policy and the component allow, in the reference's order.
     pub fn allowed_choices(&self) -> Vec<Choice> {
-        let mut out = Vec::with_capacity(3);
-        if self.policy.allow.allows_push() && self.push_unsupported.is_none() {
-            out.push(Choice::Push);
+        [Choice::Push, Choice::Pull, Choice::Skip]
+            .into_iter()
+            .filter(|&c| self.allows(c))
+            .collect()
+    }
+
+    /// Whether `choice` is one of [`Item::allowed_choices`].
+    pub fn allows(&self, choice: Choice) -> bool {
+        match choice {
+            Choice::Push => self.policy.allow.allows_push() && self.push_unsupported.is_none(),
+            Choice::Pull => self.policy.allow.allows_pull(),
+            Choice::Skip => true,
         }
-        if self.policy.allow.allows_pull() {
-            out.push(Choice::Pull);
-        }
-        out.push(Choice::Skip);
-        out
     }
 
     /// The prompt's preselected choice: policy `default`, else by classification;
@@ -268,7 +292,7 @@ impl Item {
                 .classification()
                 .map_or(Choice::Skip, Classification::default_choice),
         };
-        if self.allowed_choices().contains(&wanted) {
+        if self.allows(wanted) {
             wanted
         } else {
             Choice::Skip
