@@ -10,7 +10,8 @@ use tokio::sync::OnceCell;
 
 use crate::error::PlatformError;
 
-type Answer = Result<Value, PlatformError>;
+/// Shared, so a cached listing of hundreds of items is not copied for every reader.
+type Answer = Result<Arc<Value>, PlatformError>;
 
 /// A cached GET: every caller of one path awaits the same cell, so the request is made once.
 type Slot = Arc<OnceCell<Answer>>;
@@ -32,7 +33,7 @@ impl ReadCache {
     }
 
     /// Replaces the cached answer for `path` with a fresh successful one.
-    pub(crate) fn store(&self, path: String, value: Value) {
+    pub(crate) fn store(&self, path: String, value: Arc<Value>) {
         let slot = Arc::new(OnceCell::new_with(Some(Ok(value))));
         self.slots().insert(path, slot);
     }
@@ -58,15 +59,19 @@ mod tests {
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let fetch = || async {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok(Value::from(1))
+            Ok(Arc::new(Value::from(1)))
         };
-        assert_eq!(cache.get_or_fetch("/a", fetch()).await, Ok(Value::from(1)));
-        assert_eq!(cache.get_or_fetch("/a", fetch()).await, Ok(Value::from(1)));
+        let one = Ok(Arc::new(Value::from(1)));
+        assert_eq!(cache.get_or_fetch("/a", fetch()).await, one);
+        assert_eq!(cache.get_or_fetch("/a", fetch()).await, one);
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        cache.store("/a".into(), Value::from(2));
-        assert_eq!(cache.get_or_fetch("/a", fetch()).await, Ok(Value::from(2)));
+        cache.store("/a".into(), Arc::new(Value::from(2)));
+        assert_eq!(
+            cache.get_or_fetch("/a", fetch()).await,
+            Ok(Arc::new(Value::from(2)))
+        );
         cache.clear();
-        assert_eq!(cache.get_or_fetch("/a", fetch()).await, Ok(Value::from(1)));
+        assert_eq!(cache.get_or_fetch("/a", fetch()).await, one);
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

@@ -208,24 +208,22 @@ impl PlatformClient {
     /// Cached per client by path: concurrent and later callers of the same path share one
     /// request and its result, errors included, so two components reading the agent see the
     /// same answer. Use [`PlatformClient::get_fresh`] to see the server's current state.
-    pub async fn get(&self, path: &str) -> Result<Value, PlatformError> {
+    pub async fn get(&self, path: &str) -> Result<Arc<Value>, PlatformError> {
         if self.inner.auth.is_none() {
             return Err(PlatformError::MissingApiKey);
         }
         let path = normalise_path(path);
-        self.inner
-            .cache
-            .get_or_fetch(&path, self.request(Method::Get, &path, None))
-            .await
+        let fetch = async { self.request(Method::Get, &path, None).await.map(Arc::new) };
+        self.inner.cache.get_or_fetch(&path, fetch).await
     }
 
     /// GETs `path` bypassing the cache, then stores a successful answer for later
     /// [`PlatformClient::get`] calls (a failed fresh read leaves the cache as it was).
-    pub async fn get_fresh(&self, path: &str) -> Result<Value, PlatformError> {
+    pub async fn get_fresh(&self, path: &str) -> Result<Arc<Value>, PlatformError> {
         let path = normalise_path(path);
-        let result = self.request(Method::Get, &path, None).await;
+        let result = self.request(Method::Get, &path, None).await.map(Arc::new);
         if let Ok(value) = &result {
-            self.inner.cache.store(path, value.clone());
+            self.inner.cache.store(path, Arc::clone(value));
         }
         result
     }

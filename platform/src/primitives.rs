@@ -5,6 +5,8 @@
 //! A listing that fails, or answers with the wrong shape, is an error: never an empty
 //! list (the reference CLI's empty list on failure reports false "local only" drift).
 
+use std::fmt::{self, Display};
+
 use serde_json::Value;
 
 use crate::api::agent_segment;
@@ -130,7 +132,7 @@ impl PlatformClient {
         items
             .iter()
             .enumerate()
-            .map(|(i, item)| shape.primitive(&format!("{key}[{i}]"), item))
+            .map(|(i, item)| shape.primitive(Indexed(key, i), item))
             .collect()
     }
 
@@ -151,12 +153,12 @@ impl PlatformClient {
             .ok_or_else(|| shape.error("expected a list of MCP servers".into(), &payload))?;
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let at = format!("[{i}]");
+            let at = Indexed("", i);
             let server = McpServer {
-                id: shape.string(&at, item, "id")?,
-                name: shape.string(&at, item, "name")?,
-                source: shape.opt_string(&at, item, "source")?,
-                active: shape.opt_bool(&at, item, "active")?,
+                id: shape.string(at, item, "id")?,
+                name: shape.string(at, item, "name")?,
+                source: shape.opt_string(at, item, "source")?,
+                active: shape.opt_bool(at, item, "active")?,
             };
             if server.counts() {
                 out.push(server);
@@ -165,12 +167,37 @@ impl PlatformClient {
         Ok(out)
     }
 
-    pub(crate) async fn read(&self, path: &str, fresh: bool) -> Result<Value, PlatformError> {
+    pub(crate) async fn read(
+        &self,
+        path: &str,
+        fresh: bool,
+    ) -> Result<std::sync::Arc<Value>, PlatformError> {
         if fresh {
             self.get_fresh(path).await
         } else {
             self.get(path).await
         }
+    }
+}
+
+/// Where an item is in a listing (`skills[3]`): spelled out only when an error names it,
+/// so a listing of hundreds of items formats nothing on the way.
+#[derive(Clone, Copy)]
+struct Indexed<'a>(&'a str, usize);
+
+impl Display for Indexed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
+/// A version of an item (`skills[3].versions[0]`).
+#[derive(Clone, Copy)]
+struct VersionAt<'a>(Indexed<'a>, usize);
+
+impl Display for VersionAt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.versions[{}]", self.0, self.1)
     }
 }
 
@@ -189,19 +216,19 @@ impl Shape<'_> {
         }
     }
 
-    fn primitive(&self, at: &str, item: &Value) -> Result<Primitive, PlatformError> {
+    fn primitive(&self, at: Indexed<'_>, item: &Value) -> Result<Primitive, PlatformError> {
         let versions = match item.get("versions") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(list)) => list
                 .iter()
                 .enumerate()
                 .map(|(j, v)| {
-                    let at = format!("{at}.versions[{j}]");
+                    let at = VersionAt(at, j);
                     Ok(PrimitiveVersion {
-                        id: self.opt_string(&at, v, "id")?,
-                        version_id: self.opt_string(&at, v, "versionId")?,
-                        version: self.version_text(&at, v)?,
-                        active: self.opt_bool(&at, v, "active")?,
+                        id: self.opt_string(at, v, "id")?,
+                        version_id: self.opt_string(at, v, "versionId")?,
+                        version: self.version_text(at, v)?,
+                        active: self.opt_bool(at, v, "active")?,
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -215,7 +242,7 @@ impl Shape<'_> {
         })
     }
 
-    fn version_text(&self, at: &str, v: &Value) -> Result<String, PlatformError> {
+    fn version_text(&self, at: impl Display, v: &Value) -> Result<String, PlatformError> {
         match v.get("version") {
             Some(Value::String(s)) => Ok(s.clone()),
             Some(Value::Number(n)) => Ok(n.to_string()),
@@ -226,7 +253,12 @@ impl Shape<'_> {
         }
     }
 
-    pub fn string(&self, at: &str, item: &Value, key: &str) -> Result<String, PlatformError> {
+    pub fn string(
+        &self,
+        at: impl Display,
+        item: &Value,
+        key: &str,
+    ) -> Result<String, PlatformError> {
         match item.get(key) {
             Some(Value::String(s)) => Ok(s.clone()),
             other => Err(self.error(format!("{at}.{key} is not a string"), other.unwrap_or(item))),
@@ -235,7 +267,7 @@ impl Shape<'_> {
 
     pub fn opt_string(
         &self,
-        at: &str,
+        at: impl Display,
         item: &Value,
         key: &str,
     ) -> Result<Option<String>, PlatformError> {
@@ -246,7 +278,12 @@ impl Shape<'_> {
         }
     }
 
-    fn opt_bool(&self, at: &str, item: &Value, key: &str) -> Result<Option<bool>, PlatformError> {
+    fn opt_bool(
+        &self,
+        at: impl Display,
+        item: &Value,
+        key: &str,
+    ) -> Result<Option<bool>, PlatformError> {
         match item.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),

@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
-use serde::Deserialize;
 
 pub use self::settings::{
     AgentSettings, Allow, CheckPolicy, ComponentPolicy, ConfigSource, DEADLINE_SECS_RANGE,
@@ -91,9 +90,10 @@ impl Config {
         let (root, toml_path) = locate(opts)?;
         let files = file_layers(&root, toml_path.as_deref())?;
         let figment = env_layers(files.figment, env, nested_env);
-        let settings: Settings = figment.extract().map_err(|e| {
+        let mut settings: Settings = figment.extract().map_err(|e| {
             CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
         })?;
+        with_yaml_agent_id(&mut settings, &root)?;
         check_bounds(&settings.server, &figment, toml_path.as_deref())?;
         let server_url_source = url_source(env, nested_env, toml_path.as_deref(), &files.positions);
         let found = crate::credentials::resolve(env, &root)?;
@@ -196,18 +196,15 @@ struct FileLayers {
     positions: Positions,
 }
 
-/// Defaults < `lua.skill.yaml`'s agent id < `lua.toml` (validated with positions first).
+/// Defaults < `lua.toml` (validated with positions first); the yaml's agent id comes after
+/// extraction ([`with_yaml_agent_id`]).
 fn file_layers(root: &Path, toml_path: Option<&Path>) -> Result<FileLayers, CoreError> {
     let mut figment = Figment::from(Serialized::defaults(Settings::default()));
     let mut source = ConfigSource::Defaults;
     let mut positions = Positions::default();
-    // The yaml's agentId is the default of `agent.id`, whatever else lua.toml sets: a
-    // lua.toml holding only a policy must not hide it.
+    // The yaml's agentId is the default of `agent.id` ([`with_yaml_agent_id`]).
     let skill = root.join(SKILL_FILE);
     if skill.is_file() {
-        if let Some(id) = read_skill_agent_id(&skill)? {
-            figment = figment.merge(Serialized::default("agent.id", id));
-        }
         source = ConfigSource::SkillYaml(skill);
     }
     if let Some(path) = toml_path {
@@ -284,27 +281,131 @@ pub fn find_project_root(start: &Path) -> Option<PathBuf> {
     None
 }
 
-#[derive(Deserialize)]
-struct SkillFile {
-    agent: Option<SkillAgent>,
+/// The yaml's `agent.agentId` is the default of `agent.id`, whatever else lua.toml sets
+/// (a lua.toml holding only a policy must not hide it); `lua.toml` and the environment
+/// win over it. So the yaml is read only when they set no id: a project that names its
+/// agent in lua.toml does not parse a yaml of hundreds of primitives twice per command
+/// (their components parse it, and report a syntax error in it).
+fn with_yaml_agent_id(settings: &mut Settings, root: &Path) -> Result<(), CoreError> {
+    if settings
+        .agent
+        .id
+        .as_deref()
+        .is_some_and(|id| !id.trim().is_empty())
+    {
+        return Ok(());
+    }
+    let skill = root.join(SKILL_FILE);
+    if skill.is_file()
+        && let Some(id) = read_skill_agent_id(&skill)?
+    {
+        settings.agent.id = Some(id);
+    }
+    Ok(())
 }
 
-#[derive(Deserialize)]
-struct SkillAgent {
-    #[serde(rename = "agentId")]
-    agent_id: Option<serde_norway::Value>,
-}
-
+/// `agent.agentId` of `lua.skill.yaml` (a string, or a number as written), read from the
+/// parser's events without building a tree: config loading runs on every command, and the
+/// file can list hundreds of primitives (their own component parses it in full, with
+/// positions). The whole file is still parsed, so a syntax error anywhere is reported.
 fn read_skill_agent_id(path: &Path) -> Result<Option<String>, CoreError> {
     let text = std::fs::read_to_string(path).map_err(|source| CoreError::ConfigRead {
         path: path.to_path_buf(),
         source,
     })?;
-    let parsed: SkillFile = serde_norway::from_str(&text)
-        .map_err(|e| CoreError::ConfigInvalid(format!("{}: {e}", path.display())))?;
-    Ok(parsed.agent.and_then(|a| a.agent_id).and_then(|v| match v {
-        serde_norway::Value::String(s) => Some(s),
-        serde_norway::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }))
+    agent_id_in_yaml(&text).map_err(|e| {
+        CoreError::ConfigInvalid(format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.marker().line(),
+            e.marker().col() + 1,
+            e.info()
+        ))
+    })
+}
+
+/// An open collection of the walk in [`agent_id_in_yaml`].
+enum Open {
+    /// A mapping: the key whose value is being read, or `None` while a key is expected.
+    Map(Option<String>),
+    Seq,
+}
+
+fn agent_id_in_yaml(text: &str) -> Result<Option<String>, saphyr_parser::ScanError> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    // A value was read: its mapping expects a key again.
+    fn value_read(stack: &mut [Open]) {
+        if let Some(Open::Map(key)) = stack.last_mut() {
+            *key = None;
+        }
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut found = None;
+    let mut documents = 0;
+    for event in Parser::new_from_str(text) {
+        let (event, _) = event?;
+        if documents > 0 {
+            continue; // only the first document counts; the rest is only checked
+        }
+        match event {
+            Event::MappingStart(..) => stack.push(Open::Map(None)),
+            Event::SequenceStart(..) => stack.push(Open::Seq),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                value_read(&mut stack);
+            }
+            Event::Scalar(value, style, ..) => match stack.as_mut_slice() {
+                [.., Open::Map(key @ None)] => *key = Some(value.into_owned()),
+                [Open::Map(Some(agent)), Open::Map(Some(agent_id))]
+                    if agent == "agent" && agent_id == "agentId" =>
+                {
+                    let null_or_bool = style == ScalarStyle::Plain
+                        && matches!(
+                            saphyr::Scalar::parse_from_cow(value.clone()),
+                            saphyr::Scalar::Null | saphyr::Scalar::Boolean(_)
+                        );
+                    if !null_or_bool && found.is_none() {
+                        found = Some(value.into_owned());
+                    }
+                    value_read(&mut stack);
+                }
+                _ => value_read(&mut stack),
+            },
+            Event::Alias(_) => value_read(&mut stack),
+            Event::DocumentEnd => documents += 1,
+            _ => {}
+        }
+    }
+    Ok(found.filter(|id| !id.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agent_id_in_yaml;
+
+    #[test]
+    fn the_agent_id_is_read_where_it_is_and_nowhere_else() {
+        let id = |text: &str| agent_id_in_yaml(text).unwrap();
+        assert_eq!(id("agent:\n  agentId: a1\n"), Some("a1".into()));
+        assert_eq!(
+            id("skills:\n  - name: x\n    agentId: no\nagent:\n  name: n\n  agentId: 'q'\n"),
+            Some("q".into())
+        );
+        assert_eq!(id("agent: {agentId: 42}\n"), Some("42".into()));
+        // Not under `agent`, nested deeper, empty, null or a boolean: none.
+        assert_eq!(id("agentId: top\nother:\n  agentId: x\n"), None);
+        assert_eq!(id("agent:\n  inner:\n    agentId: x\n"), None);
+        assert_eq!(id("agent:\n  agentId:\n"), None);
+        assert_eq!(id("agent:\n  agentId: ~\n"), None);
+        assert_eq!(id("agent:\n  agentId: true\n"), None);
+        assert_eq!(id("agent:\n  agentId: \"\"\n"), None);
+        assert_eq!(id(""), None);
+        // Only the first document counts, but a later one must still parse.
+        assert_eq!(
+            id("agent:\n  agentId: a\n---\nagent:\n  agentId: b\n"),
+            Some("a".into())
+        );
+        let e = agent_id_in_yaml("agent:\n  agentId: a\nskills: [\n").unwrap_err();
+        assert_eq!(e.marker().line(), 4);
+    }
 }

@@ -12,11 +12,12 @@ pub mod resolve;
 pub mod types;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use lua_compile::{CacheStatus, Compiled, WriteOptions};
 use lua_platform::{ClientConfig, PlatformClient};
 
-use crate::component::{Shape, Syncable};
+use crate::component::{Locals, Place, Shape, Syncable};
 use crate::config::{CheckPolicy, ComponentPolicy, Config};
 use crate::error::CoreError;
 use crate::project::Project;
@@ -29,13 +30,15 @@ pub use types::*;
 /// The engine over all registered components.
 pub struct Engine {
     config: Config,
-    components: Vec<Box<dyn Syncable>>,
+    /// Shared, so the local sides can be read on another thread during the requests.
+    components: Vec<Arc<dyn Syncable>>,
 }
 
 impl Engine {
     /// Collect the registry and validate the configuration against it.
     pub fn new(config: Config) -> Result<Self, CoreError> {
-        let components = registry::components()?;
+        let components: Vec<Arc<dyn Syncable>> =
+            registry::components()?.into_iter().map(Arc::from).collect();
         let ids: Vec<&str> = components.iter().map(|c| c.id()).collect();
         config.check_component_ids(&ids)?;
         Ok(Self { config, components })
@@ -80,9 +83,13 @@ impl Engine {
 
     /// Components that take part: enabled and not `check = "off"`.
     fn active(&self) -> impl Iterator<Item = (&dyn Syncable, ComponentPolicy)> {
+        self.active_shared().map(|(c, policy)| (c.as_ref(), policy))
+    }
+
+    fn active_shared(&self) -> impl Iterator<Item = (&Arc<dyn Syncable>, ComponentPolicy)> {
         self.components.iter().filter_map(|c| {
             let policy = self.config.policy(c.id());
-            (policy.enabled && policy.check != CheckPolicy::Off).then_some((c.as_ref(), policy))
+            (policy.enabled && policy.check != CheckPolicy::Off).then_some((c, policy))
         })
     }
 
@@ -99,14 +106,19 @@ impl Engine {
         let loaded = state::load(&self.config.root, server.agent_id());
         let project = Project::new(self.config.root.clone(), compiled.clone());
         let active: Vec<_> = self.active().collect();
-        // Local sides first: snapshots are taken before anything could rewrite a file.
-        let reads: Vec<_> = active
-            .iter()
-            .map(|(component, _)| (component.read_local(&project), component.anchor(&project)))
+        // The local sides are read on a blocking thread while the requests are in flight:
+        // parsing a large `lua.skill.yaml` takes milliseconds that would otherwise add to
+        // the round trip. Fetching writes nothing, so the snapshots are still taken before
+        // anything could rewrite a file.
+        let readers: Vec<Arc<dyn Syncable>> = self
+            .active_shared()
+            .map(|(component, _)| Arc::clone(component))
             .collect();
+        let reading = read_aside(readers, project.clone());
         let fetched =
             futures::future::join_all(active.iter().map(|(component, _)| component.fetch(server)))
                 .await;
+        let reads = reading.await;
         let items = active
             .into_iter()
             .zip(fetched.into_iter().zip(reads))
@@ -285,4 +297,37 @@ fn refused_not_static(report: &Report) -> Vec<Resolution> {
         }
     }
     refused
+}
+
+/// What [`Engine::check`] reads of each component: its local side and where it lives.
+type Read = (Result<Locals, lua_compile::Unreadable>, Option<Place>);
+
+/// The local sides of `components`, read on a thread of their own while the caller awaits
+/// the network (inline when no thread can be started). A panic in a component's read is
+/// the caller's panic, as if it had run inline.
+async fn read_aside(components: Vec<Arc<dyn Syncable>>, project: Project) -> Vec<Read> {
+    fn read(components: &[Arc<dyn Syncable>], project: &Project) -> Vec<Read> {
+        components
+            .iter()
+            .map(|c| (c.read_local(project), c.anchor(project)))
+            .collect()
+    }
+    let (done, result) = futures::channel::oneshot::channel();
+    let (theirs, their_project) = (components.clone(), project.clone());
+    let spawned = std::thread::Builder::new()
+        .name("lua-read".into())
+        .spawn(move || {
+            // The receiver only goes away with the check itself.
+            let _ = done.send(read(&theirs, &their_project));
+        });
+    let Ok(thread) = spawned else {
+        return read(&components, &project);
+    };
+    match result.await {
+        Ok(reads) => reads,
+        Err(_) => match thread.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => read(&components, &project),
+        },
+    }
 }

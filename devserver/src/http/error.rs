@@ -88,6 +88,27 @@ impl Answer {
             body: json!({"success": true, "data": data}).to_string(),
         }
     }
+
+    /// The same envelope around `data` serialised directly, without a `Value` in between
+    /// (listings of hundreds of items).
+    pub(crate) fn ok_serialized<T: serde::Serialize>(status: StatusCode, data: &T) -> Answer {
+        #[derive(serde::Serialize)]
+        struct Envelope<'a, T> {
+            success: bool,
+            data: &'a T,
+        }
+        let envelope = Envelope {
+            success: true,
+            data,
+        };
+        match serde_json::to_string(&envelope) {
+            Ok(body) => Answer { status, body },
+            Err(e) => Answer::ok(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": format!("cannot serialise the answer: {e}") }),
+            ),
+        }
+    }
 }
 
 impl IntoResponse for Answer {

@@ -67,8 +67,8 @@ async fn list(
         .await
     {
         Ok(Some(items)) => {
-            let list: Vec<Value> = items.iter().map(store::primitives::Item::to_json).collect();
-            Answer::ok(StatusCode::OK, json!({ kind.key(): list })).into_response()
+            let listing = std::collections::BTreeMap::from([(kind.key(), items)]);
+            Answer::ok_serialized(StatusCode::OK, &listing).into_response()
         }
         Ok(None) => ApiError::agent_not_found(&agent).into_response(),
         Err(e) => ApiError::internal(&e).into_response(),
@@ -81,13 +81,7 @@ async fn list_mcp(State(state): State<AppState>, ApiPath(agent): ApiPath<String>
         .db(move |conn| store::primitives::list_mcp_servers(conn, &lookup))
         .await
     {
-        Ok(Some(servers)) => {
-            let list: Vec<Value> = servers
-                .iter()
-                .map(store::primitives::McpServer::to_json)
-                .collect();
-            Answer::ok(StatusCode::OK, Value::Array(list)).into_response()
-        }
+        Ok(Some(servers)) => Answer::ok_serialized(StatusCode::OK, &servers).into_response(),
         Ok(None) => ApiError::agent_not_found(&agent).into_response(),
         Err(e) => ApiError::internal(&e).into_response(),
     }

@@ -3,8 +3,11 @@
 //! An item has versions in deployment order and one active version. Like the rest of `store`,
 //! functions take a `&Connection` and leave transactions to the caller.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Map, Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 
 use crate::spec::{ActiveBy, Kind, McpServerSpec, PrimitiveSpec};
 
@@ -71,42 +74,74 @@ impl Item {
     }
 
     /// The API's view: `{"id", "name", "versions": [...], "activeVersionId"?}`, with the active
-    /// version marked as `active_by` says.
+    /// version marked as `active_by` says (the [`Serialize`] impl, as a value).
     pub(crate) fn to_json(&self) -> Value {
-        let active = self.active_version_id.as_deref();
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The versions in the order the API lists them: the active one last under
+    /// [`ActiveBy::Last`], else as deployed.
+    fn listed_versions(&self) -> Vec<&ItemVersion> {
         let mut versions: Vec<&ItemVersion> = self.versions.iter().collect();
         if self.active_by == ActiveBy::Last
-            && let Some(i) = versions.iter().position(|v| Some(v.id.as_str()) == active)
+            && let Some(i) = versions
+                .iter()
+                .position(|v| Some(v.id.as_str()) == self.active_version_id.as_deref())
         {
             let v = versions.remove(i);
             versions.push(v);
         }
-        let versions: Vec<Value> = versions
+        versions
+    }
+}
+
+/// Written straight to the answer's JSON (no intermediate `Value`: a listing has hundreds
+/// of items, and building maps of them was most of the devserver's time per listing).
+impl Serialize for Item {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let active = self.active_version_id.as_deref();
+        let with_id = matches!(self.active_by, ActiveBy::Id | ActiveBy::VersionId);
+        let mut item = serializer.serialize_map(None)?;
+        item.serialize_entry("id", &self.id)?;
+        item.serialize_entry("name", &self.name)?;
+        let versions: Vec<VersionView<'_>> = self
+            .listed_versions()
             .into_iter()
-            .map(|v| {
-                let mut entry = Map::new();
-                let id_key = match self.active_by {
-                    ActiveBy::VersionId => "versionId",
-                    _ => "id",
-                };
-                entry.insert(id_key.to_owned(), json!(v.id));
-                entry.insert("version".to_owned(), json!(v.version));
-                if matches!(self.active_by, ActiveBy::Id | ActiveBy::Flag) {
-                    entry.insert("active".to_owned(), json!(Some(v.id.as_str()) == active));
-                }
-                Value::Object(entry)
+            .map(|version| VersionView {
+                version,
+                active_by: self.active_by,
+                active: Some(version.id.as_str()) == active,
             })
             .collect();
-        let mut item = Map::new();
-        item.insert("id".to_owned(), json!(self.id));
-        item.insert("name".to_owned(), json!(self.name));
-        item.insert("versions".to_owned(), Value::Array(versions));
-        if matches!(self.active_by, ActiveBy::Id | ActiveBy::VersionId)
-            && let Some(active) = active
-        {
-            item.insert("activeVersionId".to_owned(), json!(active));
+        item.serialize_entry("versions", &versions)?;
+        if with_id && let Some(active) = active {
+            item.serialize_entry("activeVersionId", active)?;
         }
-        Value::Object(item)
+        item.end()
+    }
+}
+
+/// One version as listed: its id under `versionId` or `id`, and `active` where the item's
+/// rule marks it by a flag.
+struct VersionView<'a> {
+    version: &'a ItemVersion,
+    active_by: ActiveBy,
+    active: bool,
+}
+
+impl Serialize for VersionView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entry = serializer.serialize_map(None)?;
+        let id_key = match self.active_by {
+            ActiveBy::VersionId => "versionId",
+            _ => "id",
+        };
+        entry.serialize_entry(id_key, &self.version.id)?;
+        entry.serialize_entry("version", &self.version.version)?;
+        if matches!(self.active_by, ActiveBy::Id | ActiveBy::Flag) {
+            entry.serialize_entry("active", &self.active)?;
+        }
+        entry.end()
     }
 }
 
@@ -122,16 +157,22 @@ pub(crate) struct McpServer {
 impl McpServer {
     /// The API's view: `{"id", "name", "source"?, "active"?}` (absent fields are omitted).
     pub(crate) fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("id".to_owned(), json!(self.id));
-        m.insert("name".to_owned(), json!(self.name));
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+impl Serialize for McpServer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("name", &self.name)?;
         if let Some(source) = &self.source {
-            m.insert("source".to_owned(), json!(source));
+            m.serialize_entry("source", source)?;
         }
         if let Some(active) = self.active {
-            m.insert("active".to_owned(), json!(active));
+            m.serialize_entry("active", &active)?;
         }
-        Value::Object(m)
+        m.end()
     }
 }
 
@@ -190,25 +231,35 @@ pub(crate) fn list_items(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut versions = conn.prepare(
-        "SELECT id, version FROM primitive_versions
-          WHERE agent_id = ?1 AND kind = ?2 AND primitive_id = ?3 ORDER BY rowid",
+    // Every version of the kind in one query (not one per item: a listing of hundreds of
+    // items is one request the check waits for), grouped by item in creation order.
+    let mut versions: HashMap<String, Vec<ItemVersion>> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT primitive_id, id, version FROM primitive_versions
+          WHERE agent_id = ?1 AND kind = ?2 ORDER BY rowid",
     )?;
-    heads
-        .into_iter()
-        .map(|mut item| {
-            item.versions = versions
-                .query_map(params![agent_id, kind.key(), item.id], |r| {
-                    Ok(ItemVersion {
-                        id: r.get(0)?,
-                        version: r.get(1)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(item)
-        })
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map(Some)
+    let rows = stmt.query_map(params![agent_id, kind.key()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            ItemVersion {
+                id: r.get(1)?,
+                version: r.get(2)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (item, version) = row?;
+        versions.entry(item).or_default().push(version);
+    }
+    Ok(Some(
+        heads
+            .into_iter()
+            .map(|mut item| {
+                item.versions = versions.remove(&item.id).unwrap_or_default();
+                item
+            })
+            .collect(),
+    ))
 }
 
 /// Finds one item by name.
@@ -471,6 +522,7 @@ pub(crate) fn delete_mcp_server(
 mod tests {
     use super::*;
     use crate::store::{insert_agent, open};
+    use serde_json::json;
 
     fn spec(v: Value) -> PrimitiveSpec {
         serde_json::from_value(v).unwrap()

@@ -83,14 +83,17 @@ async fn envelope_and_bare_payloads_are_both_accepted() {
     })
     .await;
     let client = client(&mock.base_url);
-    assert_eq!(client.get("/envelope").await.unwrap(), json!({"name": "A"}));
-    assert_eq!(client.get("/bare").await.unwrap(), json!({"name": "B"}));
-    assert_eq!(client.get("/bare-list").await.unwrap(), json!([1, 2]));
     assert_eq!(
-        client.get("/data-only").await.unwrap(),
+        *client.get("/envelope").await.unwrap(),
+        json!({"name": "A"})
+    );
+    assert_eq!(*client.get("/bare").await.unwrap(), json!({"name": "B"}));
+    assert_eq!(*client.get("/bare-list").await.unwrap(), json!([1, 2]));
+    assert_eq!(
+        *client.get("/data-only").await.unwrap(),
         json!({"data": {"x": 1}})
     );
-    assert_eq!(client.get("/empty").await.unwrap(), Value::Null);
+    assert_eq!(*client.get("/empty").await.unwrap(), Value::Null);
 }
 
 #[tokio::test]
@@ -151,7 +154,7 @@ async fn get_retries_500_then_succeeds() {
     })
     .await;
     let value = client(&mock.base_url).get("/x").await.unwrap();
-    assert_eq!(value, json!("finally"));
+    assert_eq!(*value, json!("finally"));
     assert_eq!(mock.count(), 3);
 }
 
@@ -194,8 +197,8 @@ async fn get_retries_429_and_503_honouring_retry_after() {
     })
     .await;
     let client = client(&mock.base_url);
-    assert_eq!(client.get("/slow-down").await.unwrap(), json!("ok"));
-    assert_eq!(client.get("/maintenance").await.unwrap(), json!("ok"));
+    assert_eq!(*client.get("/slow-down").await.unwrap(), json!("ok"));
+    assert_eq!(*client.get("/maintenance").await.unwrap(), json!("ok"));
     let err = client.get("/always-503").await.unwrap_err();
     assert!(
         matches!(err, PlatformError::Server { status: 503, .. }),
@@ -648,7 +651,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
     })
     .await;
     let client = client(&mock.base_url);
-    assert_eq!(client.get("/past").await.unwrap(), json!("ok"));
+    assert_eq!(*client.get("/past").await.unwrap(), json!("ok"));
     // A write retries only when the server asked for it: a date is asking.
     assert_eq!(client.post("/soon", &json!({})).await.unwrap(), json!("ok"));
     let per_path = |p: &str| mock.requests().iter().filter(|r| r.path == p).count();
