@@ -381,8 +381,7 @@ fn emit_machine(
     match format {
         Format::Human => {}
         Format::Json => {
-            let json = lua_core::report::to_json(report, outcome, exit);
-            printer.out(&serde_json::to_string_pretty(&json).unwrap_or_default());
+            printer.out(&lua_core::report::to_json_text(report, outcome, exit));
         }
         Format::Github => {
             let commands = render::github(report);

@@ -24,6 +24,8 @@ use lua_core::{Project, Remotes, Shape, Version, registry};
 use serde_json::{Value, json};
 
 use super::{AGENT, Env, KEY, LATENCY_MS};
+// What `Printer::out` writes for the JSON report and the GitHub annotations.
+use crate::sanitize::clean;
 
 /// Items per kind.
 pub const ITEMS: usize = 200;
@@ -310,8 +312,8 @@ impl Bench {
                 || inputs(&fetched),
                 |inputs| {
                     let report = compare(inputs);
-                    let json = lua_core::report::to_json(&report, None, Exit::Ok);
-                    std::hint::black_box(serde_json::to_string(&json).map_or(0, |s| s.len()))
+                    let json = clean(&lua_core::report::to_json_text(&report, None, Exit::Ok));
+                    std::hint::black_box(json.len())
                 },
                 BatchSize::LargeInput,
             );
@@ -325,13 +327,10 @@ impl Bench {
                     assert_eq!(report.drifted().count(), 5 * ITEMS);
                     let human = crate::render::drift_listing(&report, false);
                     let summary = crate::render::check_summary(&report, false);
-                    let github = crate::render::github(&report);
-                    let json = lua_core::report::to_json(&report, None, Exit::Drift);
+                    let github = clean(&crate::render::github(&report));
+                    let json = clean(&lua_core::report::to_json_text(&report, None, Exit::Drift));
                     std::hint::black_box(
-                        human.as_str().len()
-                            + summary.as_str().len()
-                            + github.len()
-                            + serde_json::to_string(&json).map_or(0, |s| s.len()),
+                        human.as_str().len() + summary.as_str().len() + github.len() + json.len(),
                     )
                 },
                 BatchSize::LargeInput,

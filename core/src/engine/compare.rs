@@ -140,6 +140,17 @@ fn compare_item(
             .get(&state_key(component.id(), &key))
             .cloned()
     };
+    let local_text = canonical_local.as_ref().map(|v| component.text(v));
+    let local_hash = canonical_local.as_ref().map(value::hash_value);
+    // Text and hash are functions of the canonical value: equal values (most items of a
+    // check) are rendered and hashed once.
+    let (server_text, server_hash) = match (&canonical_remote, &canonical_local) {
+        (Some(remote), Some(local)) if remote == local => (local_text.clone(), local_hash.clone()),
+        (remote, _) => (
+            remote.as_ref().map(|v| component.text(v)),
+            remote.as_ref().map(value::hash_value),
+        ),
+    };
     // A single value's key is not kept in the item, but its hint is asked for by it.
     let single_key = (component.shape() == Shape::Single).then(|| key.clone());
     let mut item = Item {
@@ -149,10 +160,10 @@ fn compare_item(
         shape: component.shape(),
         policy,
         status: Status::InSync,
-        local_text: canonical_local.as_ref().map(|v| component.text(v)),
-        local_hash: canonical_local.as_ref().map(value::hash_value),
-        server_text: canonical_remote.as_ref().map(|v| component.text(v)),
-        server_hash: canonical_remote.as_ref().map(value::hash_value),
+        local_text,
+        local_hash,
+        server_text,
+        server_hash,
         base,
         push_unsupported: None,
         anchor: None,
