@@ -6,7 +6,7 @@
 //! A blob is accepted only if the SHA-256 of its bytes (after gunzip, when the body starts
 //! with `1f 8b`) starts with the manifest's hash; otherwise it is a typed error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read as _;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::api::agent_segment;
 use crate::client::{PlatformClient, plain_http_client};
 use crate::error::{PlatformError, excerpt};
-use crate::primitives::Shape;
+use crate::primitives::{Indexed, Shape};
 use crate::urls::redirect_target;
 
 /// Largest blob accepted (compressed or not), so a hostile URL cannot fill memory.
@@ -93,10 +93,13 @@ impl PlatformClient {
                 shape.error("expected an object with a \"files\" list".into(), &payload)
             })?;
         let mut files: Vec<BackupFile> = Vec::with_capacity(items.len());
+        // Paths seen (with their `external` flag): a listing of thousands of files is
+        // checked for repeats in one pass, not by a scan per file.
+        let mut seen: HashSet<(String, bool)> = HashSet::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let at = format!("files[{i}]");
-            let relative_path = shape.string(&at, item, "relativePath")?;
-            let hash = shape.string(&at, item, "hash")?.to_ascii_lowercase();
+            let at = Indexed("files", i);
+            let relative_path = shape.string(at, item, "relativePath")?;
+            let hash = shape.string(at, item, "hash")?.to_ascii_lowercase();
             if !is_hash(&hash) {
                 return Err(shape.error(format!("{at}.hash is not 16 or 64 hex characters"), item));
             }
@@ -110,10 +113,7 @@ impl PlatformClient {
                     return Err(shape.error(format!("{at}.external is not a boolean"), other));
                 }
             };
-            if files
-                .iter()
-                .any(|f| f.relative_path == relative_path && f.external == external)
-            {
+            if !seen.insert((relative_path.clone(), external)) {
                 return Err(shape.error(
                     format!("{at}.relativePath {relative_path:?} is listed twice"),
                     item,

@@ -183,7 +183,7 @@ impl PlatformClient {
 /// Where an item is in a listing (`skills[3]`): spelled out only when an error names it,
 /// so a listing of hundreds of items formats nothing on the way.
 #[derive(Clone, Copy)]
-struct Indexed<'a>(&'a str, usize);
+pub(crate) struct Indexed<'a>(pub &'a str, pub usize);
 
 impl Display for Indexed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

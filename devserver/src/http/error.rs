@@ -90,8 +90,12 @@ impl Answer {
     }
 
     /// The same envelope around `data` serialised directly, without a `Value` in between
-    /// (listings of hundreds of items).
-    pub(crate) fn ok_serialized<T: serde::Serialize>(status: StatusCode, data: &T) -> Answer {
+    /// (listings of hundreds of items); a value that cannot be serialised is a plain 500,
+    /// never a success envelope.
+    pub(crate) fn ok_serialized<T: serde::Serialize>(
+        status: StatusCode,
+        data: &T,
+    ) -> Result<Answer, ApiError> {
         #[derive(serde::Serialize)]
         struct Envelope<'a, T> {
             success: bool,
@@ -101,13 +105,15 @@ impl Answer {
             success: true,
             data,
         };
-        match serde_json::to_string(&envelope) {
-            Ok(body) => Answer { status, body },
-            Err(e) => Answer::ok(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "error": format!("cannot serialise the answer: {e}") }),
-            ),
-        }
+        serde_json::to_string(&envelope)
+            .map(|body| Answer { status, body })
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
+                    format!("Internal server error: cannot serialise the answer: {e}"),
+                )
+            })
     }
 }
 
