@@ -62,6 +62,7 @@ Examples:
   lua sync --check     # CI: exit 1 if drift is found, change nothing
   lua sync --accept    # pull the server's values into your code
   lua sync --push      # push your code's values to the server
+  lua sync --accept --dry-run   # show what a pull would write, change nothing
   lua sync --check --format github   # GitHub Actions annotations")]
     Sync(SyncArgs),
     /// Compile the project to .lua/manifest.json (fast; no server access unless --sync).
@@ -87,8 +88,9 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// Check for drift only; exit 1 if drift is found (for CI).
-    #[arg(long, group = "mode")]
+    /// Check for drift only; exit 1 if drift is found (for CI). Wins over --accept/--push
+    /// (as in lua-cli): the run is read-only.
+    #[arg(long)]
     pub check: bool,
     /// Pull the server's values into your code without prompting (lua-cli's --pull).
     #[arg(long, group = "mode", visible_alias = "pull")]
@@ -96,9 +98,14 @@ pub struct SyncArgs {
     /// Push your code's values to the server without prompting.
     #[arg(long, group = "mode")]
     pub push: bool,
-    /// Resolve conflicts (changed on both sides) and flatten composite values anyway.
+    /// Resolve conflicts (changed on both sides), flatten composite values and push the
+    /// template's empty placeholders anyway.
     #[arg(long)]
     pub force: bool,
+    /// Print the plan (each file with its diff, each request) and change nothing; exits as
+    /// --check would.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

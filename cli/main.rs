@@ -4,7 +4,6 @@
 mod args;
 mod commands;
 mod difference;
-mod exit;
 mod printer;
 mod prompt;
 mod render;
@@ -20,7 +19,7 @@ use clap::{CommandFactory, Parser};
 use lua_core::CoreError;
 use lua_core::compile::{CacheStatus, Compiled};
 use lua_core::config::LoadOptions;
-use lua_core::engine::{Engine, Exit, Mode, Report, ResolveOptions, Status};
+use lua_core::engine::{Engine, Exit, Mode, Report, RunOptions, RunResult, Status};
 // Links the components crate so its `inventory` registrations are in the binary.
 use lua_components as _;
 
@@ -30,8 +29,6 @@ use crate::printer::Printer;
 /// Errors only the CLI can have; everything else is the engine's.
 #[derive(Debug)]
 enum CliError {
-    /// Interactive without a terminal, or under `--ci` (`true`).
-    NoTerminal(bool),
     /// A refused action, with the hint that says how to do it.
     Refused(String),
     Core(CoreError),
@@ -76,15 +73,6 @@ fn main() -> ExitCode {
 /// The one place errors become messages and exit code 2.
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
     let message = match error {
-        CliError::NoTerminal(ci) => format!(
-            "`lua sync` asks what to do with each drifted component, which needs a terminal{}.\n\
-             hint: in scripts and CI use `lua sync --check` (fail on drift), `--accept` (pull) or `--push` (push)",
-            if ci {
-                " (and --ci says never prompt)"
-            } else {
-                ""
-            }
-        ),
         CliError::Refused(e) => e,
         CliError::Core(e @ CoreError::NoProject(_)) => {
             format!("{e}; run from the project root, or pass -C DIR")
@@ -124,7 +112,14 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
     };
     match cli.command {
         Command::Sync(args) => {
+            let resolving = args.accept || args.push;
             let mode = if args.check {
+                if resolving {
+                    printer.warn(&format!(
+                        "--check wins over --{}: checking only, nothing is resolved",
+                        if args.push { "push" } else { "accept" }
+                    ));
+                }
                 Mode::Check
             } else if args.accept {
                 Mode::Accept
@@ -135,26 +130,29 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             };
             // The project first: outside one, that is the thing to say, in every mode.
             let config = commands::load_config(&options, printer)?;
-            if mode == Mode::Interactive && !commands::can_prompt(cli.global.ci) {
-                return Err(CliError::NoTerminal(cli.global.ci));
-            }
             let engine = Engine::new(config)?;
-            let compiled = engine.compile()?;
-            sync(&engine, printer, &compiled, mode, args.force, args.format).await
+            let run = RunOptions {
+                mode,
+                force: args.force,
+                dry_run: args.dry_run,
+                can_prompt: commands::can_prompt(cli.global.ci),
+                ci: cli.global.ci,
+            };
+            sync(&engine, printer, run, args.format).await.map(|r| r.exit)
         }
         Command::Compile(args) => {
             let engine = Engine::new(commands::load_config(&options, printer)?)?;
-            // One compile serves both the drift check and the compile report.
-            let compiled = engine.compile()?;
-            let exit = if args.sync {
-                sync(&engine, printer, &compiled, Mode::Check, false, args.format).await?
+            if args.sync {
+                let result = sync(&engine, printer, RunOptions::new(Mode::Check), args.format).await?;
+                if result.exit != Exit::Error {
+                    report_compile(&engine, printer, &result.compiled, result.cache);
+                }
+                Ok(result.exit)
             } else {
-                Exit::Ok
-            };
-            if exit != Exit::Error {
-                report_compile(&engine, printer, &compiled);
+                let (compiled, cache) = engine.compile()?;
+                report_compile(&engine, printer, &compiled, cache);
+                Ok(Exit::Ok)
             }
-            Ok(exit)
         }
         Command::Auth(args) => commands::auth::run(&args, &options, cli.global.ci, printer),
         Command::Lifecycle(command) => {
@@ -164,7 +162,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
     }
 }
 
-fn report_compile(engine: &Engine, printer: &Printer, (compiled, cache): &(Compiled, CacheStatus)) {
+fn report_compile(engine: &Engine, printer: &Printer, compiled: &Compiled, cache: CacheStatus) {
     let manifest = PathBuf::from(".lua").join("manifest.json");
     let how = match cache {
         CacheStatus::Reused => "no input changed, manifest reused",
@@ -208,78 +206,114 @@ fn report_compile(engine: &Engine, printer: &Printer, (compiled, cache): &(Compi
     ));
 }
 
+/// What a run shows before anything is resolved: errors first, then notes and the drift.
+struct Front<'a> {
+    engine: &'a Engine,
+    printer: &'a Printer,
+    format: Format,
+    mode: Mode,
+    terminal: Option<prompt::TerminalDecider<'a>>,
+}
+
+impl lua_core::engine::Decider for Front<'_> {
+    fn checked(&mut self, report: &Report) {
+        for w in &report.warnings {
+            self.printer.warn(w);
+        }
+        if report_errors(self.engine, self.printer, report, self.format) {
+            // What the other components found is still worth seeing (JSON and GitHub
+            // output carry it too); nothing is resolved while part of the check failed.
+            if self.format == Format::Human && report.has_drift() {
+                print_headline(self.printer, report, Mode::Check);
+                self.printer
+                    .out(&render::not_resolved_after_errors(report));
+            }
+            return;
+        }
+        report_notes(self.printer, report, self.mode);
+        if self.format == Format::Human {
+            let shown = match (&self.terminal, self.mode) {
+                (None, Mode::Interactive) => Mode::Check,
+                (_, mode) => mode,
+            };
+            print_headline(self.printer, report, shown);
+        }
+    }
+
+    fn decide(
+        &mut self,
+        prompt: &lua_core::engine::Prompt<'_>,
+    ) -> Result<lua_core::engine::Decision, lua_core::engine::Aborted> {
+        match &mut self.terminal {
+            Some(terminal) => terminal.decide(prompt),
+            None => Err(lua_core::engine::Aborted),
+        }
+    }
+}
+
 async fn sync(
     engine: &Engine,
     printer: &Printer,
-    (compiled, cache): &(Compiled, CacheStatus),
-    mode: Mode,
-    force: bool,
+    options: RunOptions,
     format: Format,
-) -> Result<Exit, CliError> {
+) -> Result<RunResult, CliError> {
+    let mut front = Front {
+        engine,
+        printer,
+        format,
+        mode: options.mode,
+        terminal: (options.mode == Mode::Interactive && options.can_prompt)
+            .then_some(prompt::TerminalDecider { printer }),
+    };
+    let result = spinner::while_waiting(
+        printer,
+        "Fetching the published state",
+        engine.run(options, &mut front),
+    )
+    .await?;
     printer.detail(&format!(
         "compiled {} ({})",
-        compiled.entry,
-        match cache {
+        result.compiled.entry,
+        match result.cache {
             CacheStatus::Reused => "manifest reused",
             CacheStatus::Compiled => "manifest written",
         }
     ));
-    // The server (its connections) and the report are never freed: the process exits
-    // right after, and tearing down hundreds of items and eight connections was a
-    // measurable part of an in-sync check's CPU.
-    let server = ManuallyDrop::new(engine.server()?);
-    let report = ManuallyDrop::new(
-        spinner::while_waiting(
-            printer,
-            "Fetching the published state",
-            engine.check(compiled, &server),
-        )
-        .await,
-    );
-    for w in &report.warnings {
-        printer.warn(w);
+    let report = &result.report;
+    if report.has_errors() {
+        emit_machine(printer, format, &result);
+        return Ok(result);
     }
-    if report_errors(engine, printer, &report, format) {
-        // What the other components found is still worth seeing (JSON and GitHub
-        // output carry it too); nothing is resolved while part of the check failed.
-        if format == Format::Human && report.has_drift() {
-            print_headline(printer, &report, Mode::Check);
-            printer.out(&render::not_resolved_after_errors(&report));
+    if options.dry_run && format == Format::Human {
+        printer.out_rendered(&render::plan(&result.plan, printer.color));
+        if let Some(outcome) = &result.outcome
+            && !outcome.resolutions.is_empty()
+        {
+            printer.out(&render::outcome_summary(outcome));
         }
-        let exit = exit::code(&report, None, mode);
-        emit_machine(printer, format, &report, None, exit);
-        return Ok(exit);
     }
-    report_notes(printer, &report, mode);
-    if format == Format::Human {
-        print_headline(printer, &report, mode);
+    if result.read_only && !options.dry_run || options.mode == Mode::Check {
+        finish_check(printer, format, &result);
+        return Ok(result);
     }
-
-    let mut terminal = prompt::TerminalDecider { printer };
-    let decider: &mut dyn lua_core::engine::Decider = if mode == Mode::Interactive {
-        &mut terminal
-    } else {
-        &mut NoDecider
-    };
-    let outcome = engine
-        .resolve(&report, &server, ResolveOptions { mode, force }, decider)
-        .await?;
-    let exit = exit::code(&report, Some(&outcome), mode);
-
-    if mode == Mode::Check {
-        finish_check(printer, format, &report, exit);
-        return Ok(exit);
+    if options.dry_run {
+        emit_machine(printer, format, &result);
+        return Ok(result);
     }
-    if format == Format::Human && (!outcome.resolutions.is_empty() || outcome.aborted) {
-        printer.out(&render::outcome_summary(&outcome));
+    if format == Format::Human
+        && let Some(outcome) = &result.outcome
+        && (!outcome.resolutions.is_empty() || outcome.aborted)
+    {
+        printer.out(&render::outcome_summary(outcome));
     }
-    emit_machine(printer, format, &report, Some(&outcome), exit);
-    Ok(exit)
+    emit_machine(printer, format, &result);
+    Ok(result)
 }
 
 /// The end of `--check`: the summary, the drift a `warn` policy lets through, the machine
 /// output.
-fn finish_check(printer: &Printer, format: Format, report: &Report, exit: Exit) {
+fn finish_check(printer: &Printer, format: Format, result: &RunResult) {
+    let report = &result.report;
     if format == Format::Human && report.has_drift() {
         printer.out_rendered(&render::check_summary(report, printer.color));
     }
@@ -294,7 +328,7 @@ fn finish_check(printer: &Printer, format: Format, report: &Report, exit: Exit) 
             item.id
         ));
     }
-    emit_machine(printer, format, report, None, exit);
+    emit_machine(printer, format, result);
 }
 
 /// Errors first: a failed fetch is never "no drift". The same kind of failure in several
@@ -371,17 +405,17 @@ fn print_headline(printer: &Printer, report: &Report, mode: Mode) {
     }
 }
 
-fn emit_machine(
-    printer: &Printer,
-    format: Format,
-    report: &Report,
-    outcome: Option<&lua_core::engine::Outcome>,
-    exit: Exit,
-) {
+fn emit_machine(printer: &Printer, format: Format, result: &RunResult) {
+    let report = &result.report;
     match format {
         Format::Human => {}
         Format::Json => {
-            printer.out(&lua_core::report::to_json_text(report, outcome, exit));
+            printer.out(&lua_core::report::to_json_text(
+                report,
+                result.outcome.as_ref(),
+                Some(&result.plan),
+                result.exit,
+            ));
         }
         Format::Github => {
             let commands = render::github(report);
@@ -389,17 +423,5 @@ fn emit_machine(
                 printer.out(&commands);
             }
         }
-    }
-}
-
-/// Used in non-interactive modes, where the engine never asks.
-struct NoDecider;
-
-impl lua_core::engine::Decider for NoDecider {
-    fn decide(
-        &mut self,
-        _: &lua_core::engine::Prompt<'_>,
-    ) -> Result<lua_core::engine::Decision, lua_core::engine::Aborted> {
-        Err(lua_core::engine::Aborted)
     }
 }

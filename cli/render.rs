@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 use lua_core::Shape;
 use lua_core::config::CheckPolicy;
-use lua_core::engine::{Action, Choice, Classification, Item, Outcome, Presence, Report, Status};
+use lua_core::engine::{
+    Action, Choice, Classification, Direction, Item, Outcome, Plan, Presence, Report, Status,
+};
 
 use crate::sanitize::Rendered;
 
@@ -352,8 +354,90 @@ pub fn resolve_hints(drifted: &[&Item], noun: &str) -> String {
             None => writeln!(out, "  {}: {hint}", item.title),
         };
     }
+    // Said once: what the source does not declare is left on the server by --push.
+    let undeclared: Vec<String> = drifted
+        .iter()
+        .filter(|i| i.not_declared && i.push_unsupported.is_none())
+        .map(|i| i.label())
+        .collect();
+    if !undeclared.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Not declared in your code, so --push leaves the server's value: {}. To clear a server value on purpose, declare it as null in the LuaAgent config and push.",
+            undeclared.join(", ")
+        );
+    }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// `--dry-run`: every step of the plan, then every file it would write with its diff.
+pub fn plan(plan: &Plan, color: bool) -> Rendered {
+    let mut out = Rendered::new();
+    if plan.is_empty() {
+        out.text("Plan (dry run): nothing to write or send.\n");
+        return out;
+    }
+    out.styled(color, Style::new().bold(), "Plan (dry run: nothing was written or sent):")
+        .text("\n");
+    for step in &plan.steps {
+        let line = match step.direction {
+            Direction::Pull => format!(
+                "  📥 pull {} -> {}",
+                step.label(),
+                if step.files.is_empty() {
+                    "(no file changes)".to_string()
+                } else {
+                    step.files.join(", ")
+                }
+            ),
+            Direction::Push => match &step.request {
+                Some(r) => format!(
+                    "  📤 push {}: {} {} {}",
+                    step.label(),
+                    r.method,
+                    r.path,
+                    body_summary(&r.body)
+                ),
+                None => format!("  📤 push {}", step.label()),
+            },
+        };
+        out.text(&line).text("\n");
+    }
+    for file in &plan.files {
+        let what = if file.old.is_none() { "new" } else { "changed" };
+        out.text(&format!("\n{} ({what}, {} bytes)\n", file.path, file.new.len()));
+        let (Some(old), Ok(new)) = (
+            file.old.as_deref().map(String::from_utf8_lossy),
+            std::str::from_utf8(&file.new),
+        ) else {
+            if file.old.is_none() && std::str::from_utf8(&file.new).is_err() {
+                out.text("  (binary)\n");
+            }
+            continue;
+        };
+        let diff = lua_core::diff::unified(
+            &old,
+            new,
+            &format!("{} (now)", file.path),
+            &format!("{} (planned)", file.path),
+        );
+        out.text(&diff);
+        if !diff.ends_with('\n') {
+            out.text("\n");
+        }
+    }
+    out
+}
+
+/// A request body in one line, at most 160 characters.
+fn body_summary(body: &serde_json::Value) -> String {
+    let text = body.to_string();
+    if text.chars().count() <= 160 {
+        return text;
+    }
+    let cut: String = text.chars().take(157).collect();
+    format!("{cut}...")
 }
 
 /// What was pushed, pulled, skipped.
@@ -382,7 +466,7 @@ pub fn outcome_summary(outcome: &Outcome) -> String {
         });
     }
     if outcome.aborted {
-        lines.push("Aborted: nothing more was written.".to_string());
+        lines.push("Aborted: nothing was written or sent.".to_string());
     }
     lines.join("\n")
 }

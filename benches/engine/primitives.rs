@@ -327,7 +327,7 @@ impl Bench {
                 || inputs(&fetched),
                 |inputs| {
                     let report = compare(inputs);
-                    let json = clean(&lua_core::report::to_json_text(&report, None, Exit::Ok));
+                    let json = clean(&lua_core::report::to_json_text(&report, None, None, Exit::Ok));
                     std::hint::black_box(json.len())
                 },
                 BatchSize::LargeInput,
@@ -343,7 +343,7 @@ impl Bench {
                     let human = crate::render::drift_listing(&report, false);
                     let summary = crate::render::check_summary(&report, false);
                     let github = clean(&crate::render::github(&report));
-                    let json = clean(&lua_core::report::to_json_text(&report, None, Exit::Drift));
+                    let json = clean(&lua_core::report::to_json_text(&report, None, None, Exit::Drift));
                     std::hint::black_box(
                         human.as_str().len() + summary.as_str().len() + github.len() + json.len(),
                     )

@@ -35,6 +35,7 @@ mod layout;
 mod literal;
 mod model;
 mod outline;
+mod overlay;
 mod plan;
 mod source;
 mod swap;
@@ -50,11 +51,14 @@ pub use error::{CompileError, WriteError};
 pub use insert::{
     NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
     insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
+    insert_property_overlay, insert_with_new_module_overlay,
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
+pub use overlay::{Overlay, OverlayFile};
 pub use source::MAX_SOURCE_BYTES;
 pub use write::{
     WriteOptions, WriteReport, needs_force, needs_force_for, write_back, write_back_files,
+    write_back_overlay,
 };
 
 /// Version of the manifest format; a manifest with another version is recompiled.
@@ -77,6 +81,11 @@ pub fn compile(root: &Path, entry: &str) -> Result<(Compiled, CacheStatus), Comp
 pub fn evaluate(root: &Path, entry: &str) -> Result<Compiled, CompileError> {
     let entry = source::entry_rel(root, entry);
     eval::evaluate(&source::FsLoader { root }, &entry)
+}
+
+/// Evaluate the project as an [`Overlay`] will leave it (its edits over the disk).
+pub fn evaluate_overlay(overlay: &Overlay, entry: &str) -> Result<Compiled, CompileError> {
+    eval::evaluate(overlay, &source::normalize_rel(entry))
 }
 
 /// Evaluate a project held in memory: relative path (`/` separators) -> file text. Imports

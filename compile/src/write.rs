@@ -14,6 +14,7 @@ use crate::commit::commit_fs;
 use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::model::{Compiled, LiteralKind, Node};
+use crate::overlay::Overlay;
 use crate::plan::{Planner, same_keys};
 
 /// Options for [`write_back`] and the insert functions.
@@ -85,6 +86,29 @@ pub fn write_back_files(
     let report = WriteReport::of(&changes);
     commit_mem(files, changes);
     Ok(report)
+}
+
+/// [`write_back`] into an [`Overlay`]: the edit stays in memory until the overlay is
+/// committed. `compiled` must be the overlay's ([`crate::evaluate_overlay`]).
+pub fn write_back_overlay(
+    overlay: &mut Overlay,
+    compiled: &Compiled,
+    node: &Node,
+    new_value: &Value,
+    opts: WriteOptions,
+) -> Result<WriteReport, WriteError> {
+    let changes = plan_replace(overlay, compiled, node, new_value, &opts)?;
+    let report = WriteReport::of(&changes);
+    put_changes(overlay, changes)?;
+    Ok(report)
+}
+
+/// Put planned changes into an overlay.
+pub(crate) fn put_changes(overlay: &mut Overlay, changes: Changes) -> Result<(), WriteError> {
+    for (rel, text) in changes.replace.into_iter().chain(changes.create) {
+        overlay.put(&rel, text.into_bytes())?;
+    }
+    Ok(())
 }
 
 fn plan_replace(

@@ -73,6 +73,15 @@ impl Syncable for Governance {
         }
     }
 
+    fn describe_push(
+        &self,
+        server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Option<lua_core::PushRequest> {
+        agent_field::describe_push(server, "governance", local.map(without_api_key).as_ref())
+    }
+
     async fn push(
         &self,
         server: &Server,

@@ -28,6 +28,12 @@ impl Syncable for Model {
         OneSided::Drift
     }
 
+    /// lua-cli pushes `model: null` when the code names none: a model the source does not
+    /// declare is still managed.
+    fn push_when_absent(&self) -> bool {
+        true
+    }
+
     async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
         agent_field::fetch(server, |agent| agent.model.map(Value::String)).await
     }
@@ -38,6 +44,15 @@ impl Syncable for Model {
             (Local::Missing, Some(remote)) => Ok(ctx.insert_property("model", &remote.value)?),
             _ => lua_core::component::default_pull(self, ctx, item),
         }
+    }
+
+    fn describe_push(
+        &self,
+        server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Option<lua_core::PushRequest> {
+        agent_field::describe_push(server, "model", local)
     }
 
     async fn push(

@@ -23,6 +23,15 @@ impl Syncable for Name {
         agent_field::fetch(server, |agent| agent.name.map(Value::String)).await
     }
 
+    fn describe_push(
+        &self,
+        server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Option<lua_core::PushRequest> {
+        agent_field::describe_push(server, "name", local)
+    }
+
     async fn push(
         &self,
         server: &Server,

@@ -91,6 +91,19 @@ impl Syncable for Persona {
         lua_core::component::default_pull(self, ctx, item)
     }
 
+    fn describe_push(
+        &self,
+        server: &Server,
+        _key: &str,
+        local: Option<&Value>,
+    ) -> Option<lua_core::PushRequest> {
+        Some(lua_core::PushRequest {
+            method: "POST",
+            path: format!("/developer/agents/{}/persona/version", server.agent_id()),
+            body: serde_json::json!({ "persona": local }),
+        })
+    }
+
     async fn push(
         &self,
         server: &Server,

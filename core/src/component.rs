@@ -203,6 +203,14 @@ pub enum Reason {
     UserSkipped,
     /// `--check`: nothing is resolved.
     CheckOnly,
+    /// The source does not declare the field: the project does not manage it.
+    NotDeclared,
+    /// The source holds the template's empty placeholder: not pushed without `--force`.
+    Placeholder,
+    /// The backup does not hold the item's source.
+    NotInBackup,
+    /// `--dry-run`: planned, not done.
+    DryRun,
 }
 
 impl Reason {
@@ -224,6 +232,10 @@ impl Reason {
             Reason::Recompile => "recompile_failed",
             Reason::UserSkipped => "skipped",
             Reason::CheckOnly => "check_only",
+            Reason::NotDeclared => "not_declared",
+            Reason::Placeholder => "placeholder",
+            Reason::NotInBackup => "not_in_backup",
+            Reason::DryRun => "dry_run",
         }
     }
 }
@@ -266,6 +278,25 @@ pub struct Pulled {
     pub files: Vec<String>,
     /// Things the user should know (a file's owner could not be kept, ...).
     pub notes: Vec<String>,
+}
+
+/// When a component's pulls are composed into the resolution's overlay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PullStage {
+    /// Whole files first (a backup restore): later edits land in what it restored.
+    Restore,
+    /// Edits of values inside files.
+    Edit,
+}
+
+/// A push as the plan shows it: the request it will send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PushRequest {
+    pub method: &'static str,
+    /// The path under the server's base URL.
+    pub path: String,
+    /// The body (shown summarised).
+    pub body: Value,
 }
 
 /// One item handed to [`Syncable::pull`].
@@ -335,6 +366,24 @@ pub trait Syncable: Send + Sync {
         value::canonical_text(value)
     }
 
+    /// Whether a value the source does not declare is pushed as a deletion (lua-cli sends
+    /// `model: null` when the code names none). Default: no — what the source does not
+    /// declare is not managed by the project, and the server's value is left intact.
+    fn push_when_absent(&self) -> bool {
+        false
+    }
+
+    /// When this component's pulls are composed (see [`PullStage`]). Default: an edit.
+    fn pull_stage(&self) -> PullStage {
+        PullStage::Edit
+    }
+
+    /// The request a push of this item would send, for `--dry-run` and the JSON plan.
+    /// Pure. Default: not described (the plan names the push without a request).
+    fn describe_push(&self, _server: &Server, _key: &str, _local: Option<&Value>) -> Option<PushRequest> {
+        None
+    }
+
     /// Why sync cannot push this item, with the command that would deploy it; `None`
     /// when it can.
     fn push_unsupported(&self, _key: &str) -> Option<String> {
@@ -347,10 +396,10 @@ pub trait Syncable: Send + Sync {
         None
     }
 
-    /// Write the server side of one item into the project (pull). Must write nothing
-    /// if what it would overwrite changed since it was read (the compile crate's guard,
-    /// or the project snapshot's hash). Default: replace the literal that defines the
-    /// value (exact, atomic, guarded).
+    /// Write the server side of one item into the project (pull), through `ctx` only: every
+    /// write lands in the resolution's overlay, and the engine commits the overlay once,
+    /// guarded by what each file held when compared. `ctx.project` is the project as the
+    /// resolution has it so far. Default: replace the literal that defines the value.
     async fn pull(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Result<Pulled, PullError> {
         default_pull(self, ctx, item)
     }

@@ -48,4 +48,13 @@ pub enum CoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Interactive, something to ask, and no way to ask (no terminal, or `--ci`).
+    #[error(
+        "`lua sync` asks what to do with each drifted component, which needs a terminal{}.\nhint: in scripts and CI use `lua sync --check` (fail on drift), `--accept` (pull) or `--push` (push)",
+        if *ci { " (and --ci says never prompt)" } else { "" }
+    )]
+    NoTerminal { ci: bool },
+    /// The project's files could not be prepared or committed (lock, journal).
+    #[error(transparent)]
+    Write(#[from] lua_compile::WriteError),
 }

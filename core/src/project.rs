@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use lua_compile::{Compiled, Node, WriteOptions};
+use lua_compile::{Compiled, Node, Overlay, WriteOptions};
 use sha2::{Digest, Sha256};
 
 use crate::component::Pulled;
@@ -64,6 +64,9 @@ type Derived = BTreeMap<(String, TypeId), Arc<dyn Any + Send + Sync>>;
 pub struct Project {
     root: PathBuf,
     compiled: Compiled,
+    /// The files a resolution has changed in memory so far ([`lua_compile::Overlay`]):
+    /// read instead of the disk.
+    planned: Arc<BTreeMap<String, Vec<u8>>>,
     files: Arc<Mutex<Snapshots>>,
     derived: Arc<Mutex<Derived>>,
 }
@@ -83,8 +86,18 @@ impl Project {
         Self {
             root: root.into(),
             compiled,
+            planned: Arc::default(),
             files: Arc::default(),
             derived: Arc::default(),
+        }
+    }
+
+    /// The project as a resolution will leave it: `compiled` is the overlay's compile, and
+    /// reads see the overlay's files first.
+    pub fn planned(root: impl Into<PathBuf>, compiled: Compiled, overlay: &Overlay) -> Self {
+        Self {
+            planned: Arc::new(overlay.contents()),
+            ..Self::new(root, compiled)
         }
     }
 
@@ -105,8 +118,36 @@ impl Project {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         files
             .entry(rel.to_string())
-            .or_insert_with(|| read_confined(&self.root, rel))
+            .or_insert_with(|| match self.planned.get(rel) {
+                Some(bytes) => Ok(Some(Snapshot {
+                    path: rel.to_string(),
+                    sha256: hex::encode(Sha256::digest(bytes)),
+                    bytes: bytes.as_slice().into(),
+                })),
+                None => read_confined(&self.root, rel),
+            })
             .clone()
+    }
+
+    /// What every file read so far held (sha256; `None`: absent), compile's inputs
+    /// included: the base a resolution's writes are guarded by.
+    pub fn compared(&self) -> BTreeMap<String, Option<String>> {
+        let mut out: BTreeMap<String, Option<String>> = self
+            .compiled
+            .inputs
+            .iter()
+            .map(|(rel, sha)| (rel.clone(), Some(sha.clone())))
+            .collect();
+        let files = self
+            .files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (rel, read) in files.iter() {
+            if let Ok(snapshot) = read {
+                out.insert(rel.clone(), snapshot.as_ref().map(|s| s.sha256.clone()));
+            }
+        }
+        out
     }
 
     /// A value derived from this project's snapshots (a parsed file, say), computed by
@@ -198,18 +239,32 @@ pub fn read_confined(root: &Path, rel: &str) -> Result<Option<Snapshot>, ReadErr
     }))
 }
 
-/// What a pull may use: the project as it is now (recompiled after earlier pulls), the
-/// server, and the write options the run allows.
+/// What a pull may use: the project as the resolution has it so far (earlier pulls of this
+/// run included), the server, and the resolution's [`Overlay`], where every write goes. Nothing
+/// reaches the disk here: the engine commits the overlay once, through the guarded writer.
 pub struct PullCtx<'a> {
     pub project: &'a Project,
     pub server: &'a Server,
     /// Resolve conflicts and flatten composite values (`--force`, or confirmed).
     pub force: bool,
-    /// Options for writes into TypeScript sources.
-    pub write: WriteOptions,
+    overlay: &'a Mutex<Overlay>,
 }
 
-impl PullCtx<'_> {
+impl<'a> PullCtx<'a> {
+    pub fn new(
+        project: &'a Project,
+        server: &'a Server,
+        force: bool,
+        overlay: &'a Mutex<Overlay>,
+    ) -> Self {
+        Self {
+            project,
+            server,
+            force,
+            overlay,
+        }
+    }
+
     pub fn root(&self) -> &Path {
         self.project.root()
     }
@@ -218,52 +273,85 @@ impl PullCtx<'_> {
         self.project.compiled()
     }
 
-    /// Replace the literal(s) defining `node` with `value` (exact, atomic, guarded).
+    fn overlay(&self) -> std::sync::MutexGuard<'_, Overlay> {
+        self.overlay
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Replace the literal(s) defining `node` with `value` (exact; guarded when committed).
     pub fn replace(
         &self,
         node: &Node,
         value: &serde_json::Value,
     ) -> Result<Pulled, lua_compile::WriteError> {
-        let report =
-            lua_compile::write_back(self.root(), self.compiled(), node, value, self.options())?;
+        let report = lua_compile::write_back_overlay(
+            &mut self.overlay(),
+            self.compiled(),
+            node,
+            value,
+            self.options(),
+        )?;
         Ok(pulled(report))
     }
-}
 
-impl PullCtx<'_> {
     fn options(&self) -> WriteOptions {
-        let mut options = self.write.clone();
-        options.force = self.force;
-        options
+        WriteOptions {
+            force: self.force,
+            ..WriteOptions::default()
+        }
     }
 
     /// Add `key: value` to the LuaAgent config object (the code does not set `key`), in
-    /// the file's style; exact, atomic, guarded.
+    /// the file's style.
     pub fn insert_property(
         &self,
         key: &str,
         value: &serde_json::Value,
     ) -> Result<Pulled, lua_compile::WriteError> {
         let report =
-            lua_compile::insert_property(self.root(), self.compiled(), key, value, self.options())?;
+            lua_compile::insert_property_overlay(&mut self.overlay(), self.compiled(), key, value)?;
         Ok(pulled(report))
     }
 
-    /// Create `module` (`export const <export> = <value>`), import it into the file that
-    /// holds the config object and add the property `key`: all or nothing.
+    /// Create `module` (`export const <export> = <value>`), import it into the file that holds
+    /// the config object and add the property `key`: all or nothing.
     pub fn insert_with_new_module(
         &self,
         key: &str,
         module: &lua_compile::NewModule<'_>,
     ) -> Result<Pulled, lua_compile::WriteError> {
-        let report = lua_compile::insert_with_new_module(
-            self.root(),
+        let report = lua_compile::insert_with_new_module_overlay(
+            &mut self.overlay(),
             self.compiled(),
             key,
             module,
-            self.options(),
         )?;
         Ok(pulled(report))
+    }
+
+    /// The bytes of a project file as the resolution has it so far (`None`: no such file).
+    pub fn read_file(&self, rel: &str) -> Result<Option<Vec<u8>>, lua_compile::WriteError> {
+        self.overlay()
+            .read(rel)
+            .map_err(|source| lua_compile::WriteError::Io {
+                path: self.root().join(rel),
+                source,
+            })
+    }
+
+    /// Write a whole file (a restored source, an edited `lua.skill.yaml`). `compared` is the
+    /// sha256 the file held when it was compared (`None`: absent): if the disk holds
+    /// something else, the write is refused as changed since compared.
+    pub fn write_file(
+        &self,
+        rel: &str,
+        bytes: Vec<u8>,
+        compared: Option<String>,
+    ) -> Result<(), lua_compile::WriteError> {
+        let mut overlay = self.overlay();
+        overlay.expect(rel, compared);
+        overlay.put(rel, bytes)
     }
 }
 

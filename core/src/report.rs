@@ -5,7 +5,10 @@
 //! "presence", "classification", "policy": {"check","allow"}, "serverVersion",
 //! "localVersion", "baseVersion", "entityId", "serverHash", "localHash", "baseHash",
 //! "local": {"file","line","column"}, "diff", "message", "action": {"kind", "reason",
-//! ...} } ], "warnings": [...] }`. One entry per item: a keyed set (skills) has one
+//! ...} } ], "plan": { "dryRun", "steps": [ { "component", "key", "direction", "files",
+//! "request": {"method","path","body"}, "guard" } ], "files": [ { "path", "created",
+//! "oldSha256", "newSha256", "diff" } ] }, "warnings": [...] }`. The plan is there in every
+//! mode (empty under `--check`). One entry per item: a keyed set (skills) has one
 //! entry per item, with its `key`; a single value has `"key": null`.
 
 use std::io;
@@ -14,13 +17,18 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::component::{Local, Shape, Version};
-use crate::engine::{Action, Exit, Item, Outcome, Report, Status};
+use crate::engine::{Action, Exit, Item, Outcome, Plan, Report, Status};
 
 pub const REPORT_VERSION: u32 = 1;
 
 /// The JSON report of a run: serialised straight from the report (no intermediate
 /// `Value` per item: a check of thousands of items stays fast).
-pub fn to_json<'a>(report: &'a Report, outcome: Option<&'a Outcome>, exit: Exit) -> JsonReport<'a> {
+pub fn to_json<'a>(
+    report: &'a Report,
+    outcome: Option<&'a Outcome>,
+    plan: Option<&'a Plan>,
+    exit: Exit,
+) -> JsonReport<'a> {
     JsonReport {
         version: REPORT_VERSION,
         agent_id: &report.agent_id,
@@ -31,20 +39,72 @@ pub fn to_json<'a>(report: &'a Report, outcome: Option<&'a Outcome>, exit: Exit)
             items: &report.items,
             outcome,
         },
+        plan: plan_json(plan),
         warnings: &report.warnings,
     }
 }
 
+/// The plan as JSON: each step, and each file with its hashes and a unified diff.
+fn plan_json(plan: Option<&Plan>) -> Value {
+    let empty = Plan::default();
+    let plan = plan.unwrap_or(&empty);
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "component": s.id,
+                "key": s.key,
+                "direction": s.direction.as_str(),
+                "files": s.files,
+                "request": s.request.as_ref().map(|r| json!({
+                    "method": r.method, "path": r.path, "body": r.body,
+                })),
+                "guard": s.guard,
+            })
+        })
+        .collect();
+    let files: Vec<Value> = plan
+        .files
+        .iter()
+        .map(|f| {
+            let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+            let diff = match (f.old.as_deref().map(std::str::from_utf8), std::str::from_utf8(&f.new)) {
+                (Some(Err(_)), _) | (_, Err(_)) => None,
+                (old, Ok(new)) => Some(lua_diff::unified(
+                    old.and_then(Result::ok).unwrap_or(""),
+                    new,
+                    &format!("{} (now)", f.path),
+                    &format!("{} (planned)", f.path),
+                )),
+            };
+            json!({
+                "path": f.path,
+                "created": f.old.is_none(),
+                "oldSha256": f.old.as_deref().map(sha),
+                "newSha256": sha(&f.new),
+                "diff": diff,
+            })
+        })
+        .collect();
+    json!({ "dryRun": plan.dry_run, "steps": steps, "files": files })
+}
+
 /// The text `--format json` prints: [`to_json`], pretty, written into one buffer sized for
 /// the report (no regrowing through a megabyte for thousands of items).
-pub fn to_json_text(report: &Report, outcome: Option<&Outcome>, exit: Exit) -> String {
+pub fn to_json_text(
+    report: &Report,
+    outcome: Option<&Outcome>,
+    plan: Option<&Plan>,
+    exit: Exit,
+) -> String {
     /// About what one item takes, pretty-printed (a drifted one with its diff: more).
     const PER_ITEM: usize = 768;
     let mut out = Vec::with_capacity(1024 + PER_ITEM * report.items.len());
     // Serialising borrowed strings and numbers into a Vec cannot fail, and serde_json
     // writes UTF-8 only.
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
-    match to_json(report, outcome, exit).serialize(&mut serializer) {
+    match to_json(report, outcome, plan, exit).serialize(&mut serializer) {
         Ok(()) => String::from_utf8(out).unwrap_or_default(),
         Err(_) => String::new(),
     }
@@ -153,6 +213,7 @@ pub struct JsonReport<'a> {
     entry: &'a str,
     exit_code: i32,
     components: Components<'a>,
+    plan: Value,
     warnings: &'a [String],
 }
 

@@ -41,6 +41,8 @@ impl BackupInfo {
 pub struct BackupManifest {
     pub files: Vec<BackupFile>,
     pub created_at: Option<String>,
+    /// The platform's hash of the whole backup (lua-cli records it as `lastHash`).
+    pub project_hash: Option<String>,
 }
 
 /// One file of the backup.
@@ -128,6 +130,7 @@ impl PlatformClient {
         Ok(BackupManifest {
             files,
             created_at: shape.opt_string("manifest", &payload, "createdAt")?,
+            project_hash: shape.opt_string("manifest", &payload, "projectHash")?,
         })
     }
 

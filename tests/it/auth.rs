@@ -253,6 +253,9 @@ fn pull_is_accept() {
 fn ci_never_prompts_before_or_after_the_subcommand() {
     let platform = Platform::start(Some("Support Bot"), &[PERSONA]);
     let p = project();
+    // Nothing to ask: ends as --check would.
+    assert_eq!(p.lua(&platform.url(), &["--ci", "sync"]).code(), 0);
+    platform.set_name("Renamed on the server");
     for args in [&["--ci", "sync"][..], &["sync", "--ci"][..]] {
         let run = p.lua(&platform.url(), args);
         assert_eq!(run.code(), 2, "{}", run.snapshot());
@@ -261,7 +264,7 @@ fn ci_never_prompts_before_or_after_the_subcommand() {
     }
     // Non-interactive modes are unaffected.
     let check = p.lua(&platform.url(), &["--ci", "sync", "--check"]);
-    assert_eq!(check.code(), 0, "{}", check.snapshot());
+    assert_eq!(check.code(), 1, "{}", check.snapshot());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use lua_core::config::{Config, Environment, LoadOptions};
-use lua_core::engine::{Engine, Mode, ResolveOptions, Status};
+use lua_core::engine::{Engine, Mode, RunOptions, Status};
 use lua_core::platform::PlatformError;
 use lua_core::{Registration, Remote, Remotes, SINGLE, Server, Syncable, Version, async_trait};
 // The built-in components, linked so the registry holds them too.
@@ -119,16 +119,10 @@ fn a_component_registered_outside_the_engine_is_synced() {
         }
 
         let outcome = engine
-            .resolve(
-                &report,
-                &server,
-                ResolveOptions {
-                    mode: Mode::Push,
-                    force: false,
-                },
-                &mut NeverAsked,
-            )
+            .run(RunOptions::new(Mode::Push), &mut NeverAsked)
             .await
+            .unwrap()
+            .outcome
             .unwrap();
         assert!(
             matches!(

@@ -13,7 +13,7 @@ use lua_core::compile::Unreadable;
 use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{
     Aborted, Action, Choice, Classification, Decider, Decision, Engine, Mode, Presence, Prompt,
-    ResolveOptions, Status,
+    RunOptions, Status,
 };
 use lua_core::platform::PlatformError;
 use lua_core::{
@@ -94,9 +94,11 @@ impl Syncable for Flags {
             .collect())
     }
     async fn pull(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Result<Pulled, PullError> {
-        let path = ctx.root().join("flags.json");
-        let mut map: BTreeMap<String, String> =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        // Through the run's overlay: earlier pulls of this run are seen, nothing reaches
+        // the disk until the engine commits.
+        let text = ctx.read_file("flags.json").unwrap().unwrap();
+        let compared = ctx.project.read("flags.json").unwrap().map(|s| s.sha256);
+        let mut map: BTreeMap<String, String> = serde_json::from_slice(&text).unwrap();
         match item.remote {
             Some(remote) => map.insert(item.key.to_string(), remote.value.as_str().unwrap().into()),
             None => {
@@ -106,7 +108,11 @@ impl Syncable for Flags {
                 ));
             }
         };
-        std::fs::write(&path, serde_json::to_string(&map).unwrap()).unwrap();
+        ctx.write_file(
+            "flags.json",
+            serde_json::to_string(&map).unwrap().into_bytes(),
+            compared,
+        )?;
         Ok(Pulled {
             files: vec!["flags.json".into()],
             notes: vec![],
@@ -202,12 +208,8 @@ fn a_keyed_component_from_a_test_crate_is_checked_classified_and_resolved_per_it
         let flags: Vec<_> = report.items.iter().filter(|i| i.id == "flags").collect();
         assert_eq!(flags.len(), 4);
         assert!(flags.iter().all(|i| matches!(i.status, Status::InSync)));
-        let options = ResolveOptions {
-            mode: Mode::Accept,
-            force: false,
-        };
         engine
-            .resolve(&report, &server, options, &mut ByKey(HashMap::new()))
+            .run(RunOptions::new(Mode::Accept), &mut ByKey(HashMap::new()))
             .await
             .unwrap();
 
@@ -252,13 +254,15 @@ fn a_keyed_component_from_a_test_crate_is_checked_classified_and_resolved_per_it
             ("d", Choice::Push),
             ("broken", Choice::Push),
         ]));
-        let options = ResolveOptions {
-            mode: Mode::Interactive,
-            force: false,
+        let options = RunOptions {
+            can_prompt: true,
+            ..RunOptions::new(Mode::Interactive)
         };
         let outcome = engine
-            .resolve(&report, &server, options, &mut decider)
+            .run(options, &mut decider)
             .await
+            .unwrap()
+            .outcome
             .unwrap();
         let action = |key: &str| {
             outcome

@@ -24,6 +24,7 @@ mod persona;
 mod policies;
 mod primitives;
 mod projects;
+mod resolution;
 mod scripts;
 mod state;
 mod sync;

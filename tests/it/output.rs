@@ -213,7 +213,7 @@ fn help_and_completions() {
 #[test]
 fn conflicting_mode_flags_are_a_usage_error() {
     let project = Project::new(&index("Support Bot", PERSONA));
-    let run = project.lua(&support::dead_url(), &["sync", "--check", "--push"]);
+    let run = project.lua(&support::dead_url(), &["sync", "--accept", "--push"]);
     assert_eq!(run.code(), 2);
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());

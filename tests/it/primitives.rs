@@ -7,7 +7,10 @@ use crate::support;
 use crate::support::{AGENT, Platform, Project};
 use serde_json::{Value, json};
 
-const ORDER_TS: &str = "export const order = () => \"v1.0.1\";\n";
+/// Quotes the names of the skills it is the source of (`order-skill`, and `x` of every
+/// kind), which is how lua-cli decides that a backup holds an item's source.
+const ORDER_TS: &str =
+    "export const order = { skill: \"order-skill\", tool: \"x\", run: () => \"v1.0.1\" };\n";
 
 const INDEX: &str = "import { LuaAgent } from \"lua-cli\";\n\nexport default new LuaAgent({\n  name: \"Bot\",\n  persona: \"Be brief.\",\n});\n";
 

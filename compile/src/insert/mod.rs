@@ -35,6 +35,7 @@ use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::literal::{Layout, print_property};
 use crate::model::Compiled;
+use crate::overlay::Overlay;
 use crate::outline::{Container, Outline, outline};
 use crate::plan::Planner;
 use crate::write::{WriteOptions, WriteReport};
@@ -151,6 +152,38 @@ pub fn insert_with_new_module_files(
 ) -> Result<WriteReport, WriteError> {
     let _ = opts;
     commit_memory(files, compiled, key, Insert::NewModule(module))
+}
+
+/// [`insert_property`] into an [`Overlay`] (`compiled` is the overlay's).
+pub fn insert_property_overlay(
+    overlay: &mut Overlay,
+    compiled: &Compiled,
+    key: &str,
+    value: &Value,
+) -> Result<WriteReport, WriteError> {
+    commit_overlay(overlay, compiled, key, Insert::Value(value))
+}
+
+/// [`insert_with_new_module`] into an [`Overlay`] (`compiled` is the overlay's).
+pub fn insert_with_new_module_overlay(
+    overlay: &mut Overlay,
+    compiled: &Compiled,
+    key: &str,
+    module: &NewModule<'_>,
+) -> Result<WriteReport, WriteError> {
+    commit_overlay(overlay, compiled, key, Insert::NewModule(module))
+}
+
+fn commit_overlay(
+    overlay: &mut Overlay,
+    compiled: &Compiled,
+    key: &str,
+    what: Insert<'_>,
+) -> Result<WriteReport, WriteError> {
+    let changes = plan_insert(overlay, compiled, key, what)?;
+    let report = WriteReport::of(&changes);
+    crate::write::put_changes(overlay, changes)?;
+    Ok(report)
 }
 
 /// What an insert binds the new property to.

@@ -9,7 +9,10 @@
 //!   server item without an active version has nothing to compare. MCP servers have no
 //!   version: only presence counts.
 //! - Pull: MCP servers are added to the yaml; other kinds restore the agent's source
-//!   backup ([`super::restore`]) and then record the server's version in the yaml.
+//!   backup ([`super::restore`], a [`PullStage::Restore`]: before any field edit) and then
+//!   record the server's version in the yaml — only for an item whose source the backup
+//!   holds (its name quoted in one of the backup's scripts, as lua-cli decides); one it
+//!   does not hold is "not in the backup" and stays unresolved.
 //! - Push: never; the hint names the reference CLI command that deploys the item.
 
 use std::collections::BTreeMap;
@@ -20,8 +23,8 @@ use futures::StreamExt as _;
 use lua_core::compile::Unreadable;
 use lua_core::platform::{BlobClient, PlatformError};
 use lua_core::{
-    Local, LocalValue, Locals, OneSided, Place, Project, PullCtx, PullError, PullItem, Pulled,
-    Reason, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
+    Local, LocalValue, Locals, OneSided, Place, Project, PullCtx, PullError, PullItem, PullStage,
+    Pulled, Reason, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
 };
 use serde_json::Value;
 
@@ -53,9 +56,37 @@ const RUN_BACKUP: &str = "primitives.backup";
 
 #[derive(Clone)]
 struct Backup {
-    files: Vec<lua_core::platform::BackupFile>,
+    /// The manifest; its files without the backup's own `lua.skill.yaml`.
+    manifest: lua_core::platform::BackupManifest,
     blobs: BTreeMap<String, Vec<u8>>,
-    created_at: Option<String>,
+}
+
+impl Backup {
+    /// Whether the backup holds the source of `name`: quoted (`'x'`, `"x"` or `` `x` ``) in
+    /// one of its scripts, as lua-cli decides.
+    fn covers(&self, name: &str) -> bool {
+        let quoted = [format!("'{name}'"), format!("\"{name}\""), format!("`{name}`")];
+        self.manifest
+            .files
+            .iter()
+            .filter(|f| {
+                [".ts", ".tsx", ".js", ".jsx"]
+                    .iter()
+                    .any(|ext| f.relative_path.ends_with(ext))
+            })
+            .filter_map(|f| self.blobs.get(&f.hash))
+            .any(|bytes| {
+                let text = String::from_utf8_lossy(bytes);
+                quoted.iter().any(|q| text.contains(q.as_str()))
+            })
+    }
+
+    /// "3 day(s) old", from the manifest's `createdAt`, when it can be read.
+    fn age(&self) -> Option<String> {
+        let created: jiff::Timestamp = self.manifest.created_at.as_deref()?.parse().ok()?;
+        let days = (jiff::Timestamp::now().as_second() - created.as_second()) / 86_400;
+        Some(format!("{days} day(s) old"))
+    }
 }
 
 impl Primitives {
@@ -108,7 +139,7 @@ impl Primitives {
 
     async fn plan(&self, ctx: &PullCtx<'_>) -> Result<Plan, PullError> {
         let backup = self.backup(ctx.server).await?;
-        restore::plan(ctx.root(), &backup.files, &backup.blobs)
+        restore::plan(ctx.root(), &backup.manifest.files, &backup.blobs)
             .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))
     }
 
@@ -125,7 +156,8 @@ impl Primitives {
             Some(_) => Vec::new(),
             None => {
                 let plan = self.plan(ctx).await?;
-                let written = restore::apply(&plan, ctx.force)
+                let backup = self.backup(ctx.server).await?;
+                let written = restore::apply(&plan, &backup.manifest, ctx.force, ctx)
                     .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))?;
                 if let Ok(mut r) = run.restored.lock() {
                     *r = Some(written.clone());
@@ -133,6 +165,20 @@ impl Primitives {
                 written
             }
         };
+        let backup = self.backup(ctx.server).await?;
+        if !backup.covers(key) {
+            let age = backup
+                .age()
+                .map(|a| format!(" (the backup is {a})"))
+                .unwrap_or_default();
+            return Err(PullError::unresolved(
+                Reason::NotInBackup,
+                format!(
+                    "{} {key} is deployed but its source is NOT in the backup{age}, so it cannot be pulled: ask whoever deployed it to back up the source (`npx lua-cli push all --force`), or remove it from the server; its version is not recorded",
+                    self.kind.id
+                ),
+            ));
+        }
         let version = match &remote.version {
             Some(Version::Text(v)) => v.clone(),
             Some(Version::Number(n)) => n.to_string(),
@@ -288,6 +334,15 @@ impl Syncable for Primitives {
         Some(self.kind.push_hint(key))
     }
 
+    /// Restores are whole files: composed before any field edit, which may land in them.
+    fn pull_stage(&self) -> PullStage {
+        if self.kind.section.versioned {
+            PullStage::Restore
+        } else {
+            PullStage::Edit
+        }
+    }
+
     async fn pull_preview(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Option<String> {
         if !self.kind.section.versioned || item.remote.is_none() {
             return None;
@@ -299,8 +354,8 @@ impl Syncable for Primitives {
             }
         };
         Some(
-            match restore::plan(ctx.root(), &backup.files, &backup.blobs) {
-                Ok(plan) => preview(&plan, backup.created_at.as_deref()),
+            match restore::plan(ctx.root(), &backup.manifest.files, &backup.blobs) {
+                Ok(plan) => preview(&plan, backup.manifest.created_at.as_deref()),
                 Err(e) => e.to_string(),
             },
         )
@@ -358,23 +413,25 @@ fn yaml_refused(e: &YamlError) -> PullError {
     PullError::refused(Reason::WriteRefused, e.to_string())
 }
 
+/// Put the edited `lua.skill.yaml` into the resolution's overlay, guarded by the file as
+/// this run compared it.
 fn write_yaml(
     ctx: &PullCtx<'_>,
-    read: &SkillYaml,
+    _read: &SkillYaml,
     editor: &super::skill_yaml::Editor,
 ) -> Result<(), PullError> {
-    // The snapshot's path is relative; write at the project root.
-    let at_root = SkillYaml::from_bytes(
-        &ctx.root().join(FILE_NAME),
-        read.exists().then_some(read.text().as_bytes()),
-    )
-    .map_err(|e| yaml_refused(&e))?;
-    at_root.write(editor).map_err(|e| match e {
-        YamlError::Changed { .. } => {
-            PullError::refused(Reason::ChangedSinceCompared, e.to_string())
-        }
-        other => yaml_refused(&other),
-    })
+    let compared = ctx
+        .project
+        .read(FILE_NAME)
+        .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))?
+        .map(|s| s.sha256);
+    ctx.write_file(FILE_NAME, editor.text().as_bytes().to_vec(), compared)
+        .map_err(|e| match e {
+            lua_core::compile::WriteError::Changed { .. } => {
+                PullError::refused(Reason::ChangedSinceCompared, e.to_string())
+            }
+            other => PullError::refused(Reason::WriteRefused, other.to_string()),
+        })
 }
 
 async fn download_backup(server: &Server) -> Result<Backup, PullError> {
@@ -392,12 +449,11 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
     }
     let manifest = client.backup_manifest(agent).await.map_err(platform)?;
     // lua.skill.yaml is the file sync edits itself; the backup's copy is not restored.
-    let files: Vec<_> = manifest
+    let mut manifest = manifest;
+    manifest
         .files
-        .into_iter()
-        .filter(|f| f.external || f.relative_path.trim_start_matches("./") != FILE_NAME)
-        .collect();
-    let mut hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
+        .retain(|f| f.external || f.relative_path.trim_start_matches("./") != FILE_NAME);
+    let mut hashes: Vec<String> = manifest.files.iter().map(|f| f.hash.clone()).collect();
     hashes.sort();
     hashes.dedup();
     let urls = if hashes.is_empty() {
@@ -424,11 +480,7 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
         })?;
         blobs.insert(hash, bytes);
     }
-    Ok(Backup {
-        files,
-        blobs,
-        created_at: manifest.created_at,
-    })
+    Ok(Backup { manifest, blobs })
 }
 
 /// The prompt's preview: which files a pull would write, with a diff for each changed one.

@@ -27,7 +27,7 @@ impl Kind {
     /// How to deploy `name` instead (sync does not push primitives).
     pub fn deploy_hint(&self, name: &str) -> String {
         match self.push_noun {
-            Some(noun) => format!("deploy it with the Lua CLI: `lua push {noun} --name {name}`"),
+            Some(noun) => format!("deploy it with lua-cli: `npx lua-cli push {noun} --name {name}`"),
             None => format!("add or remove `{name}` among the agent's MCP servers on the platform"),
         }
     }
@@ -36,7 +36,7 @@ impl Kind {
     pub fn push_hint(&self, name: &str) -> String {
         match self.push_noun {
             Some(noun) => format!(
-                "lua sync does not deploy {}; deploy with the Lua CLI: `lua push {noun} --name {name}`",
+                "lua sync does not deploy {}; deploy with lua-cli: `npx lua-cli push {noun} --name {name}`",
                 self.id
             ),
             None => format!(

@@ -10,7 +10,6 @@
 //! The platform calls (listings, backup, blobs) live in `lua-platform`.
 
 pub mod component;
-mod fsio;
 pub mod kinds;
 pub mod restore;
 pub mod skill_yaml;

@@ -1,33 +1,36 @@
 //! Restoring source files from the agent's backup, safely.
 //!
 //! [`plan`] compares the backup (manifest + verified blobs) with the project: per file
-//! new / changed / unchanged, with a line diff for the prompt. [`apply`] then writes the
-//! plan all-or-nothing: every target is checked again right before writing, each file is
-//! swapped in atomically, and on any failure what was written is put back and what was
-//! created is removed.
+//! new / changed / unchanged, with a line diff for the prompt. [`apply`] then puts the
+//! plan into the resolution's overlay ([`PullCtx::write_file`]), each file guarded by the
+//! bytes it held when planned, with the records of what was restored (ours and lua-cli's
+//! `.lua/backup-manifest.json`); the engine commits it all at once through the one
+//! guarded writer.
 //!
 //! Safety rules:
 //! - a path never leaves the project root (`..` resolved lexically, then the deepest
 //!   existing ancestor resolved through symlinks); `external` files go under
 //!   `.lua/external/`;
 //! - a local file is never overwritten when its content differs both from the backup's
-//!   and from the version `lua` last restored or saw equal to a backup (recorded in
-//!   `.lua/restored.json`, written only by pulls), unless `force`.
+//!   and from the version last restored (recorded in `.lua/restored.json` by `lua`, or,
+//!   when that has no entry for the file, in lua-cli's `.lua/backup-manifest.json`),
+//!   unless `force`.
 //!
 //! It knows files and hashes; it does not know the platform (blobs come in verified).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
+use lua_core::PullCtx;
 use lua_core::diff::Drift;
-use lua_core::platform::BackupFile;
+use lua_core::platform::{BackupFile, BackupManifest};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::fsio;
-
 /// Where restored files' hashes are recorded, under the project root.
 pub const RECORD_FILE: &str = ".lua/restored.json";
+/// Where lua-cli records the backup it last pushed or restored (its pull guard's base).
+pub const LUA_CLI_MANIFEST: &str = ".lua/backup-manifest.json";
 /// Where `external` files go, under the project root.
 pub const EXTERNAL_DIR: &str = ".lua/external";
 
@@ -64,15 +67,15 @@ pub struct FileChange {
     pub local_edits: bool,
     /// Line diff (backup as "server", local as "local"), when both sides are text.
     pub diff: Option<Drift>,
-    target: PathBuf,
 }
 
 /// What [`apply`] would write, for the prompt and `--accept`'s listing.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    root: PathBuf,
     pub files: Vec<FileChange>,
     record: BTreeMap<String, String>,
+    /// The record files as they are now (sha256), guarding their rewrite.
+    record_bases: [(&'static str, Option<String>); 2],
 }
 
 impl Plan {
@@ -106,14 +109,13 @@ pub enum RestoreError {
         paths.join(", ")
     )]
     LocalEdits { paths: Vec<String> },
-    #[error("{path} changed while restoring; nothing was written (run lua sync again)")]
-    Changed { path: String },
-    #[error("cannot restore {}: {source}; {}", path.display(), if *rolled_back { "what was written was put back" } else { "nothing was written" })]
+    #[error("cannot restore {}: {source}; nothing was written", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
-        rolled_back: bool,
     },
+    #[error("{0}")]
+    Write(#[from] lua_core::compile::WriteError),
     #[error("{}: {reason}", path.display())]
     Record { path: PathBuf, reason: String },
 }
@@ -125,11 +127,10 @@ pub fn plan(
     files: &[BackupFile],
     blobs: &BTreeMap<String, Vec<u8>>,
 ) -> Result<Plan, RestoreError> {
-    let record = read_record(root)?;
+    let (record, record_bases) = read_records(root)?;
     let root_real = std::fs::canonicalize(root).map_err(|source| RestoreError::Io {
         path: root.to_path_buf(),
         source,
-        rolled_back: false,
     })?;
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(files.len());
@@ -158,7 +159,7 @@ pub fn plan(
         let local_edits = kind == ChangeKind::Changed
             && local
                 .as_deref()
-                .is_some_and(|bytes| record.get(&path) != Some(&sha256(bytes)));
+                .is_some_and(|bytes| !recorded_as(record.get(&path), &sha256(bytes)));
         let diff = match (&local, kind) {
             (Some(l), ChangeKind::Changed) => {
                 text_pair(&content, l).map(|(s, l)| lua_core::diff::compute(s, l))
@@ -175,112 +176,75 @@ pub fn plan(
             local,
             local_edits,
             diff,
-            target,
         });
     }
     Ok(Plan {
-        root: root.to_path_buf(),
         files: out,
         record,
+        record_bases,
     })
 }
 
-/// Write the plan all-or-nothing, then record the restored hashes. Refuses local edits
-/// unless `force`. Returns the paths written.
-pub fn apply(plan: &Plan, force: bool) -> Result<Vec<String>, RestoreError> {
+/// Whether a recorded hash (full, or lua-cli's 16-character prefix) is `sha`'s.
+fn recorded_as(recorded: Option<&String>, sha: &str) -> bool {
+    recorded.is_some_and(|r| r.len() >= 16 && sha.starts_with(r.as_str()))
+}
+
+/// Put the plan into the resolution's overlay, with the records of what was restored (ours,
+/// and lua-cli's manifest so that its next pull sees what we wrote as its own). Refuses
+/// local edits unless `force`. Returns the paths it writes. Each file is guarded by the
+/// bytes it held when planned: a save since then refuses the whole commit.
+pub fn apply(
+    plan: &Plan,
+    manifest: &BackupManifest,
+    force: bool,
+    ctx: &PullCtx<'_>,
+) -> Result<Vec<String>, RestoreError> {
     let conflicts = plan.conflicts();
     if !force && !conflicts.is_empty() {
         return Err(RestoreError::LocalEdits {
             paths: conflicts.into_iter().map(str::to_string).collect(),
         });
     }
-    // Nothing changed under us since the plan was made?
-    for f in &plan.files {
-        if read_local(&f.target, &f.path)? != f.local {
-            return Err(RestoreError::Changed {
-                path: f.path.clone(),
-            });
-        }
-    }
-    let mut done = Undo::default();
     let mut written = Vec::new();
     for f in plan.writes() {
-        if let Err(source) = write_one(f, &mut done) {
-            let rolled_back = done.rollback();
-            return Err(RestoreError::Io {
-                path: f.target.clone(),
-                source,
-                rolled_back,
-            });
-        }
+        ctx.write_file(&f.path, f.content.clone(), f.local.as_deref().map(sha256))?;
         written.push(f.path.clone());
     }
     let mut record = plan.record.clone();
     for f in &plan.files {
         record.insert(f.path.clone(), sha256(&f.content));
     }
-    if let Err(e) = write_record(&plan.root, &record) {
-        done.rollback();
-        return Err(e);
-    }
+    let [(ours, ours_base), (theirs, theirs_base)] = plan.record_bases.clone();
+    ctx.write_file(ours, record_text(&record), ours_base)?;
+    ctx.write_file(theirs, lua_cli_manifest_text(manifest), theirs_base)?;
     Ok(written)
 }
 
-/// What to undo if a later write fails.
-#[derive(Default)]
-struct Undo {
-    /// Files replaced, with their previous bytes; files created (`None`).
-    files: Vec<(PathBuf, Option<Vec<u8>>)>,
-    dirs: Vec<PathBuf>,
+fn record_text(record: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut text =
+        serde_json::to_string_pretty(&json!({ "version": 1, "files": record })).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
 }
 
-impl Undo {
-    /// Put back what was written; `true` when anything had been written.
-    fn rollback(&mut self) -> bool {
-        let any = !self.files.is_empty() || !self.dirs.is_empty();
-        for (path, old) in self.files.drain(..).rev() {
-            // Best effort: the error that stopped us is the one reported.
-            let _ = match old {
-                Some(bytes) => fsio::write_atomic(&path, &bytes),
-                None => std::fs::remove_file(&path),
-            };
-        }
-        for dir in self.dirs.drain(..).rev() {
-            let _ = std::fs::remove_dir(&dir);
-        }
-        any
-    }
-}
-
-#[cfg(test)]
-thread_local! {
-    /// Test hook: fail the write of the n-th file (0-based) to exercise the rollback.
-    pub(crate) static FAIL_AT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
-}
-
-fn write_one(f: &FileChange, undo: &mut Undo) -> std::io::Result<()> {
-    #[cfg(test)]
-    if FAIL_AT.with(|n| n.get()) == Some(undo.files.len()) {
-        return Err(std::io::Error::other("injected failure"));
-    }
-    if let Some(parent) = f.target.parent() {
-        let mut missing = Vec::new();
-        let mut p = parent;
-        while !p.exists() {
-            missing.push(p.to_path_buf());
-            match p.parent() {
-                Some(q) => p = q,
-                None => break,
-            }
-        }
-        for dir in missing.into_iter().rev() {
-            std::fs::create_dir(&dir)?;
-            undo.dirs.push(dir);
-        }
-    }
-    fsio::write_atomic(&f.target, &f.content)?;
-    undo.files.push((f.target.clone(), f.local.clone()));
-    Ok(())
+/// lua-cli's `.lua/backup-manifest.json` for `manifest` (external files left out, as
+/// lua-cli does).
+fn lua_cli_manifest_text(manifest: &BackupManifest) -> Vec<u8> {
+    let files: Vec<Value> = manifest
+        .files
+        .iter()
+        .filter(|f| !f.external)
+        .map(|f| json!({ "relativePath": f.relative_path, "hash": f.hash }))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({
+        "lastHash": manifest.project_hash,
+        "lastPushedAt": manifest.created_at,
+        "files": files,
+    }))
+    .unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
 }
 
 /// The project-relative path of a backup file, `/`-separated, `..` resolved; refused when
@@ -375,7 +339,6 @@ fn read_local(target: &Path, shown: &str) -> Result<Option<Vec<u8>>, RestoreErro
         Err(source) => Err(RestoreError::Io {
             path: PathBuf::from(shown),
             source,
-            rolled_back: false,
         }),
     }
 }
@@ -388,11 +351,65 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn read_record(root: &Path) -> Result<BTreeMap<String, String>, RestoreError> {
-    let path = root.join(RECORD_FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+/// The last restored hashes by path: ours, completed by lua-cli's manifest for paths ours
+/// does not know; and the two files' current hashes (the bases of their rewrite).
+type Records = (BTreeMap<String, String>, [(&'static str, Option<String>); 2]);
+
+fn read_records(root: &Path) -> Result<Records, RestoreError> {
+    let (ours, ours_base) = read_json(root, RECORD_FILE)?;
+    let (theirs, theirs_base) = read_json(root, LUA_CLI_MANIFEST)?;
+    let bad = |file: &str, reason: String| RestoreError::Record {
+        path: root.join(file),
+        reason: format!(
+            "{reason} (delete the file to start over; the next pull then asks for --force where local files differ)"
+        ),
+    };
+    let mut record = BTreeMap::new();
+    if let Some(value) = ours {
+        let files = value
+            .get("files")
+            .and_then(Value::as_object)
+            .ok_or_else(|| bad(RECORD_FILE, "expected {\"files\": {path: sha256}}".into()))?;
+        for (k, v) in files {
+            let hash = v
+                .as_str()
+                .ok_or_else(|| bad(RECORD_FILE, format!("the hash of {k:?} is not a string")))?;
+            record.insert(k.clone(), hash.to_string());
+        }
+    }
+    if let Some(value) = theirs {
+        let files = value.get("files").and_then(Value::as_array).ok_or_else(|| {
+            bad(
+                LUA_CLI_MANIFEST,
+                "expected {\"files\": [{\"relativePath\", \"hash\"}]}".into(),
+            )
+        })?;
+        for entry in files {
+            let (Some(path), Some(hash)) = (
+                entry.get("relativePath").and_then(Value::as_str),
+                entry.get("hash").and_then(Value::as_str),
+            ) else {
+                return Err(bad(
+                    LUA_CLI_MANIFEST,
+                    "an entry lacks relativePath or hash".into(),
+                ));
+            };
+            let path = path.trim_start_matches("./").replace('\\', "/");
+            record.entry(path).or_insert_with(|| hash.to_ascii_lowercase());
+        }
+    }
+    Ok((
+        record,
+        [(RECORD_FILE, ours_base), (LUA_CLI_MANIFEST, theirs_base)],
+    ))
+}
+
+/// A JSON file under the root (`None`: absent) and its sha256.
+fn read_json(root: &Path, rel: &str) -> Result<(Option<Value>, Option<String>), RestoreError> {
+    let path = root.join(rel);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((None, None)),
         Err(e) => {
             return Err(RestoreError::Record {
                 path,
@@ -400,41 +417,11 @@ fn read_record(root: &Path) -> Result<BTreeMap<String, String>, RestoreError> {
             });
         }
     };
-    let bad = |reason: String| RestoreError::Record {
+    let value = serde_json::from_slice(&bytes).map_err(|e| RestoreError::Record {
         path: path.clone(),
-        reason: format!(
-            "{reason} (delete the file to start over; the next pull then asks for --force where local files differ)"
-        ),
-    };
-    let value: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-    let files = value
-        .get("files")
-        .and_then(Value::as_object)
-        .ok_or_else(|| bad("expected {\"files\": {path: sha256}}".into()))?;
-    files
-        .iter()
-        .map(|(k, v)| {
-            v.as_str()
-                .map(|h| (k.clone(), h.to_string()))
-                .ok_or_else(|| bad(format!("the hash of {k:?} is not a string")))
-        })
-        .collect()
-}
-
-fn write_record(root: &Path, record: &BTreeMap<String, String>) -> Result<(), RestoreError> {
-    let path = root.join(RECORD_FILE);
-    let io = |source: std::io::Error| RestoreError::Io {
-        path: path.clone(),
-        source,
-        rolled_back: true,
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut text =
-        serde_json::to_string_pretty(&json!({ "version": 1, "files": record })).unwrap_or_default();
-    text.push('\n');
-    fsio::write_atomic(&path, text.as_bytes()).map_err(io)
+        reason: format!("not JSON: {e} (delete the file to start over)"),
+    })?;
+    Ok((Some(value), Some(sha256(&bytes))))
 }
 
 #[cfg(test)]

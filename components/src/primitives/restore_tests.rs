@@ -33,6 +33,56 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
+/// Apply `plan` as the engine does: into an overlay, then one commit through the writer.
+fn apply(plan: &Plan, force: bool) -> Result<Vec<String>, RestoreError> {
+    let root = plan_root(plan);
+    if !root.join("src/index.ts").exists() {
+        std::fs::create_dir_all(root.join("src")).unwrap();
+    }
+    let entry = root.join("lua-test-entry.ts");
+    std::fs::write(&entry, "new LuaAgent({ name: \"x\" });\n").unwrap();
+    let compiled = lua_core::compile::evaluate(&root, "lua-test-entry.ts").unwrap();
+    std::fs::remove_file(&entry).unwrap();
+    let project = lua_core::Project::new(&root, compiled);
+    let client = lua_core::platform::PlatformClient::new(lua_core::platform::ClientConfig {
+        base_url: "http://127.0.0.1:9".into(),
+        api_key: None,
+        timeout: std::time::Duration::from_secs(1),
+        retries: 0,
+        client_version: "test".into(),
+        deadline: None,
+    })
+    .unwrap();
+    let server = lua_core::Server::new(client, "base_agent");
+    let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(
+        &root,
+        BTreeMap::new(),
+    ));
+    let ctx = PullCtx::new(&project, &server, force, &overlay);
+    let manifest = BackupManifest {
+        files: Vec::new(),
+        created_at: None,
+        project_hash: None,
+    };
+    let written = super::apply(plan, &manifest, force, &ctx)?;
+    let changes = overlay.into_inner().unwrap().changes();
+    lua_core::disk::commit(&root, &changes, &Default::default())?;
+    Ok(written)
+}
+
+thread_local! {
+    static ROOT: std::cell::RefCell<Option<PathBuf>> = const { std::cell::RefCell::new(None) };
+}
+
+fn plan_root(_plan: &Plan) -> PathBuf {
+    ROOT.with(|r| r.borrow().clone()).unwrap()
+}
+
+fn plan(root: &Path, files: &[BackupFile], blobs: &BTreeMap<String, Vec<u8>>) -> Result<Plan, RestoreError> {
+    ROOT.with(|r| *r.borrow_mut() = Some(root.to_path_buf()));
+    super::plan(root, files, blobs)
+}
+
 fn read(dir: &tempfile::TempDir, p: &str) -> String {
     std::fs::read_to_string(dir.path().join(p)).unwrap()
 }
@@ -205,33 +255,54 @@ fn a_file_changed_after_planning_stops_everything() {
     let p = plan(dir.path(), &files, &blobs).unwrap();
     std::fs::write(dir.path().join("src/same.ts"), "edited meanwhile\n").unwrap();
     let e = apply(&p, true).unwrap_err().to_string();
-    assert!(e.contains("src/same.ts changed while restoring"), "{e}");
+    assert!(e.contains("src/same.ts changed since"), "{e}");
     assert!(!dir.path().join("src/new.ts").exists());
+    assert_eq!(read(&dir, "src/same.ts"), "edited meanwhile\n");
 }
 
 #[test]
-fn a_failed_write_puts_back_what_was_written() {
+fn lua_cli_s_manifest_is_a_base_and_is_written_in_its_format() {
     let dir = project();
-    let (files, blobs) = backup(&[
-        ("src/index.ts", b"new\n"),
-        ("newdir/deep/a.ts", b"a"),
-        ("src/x.ts", b"x"),
-    ]);
+    // lua-cli restored `src/index.ts` as "old index" (a 16-character hash prefix).
+    std::fs::create_dir_all(dir.path().join(".lua")).unwrap();
+    let short = &sha256(b"old index\n")[..16];
+    std::fs::write(
+        dir.path().join(LUA_CLI_MANIFEST),
+        format!(r#"{{"lastHash":"p1","lastPushedAt":"2026-01-01T00:00:00Z","files":[{{"relativePath":"src/index.ts","hash":"{short}"}}]}}"#),
+    )
+    .unwrap();
+    let (files, blobs) = backup(&[("src/index.ts", b"new index\n")]);
     let p = plan(dir.path(), &files, &blobs).unwrap();
-    FAIL_AT.with(|f| f.set(Some(2)));
-    let e = apply(&p, true).unwrap_err().to_string();
-    FAIL_AT.with(|f| f.set(None));
-    assert!(
-        e.contains("injected failure; what was written was put back"),
-        "{e}"
-    );
-    assert_eq!(read(&dir, "src/index.ts"), "old index\n");
-    assert!(!dir.path().join("newdir").exists());
-    assert!(!dir.path().join("src/x.ts").exists());
-    assert!(!dir.path().join(RECORD_FILE).exists());
-    // And then it works.
-    apply(&p, true).unwrap();
-    assert_eq!(read(&dir, "newdir/deep/a.ts"), "a");
+    assert!(!p.files[0].local_edits, "lua-cli's record makes it not a local edit");
+    let root = dir.path().to_path_buf();
+    let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(&root, BTreeMap::new()));
+    let manifest = BackupManifest {
+        files: files.clone(),
+        created_at: Some("2026-02-01T00:00:00Z".into()),
+        project_hash: Some("p2".into()),
+    };
+    std::fs::write(root.join("e.ts"), "new LuaAgent({});\n").unwrap();
+    let compiled = lua_core::compile::evaluate(&root, "e.ts").unwrap();
+    let project = lua_core::Project::new(&root, compiled);
+    let client = lua_core::platform::PlatformClient::new(lua_core::platform::ClientConfig {
+        base_url: "http://127.0.0.1:9".into(),
+        api_key: None,
+        timeout: std::time::Duration::from_secs(1),
+        retries: 0,
+        client_version: "test".into(),
+        deadline: None,
+    })
+    .unwrap();
+    let server = lua_core::Server::new(client, "base_agent");
+    let ctx = PullCtx::new(&project, &server, false, &overlay);
+    super::apply(&p, &manifest, false, &ctx).unwrap();
+    let changes = overlay.into_inner().unwrap().changes();
+    lua_core::disk::commit(&root, &changes, &Default::default()).unwrap();
+    let theirs: Value = serde_json::from_str(&read(&dir, LUA_CLI_MANIFEST)).unwrap();
+    assert_eq!(theirs["lastHash"], "p2");
+    assert_eq!(theirs["lastPushedAt"], "2026-02-01T00:00:00Z");
+    assert_eq!(theirs["files"][0]["relativePath"], "src/index.ts");
+    assert_eq!(theirs["files"][0]["hash"], sha256(b"new index\n"));
 }
 
 #[test]

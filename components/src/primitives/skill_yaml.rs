@@ -7,8 +7,8 @@
 //! only the component that reads jobs.
 //!
 //! Edits ([`Editor`]) replace exactly the bytes of one scalar or insert whole lines; each
-//! edit is re-parsed and checked before it is accepted. [`SkillYaml::write`] swaps the
-//! file in atomically and refuses if it changed since it was read.
+//! edit is re-parsed and checked before it is accepted. The edited text goes into the
+//! resolution's overlay (the engine commits it through the one guarded writer).
 //!
 //! It knows YAML and the shape of entries; it does not know the platform or the engine.
 
@@ -19,7 +19,6 @@ use sha2::{Digest, Sha256};
 mod edit;
 
 pub use self::edit::Editor;
-use super::fsio;
 use super::yaml_tree::{self, Node, ScalarValue, Value};
 
 /// The file name, at the project root.
@@ -256,30 +255,6 @@ impl SkillYaml {
             path: self.path.clone(),
             text: self.text.clone(),
         }
-    }
-
-    /// Write the edited text atomically, refusing if the file changed (or appeared, or
-    /// vanished) since it was read. Keeps the file's permissions.
-    pub fn write(&self, editor: &Editor) -> Result<(), YamlError> {
-        let current = match std::fs::read(&self.path) {
-            Ok(bytes) => Some(<[u8; 32]>::from(Sha256::digest(&bytes))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(YamlError::Read {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        if current != self.hash {
-            return Err(YamlError::Changed {
-                path: self.path.clone(),
-            });
-        }
-        fsio::write_atomic(&self.path, editor.text.as_bytes()).map_err(|source| YamlError::Write {
-            path: self.path.clone(),
-            source,
-        })
     }
 
     fn section_node(&self, key: &str) -> Option<&Node> {

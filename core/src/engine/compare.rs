@@ -43,6 +43,7 @@ pub fn compare_component(
         local_hash: None,
         base: state.components.get(component.id()).cloned(),
         push_unsupported: component.push_unsupported(SINGLE),
+        not_declared: false,
         anchor: sides.anchor.clone(),
         drift: OnceLock::new(),
     };
@@ -166,6 +167,7 @@ fn compare_item(
         server_hash,
         base,
         push_unsupported: None,
+        not_declared: false,
         anchor: None,
         remote,
         local,
@@ -208,6 +210,7 @@ fn compare_item(
         .or(item.key.as_deref())
         .unwrap_or(SINGLE);
     item.push_unsupported = component.push_unsupported(key);
+    item.not_declared = matches!(item.local, Local::Missing) && !component.push_when_absent();
     let classification = classify(
         item.base.as_ref().map(|b| b.hash.as_str()),
         item.server_hash.as_deref(),

@@ -5,9 +5,15 @@
 //! **Invariant: the engine names no component.** Everything component-specific happens
 //! behind [`Syncable`]; policies come from `[components.<id>]` by id.
 //!
-//! Layers: [`types`] (data) <- [`compare`] (pure) <- [`resolve`] (I/O) <- this module.
+//! [`Engine::run`] runs a whole `lua sync`: lock and recover, compile, check, tell the
+//! front end, decide, plan, apply (or only show, under `--dry-run`), record, and the exit.
+//!
+//! Layers: [`types`], [`plan`] (data) <- [`exit`], [`compare`] (pure) <- [`resolve`] (I/O)
+//! <- this module.
 
 pub mod compare;
+pub mod exit;
+pub mod plan;
 pub mod resolve;
 pub mod types;
 
@@ -25,6 +31,7 @@ use crate::registry;
 use crate::server::Server;
 use crate::state;
 
+pub use plan::{Direction, Plan, PlannedFile, Step};
 pub use types::*;
 
 /// Runtime turns a check gives its requests before reading the project: a turn lets the
@@ -102,6 +109,16 @@ impl Engine {
     /// Fetch every active component concurrently (one round trip) and compare with the
     /// project, item by item. Reads the sync state once; writes nothing.
     pub async fn check(&self, compiled: &Compiled, server: &Server) -> Report {
+        self.check_project(compiled, server).await.0
+    }
+
+    /// [`Engine::check`], also returning what resolving builds on: the project as read
+    /// (the snapshots every guard is based on) and the sync state.
+    async fn check_project(
+        &self,
+        compiled: &Compiled,
+        server: &Server,
+    ) -> (Report, Project, state::SyncState) {
         let loaded = state::load(&self.config.root, server.agent_id());
         let project = Project::new(self.config.root.clone(), compiled.clone());
         let active: Vec<_> = self.active().collect();
@@ -145,66 +162,103 @@ impl Engine {
                 )
             })
             .collect();
-        Report {
+        let report = Report {
             agent_id: server.agent_id().to_string(),
             server_url: server.client().base_url().to_string(),
             entry: compiled.entry.clone(),
             items,
             warnings: loaded.warning.into_iter().collect(),
             on_unreachable: self.config.settings.sync.on_unreachable,
-            state: loaded.state,
-            project,
-        }
+        };
+        (report, project, loaded.state)
     }
 
-    /// Resolve the report's drift per mode and policy, item by item, then record the
-    /// sync state (never under [`Mode::Check`], which writes nothing).
-    pub async fn resolve(
+    /// Run `lua sync` as a whole (see the module doc). A resolving run holds the project's
+    /// lock and first finishes or undoes a commit a killed run left; `--check` and
+    /// `--dry-run` take no lock and touch no journal. Errors are what stops the run before
+    /// it has a report (config, compile, lock); everything after is in the result.
+    pub async fn run(
         &self,
-        report: &Report,
-        server: &Server,
-        options: ResolveOptions,
+        options: RunOptions,
         decider: &mut dyn Decider,
-    ) -> Result<Outcome, CoreError> {
+    ) -> Result<RunResult, CoreError> {
+        let read_only = options.mode == Mode::Check || options.dry_run;
+        let _lock = if read_only {
+            None
+        } else {
+            Some(crate::disk::prepare(&self.config.root)?)
+        };
+        let (compiled, cache) = self.compile()?;
+        let server = self.server()?;
+        let (report, project, state) = self.check_project(&compiled, &server).await;
+        decider.checked(&report);
+        let done = |report: Report, plan, outcome: Option<Outcome>, read_only: bool| {
+            let exit = exit::code(&report, outcome.as_ref(), options.mode, read_only);
+            Ok(RunResult {
+                report,
+                plan,
+                outcome,
+                exit,
+                compiled: compiled.clone(),
+                cache,
+                read_only,
+            })
+        };
+        if options.mode == Mode::Check || report.has_errors() {
+            return done(report, Plan::default(), None, true);
+        }
+        if options.mode == Mode::Interactive && !options.can_prompt {
+            // Nothing to ask ends as `--check` would; something to ask needs a terminal.
+            if report.drifted().any(|i| i.allowed_choices().len() > 1) {
+                return Err(CoreError::NoTerminal { ci: options.ci });
+            }
+            return done(report, Plan::default(), None, true);
+        }
         let mut run = resolve::Run {
-            server,
-            project: report.project.clone(),
-            state: report.state.clone(),
+            server: &server,
+            project,
+            state: state.clone(),
             write: self.write_options(),
             options,
         };
         let mut outcome = Outcome::default();
-        if options.mode == Mode::Check {
-            return Ok(outcome);
+        if !options.dry_run {
+            self.record_agreement(&report, &mut run.state);
         }
-        self.record_agreement(report, &mut run.state);
-
+        let mut decided = Vec::new();
         for item in report.drifted() {
             let Some(component) = self.component(item.id) else {
                 continue;
             };
-            let decision = match resolve::decide(component, item, &run, decider).await {
-                Ok(d) => d,
+            match resolve::decide(component, item, &run, decider).await {
+                Ok(decision) => decided.push(resolve::Decided {
+                    component,
+                    item,
+                    decision,
+                }),
                 Err(Aborted) => {
+                    // Ctrl-C / Esc: nothing is written or sent.
                     outcome.aborted = true;
                     break;
                 }
-            };
-            let action = act(component, item, decision, options.force, &mut run).await;
-            outcome.resolutions.push(Resolution {
-                id: item.id,
-                key: item.key.clone(),
-                title: item.title,
-                action,
-            });
+            }
         }
+        if outcome.aborted {
+            return done(report, Plan::default(), Some(outcome), false);
+        }
+        let (plan, resolutions) = resolve::apply(&decided, &mut run).await;
+        outcome.resolutions = resolutions;
         if options.mode == Mode::Accept {
-            outcome.resolutions.extend(refused_not_static(report));
+            outcome.resolutions.extend(refused_not_static(&report));
         }
-        if !outcome.aborted && run.state != report.state {
+        if options.dry_run {
+            return done(report, plan, Some(outcome), true);
+        }
+        if run.state != state {
             state::save(&self.config.root, &run.state)?;
         }
-        Ok(outcome)
+        drop(decided);
+        done(report, plan, Some(outcome), false)
     }
 
     /// The write options `lua.toml` allows (`sync.allow_write_outside`, resolved against
@@ -255,34 +309,6 @@ impl Engine {
                 .components
                 .retain(|k, _| !k.starts_with(&prefix) || live.contains(k));
         }
-    }
-}
-
-/// Carry out one decided item: skip, push or pull (or the action the decision already is).
-async fn act(
-    component: &dyn Syncable,
-    item: &Item,
-    decision: Result<Decision, Action>,
-    force: bool,
-    run: &mut resolve::Run<'_>,
-) -> Action {
-    match decision {
-        Err(action) => action,
-        Ok(Decision {
-            choice: Choice::Skip,
-            ..
-        }) => Action::Skipped {
-            reason: crate::component::Reason::UserSkipped,
-            message: "skipped".into(),
-        },
-        Ok(Decision {
-            choice: Choice::Push,
-            ..
-        }) => resolve::push(component, item, run).await,
-        Ok(Decision {
-            choice: Choice::Pull,
-            confirmed_flatten,
-        }) => resolve::pull(component, item, force || confirmed_flatten, run).await,
     }
 }
 

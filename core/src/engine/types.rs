@@ -9,11 +9,10 @@ use lua_platform::PlatformError;
 
 use crate::component::{Local, Place, Reason, Remote, SINGLE, Shape, Version};
 use crate::config::{CheckPolicy, ComponentPolicy, DefaultChoice, OnUnreachable};
-use crate::project::Project;
-use crate::state::{StateEntry, SyncState};
+use crate::state::StateEntry;
 
-/// Exit statuses of the product (see README "Exit codes"). The CLI decides which one a
-/// run ends with; the engine only reports facts.
+/// Exit statuses of the product (see README "Exit codes"). [`super::exit::code`] decides
+/// which one a run ends with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// In sync, or drift only where policy says warn, or all drift resolved.
@@ -160,6 +159,9 @@ pub struct Item {
     /// Why sync cannot push this item, with the command that would deploy it. Asked of
     /// the component for a drifted item only (the only kind resolved); `None` otherwise.
     pub push_unsupported: Option<String>,
+    /// Drifted, and the source does not declare it: the project does not manage it, so it
+    /// is never pushed (as a deletion) and Push is not offered.
+    pub not_declared: bool,
     /// Where the project keeps the component's items ([`crate::Syncable::anchor`]).
     pub anchor: Option<Place>,
     /// The line diff of a drifted item, computed on first use: most outputs never show it
@@ -272,11 +274,23 @@ impl Item {
             .collect()
     }
 
+    /// Whether the source holds an empty string here (the template's placeholder): never
+    /// pushed without `--force`.
+    pub fn is_placeholder(&self) -> bool {
+        matches!(self.local.value(), Some(serde_json::Value::String(s)) if s.trim().is_empty())
+    }
+
     /// Whether `choice` is one of [`Item::allowed_choices`].
     pub fn allows(&self, choice: Choice) -> bool {
         match choice {
-            Choice::Push => self.policy.allow.allows_push() && self.push_unsupported.is_none(),
-            Choice::Pull => self.policy.allow.allows_pull(),
+            Choice::Push => {
+                self.policy.allow.allows_push()
+                    && self.push_unsupported.is_none()
+                    && !self.not_declared
+                    && !self.is_placeholder()
+            }
+            // Nothing to pull from a server that does not have it.
+            Choice::Pull => self.policy.allow.allows_pull() && self.remote.is_some(),
             Choice::Skip => true,
         }
     }
@@ -319,10 +333,6 @@ pub struct Report {
     /// Warnings the user should see (corrupt state file...).
     pub warnings: Vec<String>,
     pub on_unreachable: OnUnreachable,
-    /// The sync state as read for this check (the bases); resolve builds on it.
-    pub state: SyncState,
-    /// The project as read for this check (snapshots taken before any write).
-    pub project: Project,
 }
 
 impl Report {
@@ -393,8 +403,11 @@ pub struct Decision {
 #[derive(Debug)]
 pub struct Aborted;
 
-/// Asks a human; injected so tests (and the CLI's terminal) can drive it.
+/// The run's front end, injected so tests (and the CLI's terminal) can drive it: told once
+/// when the check is done (before anything is asked or resolved), and asked per item.
 pub trait Decider {
+    /// The check is done; nothing is resolved yet. Default: nothing to show.
+    fn checked(&mut self, _report: &Report) {}
     fn decide(&mut self, prompt: &Prompt<'_>) -> Result<Decision, Aborted>;
 }
 
@@ -498,10 +511,44 @@ impl Outcome {
     }
 }
 
-/// Options for [`crate::engine::Engine::resolve`].
+/// Options for [`crate::engine::Engine::run`].
 #[derive(Clone, Copy, Debug)]
-pub struct ResolveOptions {
+pub struct RunOptions {
     pub mode: Mode,
-    /// Resolve conflicts and flatten composite values without asking.
+    /// Resolve conflicts, flatten composite values and push placeholders without asking.
     pub force: bool,
+    /// Show the plan; write and send nothing (exit as `--check` would).
+    pub dry_run: bool,
+    /// Whether [`Mode::Interactive`] may ask (a terminal, no `--ci`). Without it, a run
+    /// with nothing to ask ends as `--check` would, and one with something to ask fails.
+    pub can_prompt: bool,
+    /// `--ci`: never prompt (said in the error when something would be asked).
+    pub ci: bool,
+}
+
+impl RunOptions {
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            mode,
+            force: false,
+            dry_run: false,
+            can_prompt: false,
+            ci: false,
+        }
+    }
+}
+
+/// A whole run of `lua sync`: what was found, what was planned, what was done, and the exit.
+#[derive(Debug)]
+pub struct RunResult {
+    pub report: Report,
+    pub plan: super::plan::Plan,
+    /// `None` when nothing was resolved (`--check`, errors in the check).
+    pub outcome: Option<Outcome>,
+    pub exit: Exit,
+    /// How the run read the project: the entry's compile, and whether the cache served it.
+    pub compiled: lua_compile::Compiled,
+    pub cache: lua_compile::CacheStatus,
+    /// Set when the run read only (`--dry-run`, or interactive with nothing to ask).
+    pub read_only: bool,
 }

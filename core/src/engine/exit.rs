@@ -1,13 +1,16 @@
-//! The one place a run's report and outcome become its exit code (README "Exit codes").
+//! The one place a run's report, plan and outcome become its exit code (README "Exit
+//! codes"), next to the [`Exit`] type.
 
-use lua_core::engine::{Exit, Mode, Outcome, Report};
+use super::types::{Exit, Mode, Outcome, Report};
 
 /// 2 for errors (a failed fetch, an unreachable server under `fail`, a refused, guarded
 /// or failed action, a `--check` that could not compare a `fail` component), else 1 for
 /// drift (found by `--check` where the policy fails, or left unresolved), else 0.
-pub fn code(report: &Report, outcome: Option<&Outcome>, mode: Mode) -> Exit {
+/// `read_only` (`--check`, `--dry-run`, nothing to ask): the exit `--check` gives.
+pub fn code(report: &Report, outcome: Option<&Outcome>, mode: Mode, read_only: bool) -> Exit {
+    let checking = mode == Mode::Check || read_only;
     let mut exit = Exit::Ok;
-    if mode == Mode::Check && report.fails_check() {
+    if checking && report.fails_check() {
         exit = Exit::Drift;
     }
     if let Some(outcome) = outcome {
@@ -18,7 +21,7 @@ pub fn code(report: &Report, outcome: Option<&Outcome>, mode: Mode) -> Exit {
             exit = Exit::Error;
         }
     }
-    if report.has_errors() || (mode == Mode::Check && report.fails_closed()) {
+    if report.has_errors() || (checking && report.fails_closed()) {
         exit = Exit::Error;
     }
     exit
