@@ -31,6 +31,8 @@ use crate::printer::Printer;
 enum CliError {
     /// A refused action, with the hint that says how to do it.
     Refused(String),
+    /// An error with its exit class decided where it was made.
+    Classed(Exit, String),
     Core(CoreError),
     Io(String),
 }
@@ -70,10 +72,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// The one place errors become messages and exit code 2.
+/// The one place errors become messages and exit codes (2, or the class of a platform
+/// or credential error: [`Exit::of_error`]).
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
+    let exit = match &error {
+        CliError::Core(e) => Exit::of_error(e),
+        CliError::Classed(exit, _) => *exit,
+        _ => Exit::Error,
+    };
     let message = match error {
-        CliError::Refused(e) => e,
+        CliError::Refused(e) | CliError::Classed(_, e) => e,
         CliError::Core(e @ CoreError::NoProject(_)) => {
             format!("{e}; run from the project root, or pass -C DIR")
         }
@@ -81,7 +89,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
         CliError::Io(e) => e,
     };
     printer.error(&message);
-    ExitCode::from(Exit::Error as u8)
+    ExitCode::from(exit as u8)
 }
 
 fn init_tracing(verbose: u8) {
@@ -144,7 +152,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             let engine = Engine::new(commands::load_config(&options, printer)?)?;
             if args.sync {
                 let result = sync(&engine, printer, RunOptions::new(Mode::Check), args.format).await?;
-                if result.exit != Exit::Error {
+                if !result.exit.is_error() {
                     report_compile(&engine, printer, &result.compiled, result.cache);
                 }
                 Ok(result.exit)

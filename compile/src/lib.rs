@@ -30,13 +30,16 @@ mod commit;
 mod error;
 mod eval;
 mod fsio;
+mod guard;
 mod insert;
 mod layout;
 mod literal;
 mod model;
+mod options;
 mod outline;
 mod overlay;
 mod plan;
+mod resolve;
 mod source;
 mod swap;
 mod temp;
@@ -47,6 +50,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use cache::manifest_bytes;
+pub use commit::commit_files;
 pub use error::{CompileError, WriteError};
 pub use insert::{
     NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
@@ -54,12 +58,10 @@ pub use insert::{
     insert_property_overlay, insert_with_new_module_overlay,
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
+pub use options::{FileWrite, WriteOptions, WriteReport};
 pub use overlay::{Overlay, OverlayFile};
 pub use source::MAX_SOURCE_BYTES;
-pub use write::{
-    WriteOptions, WriteReport, needs_force, needs_force_for, write_back, write_back_files,
-    write_back_overlay,
-};
+pub use write::{needs_force, needs_force_for, write_back, write_back_files, write_back_overlay};
 
 /// Version of the manifest format; a manifest with another version is recompiled.
 pub const FORMAT: u32 = 2;

@@ -74,10 +74,24 @@ pub enum CredentialsError {
     },
     #[error("no home folder: HOME is not set, so ~/.lua-cli/credentials has no place")]
     NoHome,
+    /// The e-mail sign-in session is dead (the token endpoint refused its refresh token,
+    /// or the platform revoked it): its file was removed.
+    #[error(
+        "Your Lua CLI session was signed out ({reason}); {} was removed. Run `lua auth configure` to sign in again",
+        path.display()
+    )]
+    SignedOut { path: PathBuf, reason: String },
     #[error("the API key is empty")]
     EmptyKey,
     #[error("the API key contains whitespace; pass the key alone")]
     KeyWithWhitespace,
+}
+
+impl CredentialsError {
+    /// Whether this says the user is no longer signed in (exit class 9).
+    pub fn signed_out(&self) -> bool {
+        matches!(self, CredentialsError::SignedOut { .. })
+    }
 }
 
 /// The home folder: `HOME` (on Windows, `USERPROFILE` when `HOME` is unset).

@@ -1,4 +1,4 @@
-//! The engine's side of the one guarded writer (`shim::commit_files`): a
+//! The engine's side of the one guarded writer (`lua_compile::commit_files`): a
 //! resolution's overlay committed in one transaction, the project's lock, and the recovery
 //! of a commit a killed run left half done. Knows files and hashes, not components.
 
@@ -17,15 +17,15 @@ pub fn commit(
     changes: &[OverlayFile],
     options: &WriteOptions,
 ) -> Result<Vec<String>, WriteError> {
-    let writes: Vec<shim::FileWrite> = changes
+    let writes: Vec<lua_compile::FileWrite> = changes
         .iter()
-        .map(|c| shim::FileWrite {
+        .map(|c| lua_compile::FileWrite {
             rel: c.rel.clone(),
             base: c.base(),
             bytes: c.new.clone(),
         })
         .collect();
-    Ok(shim::commit_files(root, &writes, options)?.warnings)
+    Ok(lua_compile::commit_files(root, &writes, options)?.warnings)
 }
 
 /// Hold the project's lock (one resolving `lua` at a time) and finish or undo what a killed
@@ -36,14 +36,9 @@ pub fn prepare(root: &Path) -> Result<shim::ProjectLock, WriteError> {
     Ok(lock)
 }
 
-// TEMPORARY until the writer branch lands: same signatures, naive bodies.
+// TEMPORARY until the writer branch's journal and lock land on main.
 mod shim {
     use super::*;
-    pub struct FileWrite {
-        pub rel: String,
-        pub base: Option<String>,
-        pub bytes: Vec<u8>,
-    }
     pub struct ProjectLock;
     impl ProjectLock {
         pub fn acquire(_root: &Path, _wait: Duration) -> Result<Self, WriteError> {
@@ -52,19 +47,5 @@ mod shim {
     }
     pub fn recover(_root: &Path) -> Result<Option<()>, WriteError> {
         Ok(None)
-    }
-    pub fn commit_files(
-        root: &Path,
-        writes: &[FileWrite],
-        _o: &WriteOptions,
-    ) -> Result<lua_compile::WriteReport, WriteError> {
-        for w in writes {
-            let p = root.join(&w.rel);
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).map_err(|source| WriteError::Io { path: p.clone(), source })?;
-            }
-            std::fs::write(&p, &w.bytes).map_err(|source| WriteError::Io { path: p.clone(), source })?;
-        }
-        Ok(lua_compile::WriteReport::default())
     }
 }
