@@ -146,12 +146,15 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 can_prompt: commands::can_prompt(cli.global.ci),
                 ci: cli.global.ci,
             };
-            sync(&engine, printer, run, args.format).await.map(|r| r.exit)
+            sync(&engine, printer, run, args.format)
+                .await
+                .map(|r| r.exit)
         }
         Command::Compile(args) => {
             let engine = Engine::new(commands::load_config(&options, printer)?)?;
             if args.sync {
-                let result = sync(&engine, printer, RunOptions::new(Mode::Check), args.format).await?;
+                let result =
+                    sync(&engine, printer, RunOptions::new(Mode::Check), args.format).await?;
                 if !result.exit.is_error() {
                     report_compile(&engine, printer, &result.compiled, result.cache);
                 }
@@ -233,8 +236,7 @@ impl lua_core::engine::Decider for Front<'_> {
             // output carry it too); nothing is resolved while part of the check failed.
             if self.format == Format::Human && report.has_drift() {
                 print_headline(self.printer, report, Mode::Check);
-                self.printer
-                    .out(&render::not_resolved_after_errors(report));
+                self.printer.out(&render::not_resolved_after_errors(report));
             }
             return;
         }

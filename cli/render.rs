@@ -378,8 +378,12 @@ pub fn plan(plan: &Plan, color: bool) -> Rendered {
         out.text("Plan (dry run): nothing to write or send.\n");
         return out;
     }
-    out.styled(color, Style::new().bold(), "Plan (dry run: nothing was written or sent):")
-        .text("\n");
+    out.styled(
+        color,
+        Style::new().bold(),
+        "Plan (dry run: nothing was written or sent):",
+    )
+    .text("\n");
     for step in &plan.steps {
         let line = match step.direction {
             Direction::Pull => format!(
@@ -406,16 +410,24 @@ pub fn plan(plan: &Plan, color: bool) -> Rendered {
     }
     for file in &plan.files {
         let what = if file.old.is_none() { "new" } else { "changed" };
-        out.text(&format!("\n{} ({what}, {} bytes)\n", file.path, file.new.len()));
-        let (Some(old), Ok(new)) = (
-            file.old.as_deref().map(String::from_utf8_lossy),
-            std::str::from_utf8(&file.new),
-        ) else {
-            if file.old.is_none() && std::str::from_utf8(&file.new).is_err() {
-                out.text("  (binary)\n");
-            }
+        out.text(&format!(
+            "\n{} ({what}, {} bytes)\n",
+            file.path,
+            file.new.len()
+        ));
+        let Ok(new) = std::str::from_utf8(&file.new) else {
+            out.text("  (binary)\n");
             continue;
         };
+        // lua's own records are listed, not shown.
+        if file.path.starts_with(".lua/") {
+            continue;
+        }
+        let old = file
+            .old
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
         let diff = lua_core::diff::unified(
             &old,
             new,

@@ -300,7 +300,7 @@ impl Bench {
                 .collect();
             (sides, state.clone(), project.clone())
         };
-        let compare = |(sides, state, project): (Vec<Sides>, SyncState, Project)| {
+        let compare = |(sides, state, _project): (Vec<Sides>, SyncState, Project)| {
             let mut items = Vec::new();
             for (component, sides) in components.iter().zip(sides) {
                 items.extend(compare_component(
@@ -318,8 +318,6 @@ impl Bench {
                 items,
                 warnings: Vec::new(),
                 on_unreachable: config.settings.sync.on_unreachable,
-                state,
-                project,
             }
         };
         group.bench_function("compare_render_json", |b| {
@@ -327,7 +325,12 @@ impl Bench {
                 || inputs(&fetched),
                 |inputs| {
                     let report = compare(inputs);
-                    let json = clean(&lua_core::report::to_json_text(&report, None, None, Exit::Ok));
+                    let json = clean(&lua_core::report::to_json_text(
+                        &report,
+                        None,
+                        None,
+                        Exit::Ok,
+                    ));
                     std::hint::black_box(json.len())
                 },
                 BatchSize::LargeInput,
@@ -343,7 +346,12 @@ impl Bench {
                     let human = crate::render::drift_listing(&report, false);
                     let summary = crate::render::check_summary(&report, false);
                     let github = clean(&crate::render::github(&report));
-                    let json = clean(&lua_core::report::to_json_text(&report, None, None, Exit::Drift));
+                    let json = clean(&lua_core::report::to_json_text(
+                        &report,
+                        None,
+                        None,
+                        Exit::Drift,
+                    ));
                     std::hint::black_box(
                         human.as_str().len() + summary.as_str().len() + github.len() + json.len(),
                     )

@@ -78,9 +78,12 @@ fn validate(writes: &[FileWrite]) -> Result<(), WriteError> {
             file: w.rel.clone(),
             reason: reason.into(),
         };
-        if !is_plain_rel(&w.rel) {
+        // Leading `..` parts name a folder outside the root that `allowed_outside` may
+        // allow (a monorepo's shared text); the fence decides on the real path.
+        let inside = w.rel.trim_start_matches("../");
+        if !is_plain_rel(inside) {
             return Err(invalid(
-                "not a plain project-relative path ('/'-separated, no '..', '.' or empty parts)",
+                "not a plain project-relative path ('/'-separated, no '.' or empty parts, '..' only leading)",
             ));
         }
         if !seen.insert(w.rel.as_str()) {

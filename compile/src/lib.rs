@@ -53,9 +53,9 @@ pub use cache::manifest_bytes;
 pub use commit::commit_files;
 pub use error::{CompileError, WriteError};
 pub use insert::{
-    NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
-    insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
-    insert_property_overlay, insert_with_new_module_overlay,
+    NewModule, create_module, insert_property, insert_property_files, insert_property_overlay,
+    insert_shorthand_with_import, insert_shorthand_with_import_files, insert_with_new_module,
+    insert_with_new_module_files, insert_with_new_module_overlay,
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
 pub use options::{FileWrite, WriteOptions, WriteReport};

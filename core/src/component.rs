@@ -380,7 +380,12 @@ pub trait Syncable: Send + Sync {
 
     /// The request a push of this item would send, for `--dry-run` and the JSON plan.
     /// Pure. Default: not described (the plan names the push without a request).
-    fn describe_push(&self, _server: &Server, _key: &str, _local: Option<&Value>) -> Option<PushRequest> {
+    fn describe_push(
+        &self,
+        _server: &Server,
+        _key: &str,
+        _local: Option<&Value>,
+    ) -> Option<PushRequest> {
         None
     }
 

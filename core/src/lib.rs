@@ -25,8 +25,8 @@ pub mod state;
 pub mod value;
 
 pub use component::{
-    Local, LocalValue, Locals, OneSided, Place, PullError, PullItem, PullStage, Pulled, PushRequest,
-    Reason, Registration, Remote, Remotes, SINGLE, Shape, Syncable, Version,
+    Local, LocalValue, Locals, OneSided, Place, PullError, PullItem, PullStage, Pulled,
+    PushRequest, Reason, Registration, Remote, Remotes, SINGLE, Shape, Syncable, Version,
 };
 pub use error::CoreError;
 pub use project::{Project, PullCtx, Snapshot};

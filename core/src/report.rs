@@ -69,7 +69,10 @@ fn plan_json(plan: Option<&Plan>) -> Value {
         .iter()
         .map(|f| {
             let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
-            let diff = match (f.old.as_deref().map(std::str::from_utf8), std::str::from_utf8(&f.new)) {
+            let diff = match (
+                f.old.as_deref().map(std::str::from_utf8),
+                std::str::from_utf8(&f.new),
+            ) {
                 (Some(Err(_)), _) | (_, Err(_)) => None,
                 (old, Ok(new)) => Some(lua_diff::unified(
                     old.and_then(Result::ok).unwrap_or(""),

@@ -301,8 +301,13 @@ fn push_is_not_supported_and_names_the_deploy_command() {
     let run = project.lua(&platform.url(), &["sync", "--push"]);
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     let out = run.snapshot();
-    assert!(out.contains("lua push skill --name b"), "{out}");
-    assert!(out.contains("lua push postprocessor --name c"), "{out}");
+    assert!(out.contains("npx lua-cli push skill --name b"), "{out}");
+    assert!(
+        out.contains("npx lua-cli push postprocessor --name c"),
+        "{out}"
+    );
+    // An item only on the server is pulled, never deployed from here.
+    assert!(!out.contains("push skill --name d"), "{out}");
     assert!(!out.to_lowercase().contains("complete"), "{out}");
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!(out);
@@ -963,7 +968,7 @@ fn hints_offer_only_what_is_possible() {
     assert!(!out.contains("choose per"), "{out}");
     assert!(!out.contains("--accept"), "{out}");
     assert!(!out.contains("--push"), "{out}");
-    assert!(out.contains("`lua push skill --name a`"), "{out}");
+    assert!(out.contains("`npx lua-cli push skill --name a`"), "{out}");
 }
 
 #[test]

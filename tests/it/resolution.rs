@@ -75,7 +75,11 @@ fn governance_on_the_server_survives_a_push_of_a_project_that_declares_none() {
         "{}",
         check.snapshot()
     );
-    assert!(!check.stdout().contains("--push    push"), "{}", check.snapshot());
+    assert!(
+        !check.stdout().contains("--push    push"),
+        "{}",
+        check.snapshot()
+    );
 }
 
 #[test]
@@ -115,7 +119,10 @@ fn accept_restores_first_then_pulls_the_fields_into_the_restored_project() {
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     let index_ts = project.read("src/index.ts");
     assert!(index_ts.contains("name: \"Server Bot\""), "{index_ts}");
-    assert!(index_ts.contains("persona: \"Server persona.\""), "{index_ts}");
+    assert!(
+        index_ts.contains("persona: \"Server persona.\""),
+        "{index_ts}"
+    );
     assert!(index_ts.contains("import { governance }"), "{index_ts}");
     assert!(project.read("src/governance.ts").contains("tokenBudget"));
     assert_eq!(project.read("src/skills/order.ts"), ORDER_TS);
@@ -145,7 +152,9 @@ fn accept_with_force_pulls_the_fields_into_the_stale_restored_entry_file() {
     let refused = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(refused.code(), 2, "{}", refused.snapshot());
     assert!(
-        refused.snapshot().contains("would overwrite local edits in src/index.ts"),
+        refused
+            .snapshot()
+            .contains("would overwrite local edits in src/index.ts"),
         "{}",
         refused.snapshot()
     );
@@ -160,7 +169,10 @@ fn accept_with_force_pulls_the_fields_into_the_stale_restored_entry_file() {
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     let index_ts = project.read("src/index.ts");
     assert!(index_ts.contains("name: \"Server Bot\""), "{index_ts}");
-    assert!(index_ts.contains("persona: \"Server persona.\""), "{index_ts}");
+    assert!(
+        index_ts.contains("persona: \"Server persona.\""),
+        "{index_ts}"
+    );
     assert!(index_ts.contains("import { governance }"), "{index_ts}");
     assert_eq!(project.read("src/skills/order.ts"), ORDER_TS);
     let again = project.lua(&platform.url(), &["sync", "--check"]);
@@ -187,6 +199,9 @@ fn an_item_whose_source_is_not_in_the_backup_is_not_recorded() {
     assert_eq!(run.code(), 1, "{}", run.snapshot());
     let out = run.snapshot();
     assert!(out.contains("NOT in the backup"), "{out}");
+    let created = regex::Regex::new(r"from \d{4}-\d\d-\d\dT[\d:.]+Z, \d+ day").unwrap();
+    assert!(created.is_match(&out), "{out}");
+    let out = created.replace_all(&out, "from [CREATED], [N] day");
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!(out);
     let yaml = project.read("lua.skill.yaml");
@@ -207,7 +222,8 @@ fn an_item_whose_source_is_not_in_the_backup_is_not_recorded() {
 /// rewritten in lua-cli's format for lua-cli's next pull.
 #[test]
 fn a_project_last_pulled_by_lua_cli_is_restored_over_what_lua_cli_wrote() {
-    let old = "export const orderSkill = new LuaSkill({ name: \"order-skill\", version: \"1.0.0\" });\n";
+    let old =
+        "export const orderSkill = new LuaSkill({ name: \"order-skill\", version: \"1.0.0\" });\n";
     let platform = devserver(json!({
         "skills": [{"id": "skill_order-skill", "name": "order-skill", "versions": ["1.0.0", "1.0.1"]}],
         "backup": {"files": [{"relativePath": "src/skills/order.ts", "content": ORDER_TS}]},
@@ -228,8 +244,7 @@ fn a_project_last_pulled_by_lua_cli_is_restored_over_what_lua_cli_wrote() {
     let run = project.lua(&platform.url(), &["sync", "--accept"]);
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     assert_eq!(project.read("src/skills/order.ts"), ORDER_TS);
-    let manifest: Value =
-        serde_json::from_str(&project.read(".lua/backup-manifest.json")).unwrap();
+    let manifest: Value = serde_json::from_str(&project.read(".lua/backup-manifest.json")).unwrap();
     let served = platform.data(
         reqwest::Method::GET,
         &format!("/developer/agents/{AGENT}/backup/manifest"),
@@ -298,7 +313,10 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     // The plan is in the JSON report of every mode.
     let check = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
     let report: Value = serde_json::from_str(&check.stdout()).unwrap();
-    assert_eq!(report["plan"], json!({"dryRun": false, "steps": [], "files": []}));
+    assert_eq!(
+        report["plan"],
+        json!({"dryRun": false, "steps": [], "files": []})
+    );
 }
 
 #[test]

@@ -36,8 +36,8 @@ use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::literal::{Layout, print_property};
 use crate::model::Compiled;
 use crate::options::{WriteOptions, WriteReport};
-use crate::overlay::Overlay;
 use crate::outline::{Container, Outline, outline};
+use crate::overlay::Overlay;
 use crate::plan::Planner;
 
 /// A module for [`insert_with_new_module`] and [`create_module`] to create:

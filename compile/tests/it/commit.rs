@@ -159,7 +159,15 @@ fn a_file_to_create_that_exists_means_nothing_is_written() {
 #[test]
 fn paths_that_are_not_plainly_inside_the_project_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for rel in ["../escape.txt", "/etc/passwd", "a//b", "./a", "", "a\\b"] {
+    for rel in [
+        "/etc/passwd",
+        "a//b",
+        "./a",
+        "",
+        "a\\b",
+        "a/../b",
+        "../a/../b",
+    ] {
         let err = commit_files(
             dir.path(),
             &[FileWrite {
@@ -176,6 +184,19 @@ fn paths_that_are_not_plainly_inside_the_project_are_refused() {
             "{err}"
         );
     }
+    // A leading `..` names a folder outside the root: refused by the fence unless
+    // `allowed_outside` allows it (a monorepo's shared text).
+    let err = commit_files(
+        dir.path(),
+        &[FileWrite {
+            rel: "../escape.txt".into(),
+            base: None,
+            bytes: b"x".to_vec(),
+        }],
+        &WriteOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, WriteError::Outside { .. }), "{err}");
     assert!(!dir.path().parent().unwrap().join("escape.txt").exists());
 }
 

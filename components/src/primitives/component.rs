@@ -65,7 +65,11 @@ impl Backup {
     /// Whether the backup holds the source of `name`: quoted (`'x'`, `"x"` or `` `x` ``) in
     /// one of its scripts, as lua-cli decides.
     fn covers(&self, name: &str) -> bool {
-        let quoted = [format!("'{name}'"), format!("\"{name}\""), format!("`{name}`")];
+        let quoted = [
+            format!("'{name}'"),
+            format!("\"{name}\""),
+            format!("`{name}`"),
+        ];
         self.manifest
             .files
             .iter()
@@ -81,11 +85,12 @@ impl Backup {
             })
     }
 
-    /// "3 day(s) old", from the manifest's `createdAt`, when it can be read.
+    /// "from 2026-12-01T10:00:00Z, 6 day(s) old", from the manifest's `createdAt`.
     fn age(&self) -> Option<String> {
-        let created: jiff::Timestamp = self.manifest.created_at.as_deref()?.parse().ok()?;
-        let days = (jiff::Timestamp::now().as_second() - created.as_second()) / 86_400;
-        Some(format!("{days} day(s) old"))
+        let text = self.manifest.created_at.as_deref()?;
+        let created: jiff::Timestamp = text.parse().ok()?;
+        let days = (jiff::Timestamp::now().as_second() - created.as_second()).max(0) / 86_400;
+        Some(format!("from {text}, {days} day(s) old"))
     }
 }
 
@@ -150,21 +155,8 @@ impl Primitives {
         remote: &Remote,
         present: bool,
     ) -> Result<Pulled, PullError> {
-        let run = ctx.server.shared::<RunBackup>(RUN_BACKUP);
-        let already = run.restored.lock().map(|r| r.clone()).unwrap_or(None);
-        let mut files = match already {
-            Some(_) => Vec::new(),
-            None => {
-                let plan = self.plan(ctx).await?;
-                let backup = self.backup(ctx.server).await?;
-                let written = restore::apply(&plan, &backup.manifest, ctx.force, ctx)
-                    .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))?;
-                if let Ok(mut r) = run.restored.lock() {
-                    *r = Some(written.clone());
-                }
-                written
-            }
-        };
+        // Coverage first: an item whose source the backup lacks is not pulled, and does not
+        // restore anything on its own.
         let backup = self.backup(ctx.server).await?;
         if !backup.covers(key) {
             let age = backup
@@ -174,11 +166,24 @@ impl Primitives {
             return Err(PullError::unresolved(
                 Reason::NotInBackup,
                 format!(
-                    "{} {key} is deployed but its source is NOT in the backup{age}, so it cannot be pulled: ask whoever deployed it to back up the source (`npx lua-cli push all --force`), or remove it from the server; its version is not recorded",
-                    self.kind.id
+                    "deployed, but its source is NOT in the backup{age}, so it cannot be pulled and its version is not recorded: ask whoever deployed it to back up its source (`npx lua-cli push all --force`), or remove it from the server"
                 ),
             ));
         }
+        let run = ctx.server.shared::<RunBackup>(RUN_BACKUP);
+        let already = run.restored.lock().map(|r| r.clone()).unwrap_or(None);
+        let mut files = match already {
+            Some(_) => Vec::new(),
+            None => {
+                let plan = self.plan(ctx).await?;
+                let written = restore::apply(&plan, &backup.manifest, ctx.force, ctx)
+                    .map_err(|e| PullError::refused(Reason::WriteRefused, e.to_string()))?;
+                if let Ok(mut r) = run.restored.lock() {
+                    *r = Some(written.clone());
+                }
+                written
+            }
+        };
         let version = match &remote.version {
             Some(Version::Text(v)) => v.clone(),
             Some(Version::Number(n)) => n.to_string(),

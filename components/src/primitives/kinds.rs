@@ -27,7 +27,9 @@ impl Kind {
     /// How to deploy `name` instead (sync does not push primitives).
     pub fn deploy_hint(&self, name: &str) -> String {
         match self.push_noun {
-            Some(noun) => format!("deploy it with lua-cli: `npx lua-cli push {noun} --name {name}`"),
+            Some(noun) => {
+                format!("deploy it with lua-cli: `npx lua-cli push {noun} --name {name}`")
+            }
             None => format!("add or remove `{name}` among the agent's MCP servers on the platform"),
         }
     }

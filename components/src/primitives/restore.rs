@@ -353,7 +353,10 @@ pub(crate) fn sha256(bytes: &[u8]) -> String {
 
 /// The last restored hashes by path: ours, completed by lua-cli's manifest for paths ours
 /// does not know; and the two files' current hashes (the bases of their rewrite).
-type Records = (BTreeMap<String, String>, [(&'static str, Option<String>); 2]);
+type Records = (
+    BTreeMap<String, String>,
+    [(&'static str, Option<String>); 2],
+);
 
 fn read_records(root: &Path) -> Result<Records, RestoreError> {
     let (ours, ours_base) = read_json(root, RECORD_FILE)?;
@@ -378,12 +381,15 @@ fn read_records(root: &Path) -> Result<Records, RestoreError> {
         }
     }
     if let Some(value) = theirs {
-        let files = value.get("files").and_then(Value::as_array).ok_or_else(|| {
-            bad(
-                LUA_CLI_MANIFEST,
-                "expected {\"files\": [{\"relativePath\", \"hash\"}]}".into(),
-            )
-        })?;
+        let files = value
+            .get("files")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                bad(
+                    LUA_CLI_MANIFEST,
+                    "expected {\"files\": [{\"relativePath\", \"hash\"}]}".into(),
+                )
+            })?;
         for entry in files {
             let (Some(path), Some(hash)) = (
                 entry.get("relativePath").and_then(Value::as_str),
@@ -395,7 +401,9 @@ fn read_records(root: &Path) -> Result<Records, RestoreError> {
                 ));
             };
             let path = path.trim_start_matches("./").replace('\\', "/");
-            record.entry(path).or_insert_with(|| hash.to_ascii_lowercase());
+            record
+                .entry(path)
+                .or_insert_with(|| hash.to_ascii_lowercase());
         }
     }
     Ok((

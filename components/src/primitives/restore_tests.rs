@@ -54,10 +54,7 @@ fn apply(plan: &Plan, force: bool) -> Result<Vec<String>, RestoreError> {
     })
     .unwrap();
     let server = lua_core::Server::new(client, "base_agent");
-    let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(
-        &root,
-        BTreeMap::new(),
-    ));
+    let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(&root, BTreeMap::new()));
     let ctx = PullCtx::new(&project, &server, force, &overlay);
     let manifest = BackupManifest {
         files: Vec::new(),
@@ -78,7 +75,11 @@ fn plan_root(_plan: &Plan) -> PathBuf {
     ROOT.with(|r| r.borrow().clone()).unwrap()
 }
 
-fn plan(root: &Path, files: &[BackupFile], blobs: &BTreeMap<String, Vec<u8>>) -> Result<Plan, RestoreError> {
+fn plan(
+    root: &Path,
+    files: &[BackupFile],
+    blobs: &BTreeMap<String, Vec<u8>>,
+) -> Result<Plan, RestoreError> {
     ROOT.with(|r| *r.borrow_mut() = Some(root.to_path_buf()));
     super::plan(root, files, blobs)
 }
@@ -273,7 +274,10 @@ fn lua_cli_s_manifest_is_a_base_and_is_written_in_its_format() {
     .unwrap();
     let (files, blobs) = backup(&[("src/index.ts", b"new index\n")]);
     let p = plan(dir.path(), &files, &blobs).unwrap();
-    assert!(!p.files[0].local_edits, "lua-cli's record makes it not a local edit");
+    assert!(
+        !p.files[0].local_edits,
+        "lua-cli's record makes it not a local edit"
+    );
     let root = dir.path().to_path_buf();
     let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(&root, BTreeMap::new()));
     let manifest = BackupManifest {

@@ -74,14 +74,10 @@ impl Plan {
     }
 
     pub fn pushes(&self) -> impl Iterator<Item = &Step> {
-        self.steps
-            .iter()
-            .filter(|s| s.direction == Direction::Push)
+        self.steps.iter().filter(|s| s.direction == Direction::Push)
     }
 
     pub fn pulls(&self) -> impl Iterator<Item = &Step> {
-        self.steps
-            .iter()
-            .filter(|s| s.direction == Direction::Pull)
+        self.steps.iter().filter(|s| s.direction == Direction::Pull)
     }
 }

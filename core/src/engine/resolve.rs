@@ -54,12 +54,11 @@ pub async fn decide(
         Mode::Interactive => {
             let choices = item.allowed_choices();
             let pull_preview = if choices.contains(&Choice::Pull) {
-                let scratch = Mutex::new(Overlay::new(
-                    run.project.root(),
-                    run.project.compared(),
-                ));
+                let scratch = Mutex::new(Overlay::new(run.project.root(), run.project.compared()));
                 let ctx = PullCtx::new(&run.project, run.server, force, &scratch);
-                component.pull_preview(&ctx, &pull_item(item, &item.local)).await
+                component
+                    .pull_preview(&ctx, &pull_item(item, &item.local))
+                    .await
             } else {
                 None
             };
@@ -105,10 +104,11 @@ fn auto(item: &Item, choice: Choice, force: bool) -> Result<Decision, Action> {
         if item.not_declared {
             return Err(Action::Skipped {
                 reason: Reason::NotDeclared,
-                message: format!(
-                    "{} is not declared in the source, so the project does not manage it: the server's value is left intact (pull it with `lua sync --accept`)",
-                    item.label()
-                ),
+                message: if item.key.is_some() {
+                    "only on the server: the project does not declare it, so --push leaves it there (pull it with `lua sync --accept`)".to_string()
+                } else {
+                    "not declared in the source, so the project does not manage it: the server's value is left intact (pull it with `lua sync --accept`)".to_string()
+                },
             });
         }
         if let Some(hint) = &item.push_unsupported {
@@ -126,8 +126,7 @@ fn auto(item: &Item, choice: Choice, force: bool) -> Result<Decision, Action> {
             return Err(Action::Unresolved {
                 reason: Reason::Placeholder,
                 message: format!(
-                    "{} is empty in the source{place} (the template's placeholder); not pushed: set it in the code, or use --force to push the empty value",
-                    item.label()
+                    "empty in the source{place} (the template's placeholder), so it is not pushed: set it in the code, or use --force to push the empty value"
                 ),
             });
         }
@@ -185,11 +184,8 @@ async fn compose_pulls<'r>(
     for decided in order {
         let item = decided.item;
         let component = decided.component;
-        let force = run.options.force
-            || decided
-                .decision
-                .as_ref()
-                .is_ok_and(|d| d.confirmed_flatten);
+        let force =
+            run.options.force || decided.decision.as_ref().is_ok_and(|d| d.confirmed_flatten);
         if dirty {
             match planned_project(&run.project, overlay) {
                 Ok(p) => project = p,
@@ -257,10 +253,7 @@ fn planned_project(base: &Project, overlay: &Mutex<Overlay>) -> Result<Project, 
 
 /// Plan and apply (unless `--dry-run`) every decided item. Returns the plan and the
 /// resolutions; records bases in `run.state` only for what was written or confirmed.
-pub async fn apply<'r>(
-    decided: &'r [Decided<'r>],
-    run: &mut Run<'_>,
-) -> (Plan, Vec<Resolution>) {
+pub async fn apply<'r>(decided: &'r [Decided<'r>], run: &mut Run<'_>) -> (Plan, Vec<Resolution>) {
     let mut resolutions = Vec::new();
     let mut plan = Plan {
         dry_run: run.options.dry_run,
@@ -320,6 +313,7 @@ pub async fn apply<'r>(
         })
         .collect();
     if run.options.dry_run {
+        sort_as_decided(&mut resolutions, decided);
         return (plan, resolutions);
     }
 
@@ -368,7 +362,7 @@ pub async fn apply<'r>(
                     p.item,
                     Action::Refused {
                         reason: Reason::WriteRefused,
-                        message: format!("{e}; nothing was written"),
+                        message: e.to_string(),
                     },
                 ));
             }
@@ -380,7 +374,20 @@ pub async fn apply<'r>(
         let action = push(d.component, d.item, run).await;
         resolutions.push(resolution(d.item, action));
     }
+    sort_as_decided(&mut resolutions, decided);
     (plan, resolutions)
+}
+
+/// Resolutions in the order the items were decided (the report's), whatever the order
+/// they were applied in.
+fn sort_as_decided(resolutions: &mut [Resolution], decided: &[Decided<'_>]) {
+    let position = |r: &Resolution| {
+        decided
+            .iter()
+            .position(|d| d.item.id == r.id && d.item.key == r.key)
+            .unwrap_or(usize::MAX)
+    };
+    resolutions.sort_by_cached_key(position);
 }
 
 fn resolution(item: &Item, action: Action) -> Resolution {
