@@ -9,6 +9,7 @@ mod printer;
 mod prompt;
 mod render;
 mod sanitize;
+mod scrub;
 mod spinner;
 mod unreachable;
 
@@ -381,7 +382,7 @@ fn emit_machine(
     match format {
         Format::Human => {}
         Format::Json => {
-            printer.out(&lua_core::report::to_json_text(report, outcome, exit));
+            printer.out_json(&lua_core::report::to_json_text(report, outcome, exit));
         }
         Format::Github => {
             let commands = render::github(report);

@@ -25,6 +25,7 @@ mod policies;
 mod primitives;
 mod projects;
 mod scripts;
+mod secrets;
 mod state;
 mod sync;
 mod terminal;
