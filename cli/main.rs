@@ -336,7 +336,7 @@ fn report_errors(engine: &Engine, printer: &Printer, report: &Report, format: Fo
 /// not in the code (verbose only).
 fn report_notes(printer: &Printer, report: &Report, mode: Mode) {
     for item in &report.items {
-        if let Status::Unreadable(_) = item.status {
+        if item.status.is_not_compared() {
             // Said loudly: the user may believe this component is checked.
             printer.warn(&render::notes_for(item).unwrap_or_default());
             if mode == Mode::Check && item.policy.check == lua_core::config::CheckPolicy::Fail {

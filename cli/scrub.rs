@@ -2,7 +2,7 @@
 //! logs) and the machine reports (`--format json`, `--format github`).
 //!
 //! A server may echo the key in any answer, success included (an agent named after it, a
-//! persona quoting it as `\u0073k-...`). Whatever the origin, the printer passes its final
+//! text quoting it as `\u0073k-...`). Whatever the origin, the printer passes its final
 //! text through [`scrub`]; the JSON report is scrubbed value by value ([`scrub_json`]) so it
 //! stays valid JSON.
 //!
@@ -267,8 +267,8 @@ mod tests {
     fn json_stays_json() {
         let key: Vec<char> = KEY.chars().collect();
         let doc = serde_json::json!({
-            "name": "sk-Ab/9_x",
-            "persona": "say \\u0073k-Ab/9_x",
+            "label": "sk-Ab/9_x",
+            "text": "say \\u0073k-Ab/9_x",
             "sk-Ab/9_x": [1, "x"],
         });
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -277,7 +277,7 @@ mod tests {
         scrub_value(&mut value, &key);
         let out = serde_json::to_string_pretty(&value).unwrap_or_default();
         assert!(find(&out, &key).is_none(), "{out}");
-        assert_eq!(value["persona"], "say [REDACTED]");
+        assert_eq!(value["text"], "say [REDACTED]");
         assert_eq!(value["[REDACTED]"][1], "x");
     }
 }

@@ -12,6 +12,7 @@ mod auth;
 mod config;
 mod extension;
 mod extension_keyed;
+mod fail_closed;
 mod faults;
 mod governance;
 mod interactive;
