@@ -206,6 +206,8 @@ impl PlatformError {
             | Self::Server { .. }
             | Self::Rejected { .. }
             | Self::Redirected { .. }
+            | Self::ProviderRejected { .. }
+            | Self::SessionRevoked { .. }
             | Self::Protocol { .. } => true,
             Self::DeadlineExceeded { unreachable, .. } => !unreachable,
             Self::MissingApiKey

@@ -56,6 +56,7 @@ impl Exit {
             PlatformError::NotFound { .. } => Exit::NotFound,
             PlatformError::Server { .. }
             | PlatformError::Unreachable { .. }
+            | PlatformError::Unanswered { .. }
             | PlatformError::DeadlineExceeded { .. } => Exit::Unavailable,
             PlatformError::InvalidConfig { .. }
             | PlatformError::InvalidAgentId { .. }
