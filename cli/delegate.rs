@@ -59,7 +59,13 @@ pub fn lua_cli_push(argv: &[OsString]) -> Option<(Vec<OsString>, Option<PathBuf>
         return None;
     }
     match positionals.get(1) {
-        Some(&second) if argv[second] == "persona" => None,
+        Some(&second)
+            if crate::commands::persona::PUSH_TARGETS
+                .iter()
+                .any(|t| argv[second] == *t) =>
+        {
+            None
+        }
         _ => Some((argv[first..].to_vec(), dir)),
     }
 }
@@ -155,8 +161,9 @@ mod tests {
     #[test]
     fn push_is_ours_only_for_persona_and_help() {
         let push = |args: &[&str]| lua_cli_push(&argv(args));
-        assert_eq!(push(&["push", "persona", "--force"]), None);
-        assert_eq!(push(&["-C", "push", "push", "persona"]), None);
+        let ours = crate::commands::persona::PUSH_TARGETS[0];
+        assert_eq!(push(&["push", ours, "--force"]), None);
+        assert_eq!(push(&["-C", "push", "push", ours]), None);
         assert_eq!(push(&["push", "--help"]), None);
         assert_eq!(push(&["sync", "skill"]), None);
         assert_eq!(push(&[]), None);

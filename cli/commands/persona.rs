@@ -193,6 +193,9 @@ pub struct PushArgs {
     pub deploy: bool,
 }
 
+/// What our `lua push` pushes; any other `lua push X` is lua-cli's (`crate::delegate`).
+pub const PUSH_TARGETS: &[&str] = &["persona"];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PushWhat {
     /// The persona of the LuaAgent config.
