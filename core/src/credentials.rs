@@ -160,6 +160,20 @@ pub fn from_dotenv(path: &Path) -> Result<Option<SecretString>, CredentialsError
     Ok(None)
 }
 
+/// Every variable of a dotenv file, in order (empty when the file does not exist). A line
+/// that cannot be parsed is an error naming the file and line.
+pub fn dotenv_vars(path: &Path) -> Result<Vec<(String, String)>, CredentialsError> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(dotenv_error(path, e)),
+    };
+    iter.map(|item| item.map_err(|e| dotenv_error(path, e)))
+        .collect()
+}
+
 fn dotenv_error(path: &Path, e: dotenvy::Error) -> CredentialsError {
     match e {
         dotenvy::Error::LineParse(line, index) => CredentialsError::DotEnvSyntax {

@@ -9,9 +9,11 @@
 mod support;
 
 mod auth;
+mod compat;
 mod config;
 mod extension;
 mod extension_keyed;
+mod fail_closed;
 mod faults;
 mod governance;
 mod interactive;
@@ -26,6 +28,7 @@ mod primitives;
 mod projects;
 mod resolution;
 mod scripts;
+mod secrets;
 mod state;
 mod sync;
 mod terminal;
