@@ -32,12 +32,15 @@ mod eval;
 mod fsio;
 mod guard;
 mod insert;
+mod journal;
 mod layout;
 mod literal;
+mod lock;
 mod model;
 mod options;
 mod outline;
 mod plan;
+mod recover;
 mod resolve;
 mod source;
 mod swap;
@@ -55,8 +58,10 @@ pub use insert::{
     NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
     insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
 };
+pub use lock::ProjectLock;
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
 pub use options::{FileWrite, WriteOptions, WriteReport};
+pub use recover::{Recovered, recover};
 pub use source::MAX_SOURCE_BYTES;
 pub use write::{needs_force, needs_force_for, write_back, write_back_files};
 

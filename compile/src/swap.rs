@@ -104,8 +104,8 @@ pub(crate) fn check<'c>(
 
 impl<'c> Checked<'c> {
     /// Swap the new file in. `None` when the system cannot exchange and the file was
-    /// renamed over instead (the check was the guard).
-    pub(crate) fn swap(self, base: &str) -> Result<Option<Swapped<'c>>, WriteError> {
+    /// renamed over instead (the check was the guard), after linking the old one to `keep`.
+    pub(crate) fn swap(self, base: &str, keep: &Path) -> Result<Option<Swapped<'c>>, WriteError> {
         let (tmp, real) = (self.tmp, self.real);
         match exchange(tmp.path(), &real) {
             Ok(true) => {
@@ -129,6 +129,8 @@ impl<'c> Checked<'c> {
                 }))
             }
             Ok(false) => {
+                // The old file stays reachable under `keep` until the commit is decided.
+                std::fs::hard_link(&real, keep).map_err(io_at(keep))?;
                 tmp.persist(&real).map_err(|e| WriteError::Io {
                     path: real.clone(),
                     source: e.error,
@@ -326,7 +328,7 @@ fn file_id(meta: &std::fs::Metadata) -> FileId {
 
 /// Swap `a` and `b` atomically. `Ok(false)` where the system cannot (not Linux, or a file
 /// system without `RENAME_EXCHANGE`): nothing happened.
-fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
@@ -433,7 +435,7 @@ mod tests {
 
     fn swap(compiled: &Compiled, watcher: &Watcher, real: &Path) -> Swapped<'static> {
         checked(compiled, watcher, real)
-            .swap(&compiled.inputs["index.ts"])
+            .swap(&compiled.inputs["index.ts"], &real.with_extension("keep"))
             .unwrap()
             .unwrap()
     }
@@ -446,7 +448,12 @@ mod tests {
         // old inode, and it writes when lua is done.
         let ready = checked(&compiled, &watcher, &real);
         let (go, handle) = editor(&real, false);
-        let swaps = vec![ready.swap(&compiled.inputs["index.ts"]).unwrap().unwrap()];
+        let swaps = vec![
+            ready
+                .swap(&compiled.inputs["index.ts"], &real.with_extension("keep"))
+                .unwrap()
+                .unwrap(),
+        ];
         let outcome = settle_then_editor_writes(watcher, swaps, Ok(()), go, handle);
         assert!(
             matches!(outcome, Err(WriteError::Changed { .. })),
