@@ -24,6 +24,13 @@
 //! - **Atomic.** New bytes go to a temp file beside the target (fsync, rename, fsync of the
 //!   folder). Several files are all written or none: created files are linked in without
 //!   replacing anything and removed again if a later step fails; swaps are undone together.
+//! - **Across a crash.** Before the first file goes in, a journal (`journal.rs`) lists every
+//!   target, its temp names and its old and new sha256. The exchange keeps the old file under
+//!   the temp name until the commit is decided; then the journal is marked committed, the
+//!   old copies removed, and the journal with them. A run killed anywhere in between is
+//!   finished or undone by the next ([`crate::recover`], which every commit calls first).
+//!   Files in a folder allowed outside the project are committed the same way but not
+//!   journaled (the journal names nothing outside the project).
 //!
 //! `tests/it/guard.rs` races in-place and rename-style saves against writes.
 
@@ -40,7 +47,7 @@ use crate::resolve::{
     resolve_create, resolve_replace,
 };
 use crate::source::{open_regular, sha256_hex};
-use crate::swap::{self, io_at, sync_parent};
+use crate::swap::{self, io_at};
 use crate::temp::{clean_stale, nonce, parent_dir, temp_name};
 use crate::watch::Watcher;
 
@@ -155,9 +162,15 @@ pub(crate) fn commit_fs(
     );
     match outcome {
         Ok(()) => {
-            for path in &undo.linked {
-                if let Err(e) = sync_parent(path) {
-                    warnings.push(format!("written, but not yet durable: {e}"));
+            let mut folders: Vec<&Path> = undo.linked.iter().map(|p| parent_dir(p)).collect();
+            folders.sort();
+            folders.dedup();
+            for dir in folders {
+                if let Err(e) = crate::fsio::sync_dir(dir) {
+                    warnings.push(format!(
+                        "written, but {} is not yet durable: {e}",
+                        dir.display()
+                    ));
                 }
             }
             if let Err(e) = journal.end() {

@@ -19,6 +19,12 @@
 //! follow the file's style and are checked by evaluating the edited project in memory before
 //! anything is written: the new property must read back as exactly the value.
 //!
+//! [`commit_files`] is the project's one guarded writer, for any files and bytes: each file
+//! carries its base (the sha256 it must hold, or absent), and the commit is all or nothing,
+//! also across `kill -9` thanks to a journal that [`recover`] finishes or undoes.
+//! [`ProjectLock`] keeps a second `lua` from changing the project meanwhile. Write-back and
+//! the inserts commit through it, with compile's recorded hashes as bases.
+//!
 //! How it fits: the engine in `lua-core` calls [`compile`], hands the [`Node`] of each field
 //! to the component that owns it, and calls [`write_back`] when the user pulls.
 //!

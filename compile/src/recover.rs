@@ -74,10 +74,19 @@ pub fn recover(root: &Path) -> Result<Option<Recovered>, WriteError> {
         .iter()
         .map(|e| Ok((e, locate(&root_real, &e.rel, &journal_path)?)))
         .collect::<Result<Vec<_>, WriteError>>()?;
+    let mut folders = Vec::new();
     for (entry, target) in targets {
         if let Some(target) = target {
             recover_entry(&record, entry, &target, &mut done)?;
+            folders.push(parent_dir(&target).to_path_buf());
         }
+    }
+    folders.sort();
+    folders.dedup();
+    for folder in &folders {
+        // Temps of ours in this folder that no journal names (older versions, killed runs).
+        clean_stale(folder);
+        crate::fsio::sync_dir(folder).map_err(io_at(folder))?;
     }
     if record.state == State::Prepared {
         for rel in record.dirs.iter().rev() {
@@ -172,9 +181,7 @@ fn recover_entry(
             std::fs::remove_file(path).map_err(io_at(path))?;
         }
     }
-    // Temps of ours in this folder that no journal names (older versions, killed runs).
-    clean_stale(folder);
-    crate::fsio::sync_dir(folder).map_err(io_at(folder))
+    Ok(())
 }
 
 fn hash_of(path: &Path) -> Option<String> {

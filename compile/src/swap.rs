@@ -38,7 +38,7 @@ use crate::watch::{Watcher, Wd};
 const SETTLE: Duration = Duration::from_millis(2);
 /// How long to wait for a handle still open on an inode lua is about to remove.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
-/// Swaps allowed while saves keep landing, before the file is kept aside.
+/// Swaps of one file allowed while saves keep landing, before it is kept aside.
 const MAX_SWAPS: usize = 16;
 
 /// A replacement swapped in: the temp name holds the other inode.
@@ -163,17 +163,23 @@ pub(crate) fn converge(
 
 /// Remove what each temp name holds now (the superseded inode) and make it durable.
 pub(crate) fn finish(swaps: Vec<Swapped<'_>>) -> Result<(), WriteError> {
-    for s in swaps {
-        let real = s.real.clone();
-        drop(s);
-        sync_parent(&real)?;
+    let mut folders: Vec<PathBuf> = swaps
+        .iter()
+        .map(|s| parent_dir(&s.real).to_path_buf())
+        .collect();
+    drop(swaps);
+    folders.sort();
+    folders.dedup();
+    for dir in &folders {
+        crate::fsio::sync_dir(dir).map_err(io_at(dir))?;
     }
     Ok(())
 }
 
 fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), WriteError> {
     let deadline = Instant::now() + CLOSE_WAIT;
-    let mut moves = 0;
+    // Moves per file: saves that keep landing in one file must not stop the others.
+    let mut moves = vec![0usize; swaps.len()];
     loop {
         std::thread::sleep(SETTLE);
         w.drain()
@@ -183,14 +189,14 @@ fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), 
         };
         let clean = keep && !w.overflowed() && swaps.iter().all(untouched);
         let mut moved = false;
-        for s in swaps.iter_mut() {
+        for (s, moves) in swaps.iter_mut().zip(moves.iter_mut()) {
             let want_ours = want_ours(w, s, clean);
             if want_ours != s.ours_at_path && !s.foreign {
-                if moves == MAX_SWAPS {
+                if *moves == MAX_SWAPS {
                     return Err(keep_aside(s));
                 }
                 swap_checked(s)?;
-                moves += 1;
+                *moves += 1;
                 moved = true;
             }
         }
