@@ -36,20 +36,24 @@ pub(crate) fn spawn_lock(root: &Path) -> Child {
     spawn("child::lock_in_child", LOCK, root)
 }
 
-/// Wait for the child to print `word` on a line of its own.
+/// Wait for the child to print `word` on a line of its own. (Read byte by byte: a buffer
+/// would swallow the lines after it.)
 pub(crate) fn wait_for(child: &mut Child, word: &str) {
-    use std::io::BufRead as _;
+    use std::io::Read as _;
     let out = child.stdout.as_mut().unwrap();
-    let mut reader = std::io::BufReader::new(out);
-    let mut line = String::new();
+    let mut line = Vec::new();
+    let mut byte = [0u8];
     loop {
-        line.clear();
         assert!(
-            reader.read_line(&mut line).unwrap() > 0,
+            out.read(&mut byte).unwrap() > 0,
             "child ended before `{word}`"
         );
-        if line.trim() == word {
+        if byte[0] != b'\n' {
+            line.push(byte[0]);
+        } else if line.trim_ascii() == word.as_bytes() {
             return;
+        } else {
+            line.clear();
         }
     }
 }
