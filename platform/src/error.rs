@@ -50,6 +50,19 @@ pub enum PlatformError {
         reason: String,
     },
 
+    /// One request got no answer (timed out, dropped) while the server answered the run's
+    /// other requests: not "unreachable" (the server is there), an error of the component
+    /// that made it. See [`PlatformError::answered_elsewhere`].
+    #[error(
+        "no answer from the Lua platform at {url} ({reason}), though it answered this run's other requests; not checked"
+    )]
+    Unanswered {
+        /// The URL requested.
+        url: String,
+        /// Why there was no answer.
+        reason: String,
+    },
+
     /// 401 (bad or expired key) or 403 (no access to this agent).
     #[error("{}", unauthorized_message(url, *status, message))]
     Unauthorized {
@@ -64,6 +77,32 @@ pub enum PlatformError {
     /// 404: unknown agent or route.
     #[error("not found on the Lua platform (HTTP 404) at {url}{}", detail(message))]
     NotFound {
+        /// The URL requested.
+        url: String,
+        /// The server's message, cut short.
+        message: String,
+    },
+
+    /// 424 with the code `PROVIDER_REJECTED`: the model provider behind the agent refused
+    /// (lua-cli's exit 12). A retry fails the same way.
+    #[error(
+        "the model provider behind this agent refused the request (HTTP 424) at {url}{}; check the agent's model settings and provider key",
+        detail(message)
+    )]
+    ProviderRejected {
+        /// The URL requested.
+        url: String,
+        /// The server's message, cut short.
+        message: String,
+    },
+
+    /// 401 with the code `SESSION_REVOKED`: the e-mail sign-in session behind the bearer
+    /// was revoked on the platform (the CLI then signs the session out).
+    #[error(
+        "the Lua platform revoked this sign-in session (HTTP 401) at {url}{}",
+        detail(message)
+    )]
+    SessionRevoked {
         /// The URL requested.
         url: String,
         /// The server's message, cut short.
@@ -158,15 +197,62 @@ impl PlatformError {
         )
     }
 
+    /// Whether this error carries an answer of the server (a status, a body, an answer
+    /// given before a later attempt failed): proof the server was reachable in this run.
+    pub fn server_answered(&self) -> bool {
+        match self {
+            Self::Unauthorized { .. }
+            | Self::NotFound { .. }
+            | Self::Server { .. }
+            | Self::Rejected { .. }
+            | Self::Redirected { .. }
+            | Self::ProviderRejected { .. }
+            | Self::SessionRevoked { .. }
+            | Self::Protocol { .. } => true,
+            Self::DeadlineExceeded { unreachable, .. } => !unreachable,
+            Self::MissingApiKey
+            | Self::InvalidConfig { .. }
+            | Self::InvalidAgentId { .. }
+            | Self::Unreachable { .. }
+            | Self::Unanswered { .. } => false,
+        }
+    }
+
+    /// This error, for a request made while the server answered others in the same run:
+    /// "unreachable" becomes an error of the request ([`PlatformError::Unanswered`], or a
+    /// deadline spent without an answer). Other errors are unchanged.
+    pub fn answered_elsewhere(self) -> Self {
+        match self {
+            Self::Unreachable { url, reason } => Self::Unanswered { url, reason },
+            Self::DeadlineExceeded {
+                url,
+                limit,
+                last,
+                unreachable: true,
+            } => Self::Unanswered {
+                url,
+                reason: format!(
+                    "none within this run's network deadline of {}, server.deadline_secs{}",
+                    seconds(limit),
+                    last_error(&last)
+                ),
+            },
+            other => other,
+        }
+    }
+
     /// The URL the failed request went to, when a request was made.
     pub fn url(&self) -> Option<&str> {
         match self {
             Self::MissingApiKey | Self::InvalidConfig { .. } | Self::InvalidAgentId { .. } => None,
             Self::Unreachable { url, .. }
+            | Self::Unanswered { url, .. }
             | Self::Unauthorized { url, .. }
             | Self::NotFound { url, .. }
             | Self::Server { url, .. }
             | Self::Rejected { url, .. }
+            | Self::ProviderRejected { url, .. }
+            | Self::SessionRevoked { url, .. }
             | Self::Redirected { url, .. }
             | Self::DeadlineExceeded { url, .. }
             | Self::Protocol { url, .. } => Some(url),
@@ -181,6 +267,8 @@ impl PlatformError {
             | Self::Rejected { status, .. }
             | Self::Redirected { status, .. } => Some(*status),
             Self::NotFound { .. } => Some(404),
+            Self::ProviderRejected { .. } => Some(424),
+            Self::SessionRevoked { .. } => Some(401),
             _ => None,
         }
     }
@@ -212,11 +300,14 @@ impl PlatformError {
                 agent_id: a,
                 reason: b,
             }
-            | Self::Unreachable { url: a, reason: b } => vec![a, b],
+            | Self::Unreachable { url: a, reason: b }
+            | Self::Unanswered { url: a, reason: b } => vec![a, b],
             Self::Unauthorized {
                 url, message: b, ..
             }
             | Self::NotFound { url, message: b }
+            | Self::ProviderRejected { url, message: b }
+            | Self::SessionRevoked { url, message: b }
             | Self::Server {
                 url, excerpt: b, ..
             }
@@ -317,6 +408,21 @@ pub(crate) fn excerpt(text: &str) -> String {
 
 /// The human message of a NestJS-style error body: `message` (a string, or a list of strings
 /// for validation errors), else `error`, else the start of the raw body.
+/// The body's machine-readable code: NestJS `code`, else `error` when it is UPPER_SNAKE.
+pub(crate) fn body_code(body: &[u8]) -> Option<String> {
+    let serde_json::Value::Object(map) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    ["code", "error"].iter().find_map(|k| match map.get(*k) {
+        Some(serde_json::Value::String(s))
+            if !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
+        {
+            Some(s.clone())
+        }
+        _ => None,
+    })
+}
+
 pub(crate) fn body_message(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {
@@ -391,6 +497,34 @@ mod tests {
             e.to_string(),
             "not found on the Lua platform (HTTP 404) at http://h/x"
         );
+    }
+
+    #[test]
+    fn no_answer_while_others_answered_is_not_unreachable() {
+        let unreachable = PlatformError::Unreachable {
+            url: "u".into(),
+            reason: "no response within 1s".into(),
+        };
+        assert!(!unreachable.server_answered());
+        let e = unreachable.answered_elsewhere();
+        assert!(!e.is_unreachable());
+        assert!(e.to_string().contains("though it answered"), "{e}");
+        let deadline = PlatformError::DeadlineExceeded {
+            url: "u".into(),
+            limit: std::time::Duration::from_secs(2),
+            last: String::new(),
+            unreachable: true,
+        };
+        let e = deadline.answered_elsewhere();
+        assert!(!e.is_unreachable());
+        assert!(e.to_string().contains("deadline of 2s"), "{e}");
+        let answered = PlatformError::Server {
+            url: "u".into(),
+            status: 500,
+            excerpt: String::new(),
+        };
+        assert!(answered.server_answered());
+        assert_eq!(answered.clone().answered_elsewhere(), answered);
     }
 
     #[test]

@@ -9,9 +9,11 @@
 mod support;
 
 mod auth;
+mod compat;
 mod config;
 mod extension;
 mod extension_keyed;
+mod fail_closed;
 mod faults;
 mod governance;
 mod interactive;
@@ -25,6 +27,7 @@ mod policies;
 mod primitives;
 mod projects;
 mod scripts;
+mod secrets;
 mod state;
 mod sync;
 mod terminal;
