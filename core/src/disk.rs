@@ -28,24 +28,18 @@ pub fn commit(
     Ok(lua_compile::commit_files(root, &writes, options)?.warnings)
 }
 
-/// Hold the project's lock (one resolving `lua` at a time) and finish or undo what a killed
-/// run left half committed, before reading anything.
-pub fn prepare(root: &Path) -> Result<shim::ProjectLock, WriteError> {
-    let lock = shim::ProjectLock::acquire(root, LOCK_WAIT)?;
-    shim::recover(root)?;
-    Ok(lock)
+/// What [`prepare`] found and holds.
+pub struct Prepared {
+    /// Held for the run: one resolving `lua` per project.
+    pub lock: lua_compile::ProjectLock,
+    /// A commit a killed run left half done, finished or undone.
+    pub recovered: Option<lua_compile::Recovered>,
 }
 
-// TEMPORARY until the writer branch's journal and lock land on main.
-mod shim {
-    use super::*;
-    pub struct ProjectLock;
-    impl ProjectLock {
-        pub fn acquire(_root: &Path, _wait: Duration) -> Result<Self, WriteError> {
-            Ok(ProjectLock)
-        }
-    }
-    pub fn recover(_root: &Path) -> Result<Option<()>, WriteError> {
-        Ok(None)
-    }
+/// Hold the project's lock (one resolving `lua` at a time) and finish or undo what a killed
+/// run left half committed, before reading anything.
+pub fn prepare(root: &Path) -> Result<Prepared, WriteError> {
+    let lock = lua_compile::ProjectLock::acquire(root, LOCK_WAIT)?;
+    let recovered = lua_compile::recover(root)?;
+    Ok(Prepared { lock, recovered })
 }

@@ -10,8 +10,9 @@
 //! never a crash; only regular files are read.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use serde::{Deserialize, Serialize};
 
@@ -164,39 +165,32 @@ pub fn save(root: &Path, state: &SyncState) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// Through the one guarded writer: atomic, mode/owner kept, and refused if the file changed
+/// since it was read here (a teammate's `git pull` meanwhile is not overwritten).
 fn write(root: &Path, state: &SyncState) -> Result<(), CoreError> {
     let file = path(root);
     let err = |source| CoreError::StateWrite {
         path: file.clone(),
         source,
     };
-    let dir = file.parent().unwrap_or(root);
-    std::fs::create_dir_all(dir).map_err(err)?;
     let mut text =
         serde_json::to_string_pretty(state).map_err(|e| err(std::io::Error::other(e)))?;
     text.push('\n');
-    if std::fs::read_to_string(&file).is_ok_and(|old| old == text) {
+    let old = match std::fs::read(&file) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(err(e)),
+    };
+    if old.as_deref() == Some(text.as_bytes()) {
         return Ok(());
     }
-    // Created with the umask's mode (not a temp file's 0600): teammates share it.
-    let tmp = dir.join(format!(
-        ".{STATE_FILE}.{}-{:08x}.lua-tmp",
-        std::process::id(),
-        fastrand::u32(..)
-    ));
-    let written = (|| {
-        let mut handle = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        handle.write_all(text.as_bytes())?;
-        handle.sync_all()?;
-        std::fs::rename(&tmp, &file)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(err)
+    let write = lua_compile::FileWrite {
+        rel: STATE_FILE.to_string(),
+        base: old.as_deref().map(|b| hex::encode(Sha256::digest(b))),
+        bytes: text.into_bytes(),
+    };
+    lua_compile::commit_files(root, &[write], &lua_compile::WriteOptions::default())?;
+    Ok(())
 }
 
 #[cfg(test)]

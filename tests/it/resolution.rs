@@ -365,3 +365,123 @@ fn hints_and_exits_around_resolving() {
 fn platform_with_persona(persona: &str) -> Platform {
     devserver(json!({"personaVersions": [{"persona": persona}]}))
 }
+
+/// One `lua` resolves a project at a time: a second one waits briefly for the project's
+/// lock, then refuses naming the holder; `--check` takes no lock.
+#[test]
+fn a_second_resolving_lua_waits_then_names_the_one_holding_the_project() {
+    let platform = devserver(json!({"personaVersions": [{"persona": "Server persona."}]}));
+    let project = Project::new(&index("Bot", "Be brief."));
+    project.write(
+        "lua.toml",
+        &format!("[agent]\nid = \"{AGENT}\"\n\n[server]\ntimeout_secs = 60\nretries = 0\n"),
+    );
+    // The first run holds the project while its requests are slow.
+    platform.fault(json!({"latencyMs": 8000, "pathPrefix": "/admin/agents/"}));
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| project.lua(&platform.url(), &["sync", "--accept"]));
+        let lock = project.path(".lua/lock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("sync --accept")) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the first lua never took the lock"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let second = project.lua(&platform.url(), &["sync", "--accept"]);
+        assert_eq!(second.code(), 2, "{}", second.snapshot());
+        let err = second.stderr();
+        assert!(err.contains("the project is in use by pid "), "{err}");
+        assert!(err.contains("sync --accept"), "{err}");
+        let first = first.join().expect("first lua");
+        assert_eq!(first.code(), 0, "{}", first.snapshot());
+    });
+    assert!(project.read("src/index.ts").contains("Server persona."));
+}
+
+/// `kill -9` at random points of an apply that restores hundreds of files and edits the
+/// fields: after the next run's recovery, the project is as before or as after, never in
+/// between, and no temp file of ours is left.
+#[test]
+fn a_killed_apply_is_all_or_nothing_after_recovery() {
+    const FILES: usize = 300;
+    let mut backup = vec![json!({"relativePath": "src/skills/order.ts", "content": ORDER_TS})];
+    for i in 0..FILES {
+        backup.push(json!({
+            "relativePath": format!("src/gen/file{i:03}.ts"),
+            "content": format!("export const n{i} = {i};\n"),
+        }));
+    }
+    let platform = devserver(json!({
+        "name": "Server Bot",
+        "skills": [{"id": "skill_order-skill", "name": "order-skill", "versions": ["1.0.0", "1.0.1"]}],
+        "backup": {"files": backup},
+    }));
+    let fresh = || {
+        let project = Project::new(&index("Bot", "Be brief."));
+        project.write("lua.skill.yaml", &skill_yaml(&[("order-skill", "1.0.0")]));
+        project
+    };
+    // What is compared: the project's own files (not lua's records, cache or state).
+    let visible = |project: &Project| {
+        let mut files = files(project);
+        files.retain(|path, _| !path.starts_with(".lua/"));
+        files
+    };
+    let before = visible(&fresh());
+    let done = fresh();
+    let started = std::time::Instant::now();
+    let run = done.lua(&platform.url(), &["sync", "--accept"]);
+    let full = started.elapsed();
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let after = visible(&done);
+    assert_ne!(before, after);
+    assert_eq!(after.len(), before.len() + FILES + 1);
+
+    let (mut seen_before, mut seen_after) = (0, 0);
+    for trial in 0..20 {
+        let project = fresh();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lua"))
+            .args(["sync", "--accept"])
+            .current_dir(project.root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", project.root())
+            .env("LUA_API_URL", platform.url())
+            .env("LUA_API_KEY", support::KEY)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn lua");
+        // Mostly in the second half of a run (the commit is at its end), a few a little
+        // past it.
+        let micros = u64::try_from(full.as_micros()).unwrap_or(u64::MAX);
+        std::thread::sleep(std::time::Duration::from_micros(fastrand::u64(
+            micros / 2..micros + micros / 5 + 1,
+        )));
+        let _ = child.kill();
+        let _ = child.wait();
+        lua_core::compile::recover(project.root()).expect("recover");
+        let now = visible(&project);
+        if now == before {
+            seen_before += 1;
+        } else if now == after {
+            seen_after += 1;
+        } else {
+            let differ: Vec<&String> = now
+                .keys()
+                .chain(after.keys())
+                .filter(|k| now.get(*k) != after.get(*k) && now.get(*k) != before.get(*k))
+                .collect();
+            panic!("trial {trial}: the project is neither as before nor as after: {differ:?}");
+        }
+        let leftovers: Vec<String> = support::files_except_manifest(project.root())
+            .into_keys()
+            .filter(|p| p.contains("lua-tmp") || p.contains(".lua-write-") || p.contains("journal"))
+            .collect();
+        assert!(leftovers.is_empty(), "trial {trial}: {leftovers:?}");
+    }
+    eprintln!("kill -9 trials: {seen_before} as before, {seen_after} as after");
+}

@@ -183,14 +183,17 @@ impl Engine {
         decider: &mut dyn Decider,
     ) -> Result<RunResult, CoreError> {
         let read_only = options.mode == Mode::Check || options.dry_run;
-        let _lock = if read_only {
+        let prepared = if read_only {
             None
         } else {
             Some(crate::disk::prepare(&self.config.root)?)
         };
         let (compiled, cache) = self.compile()?;
         let server = self.server()?;
-        let (report, project, state) = self.check_project(&compiled, &server).await;
+        let (mut report, project, state) = self.check_project(&compiled, &server).await;
+        if let Some(r) = prepared.as_ref().and_then(|p| p.recovered.as_ref()) {
+            report.warnings.insert(0, recovered_message(r));
+        }
         decider.checked(&report);
         let done = |report: Report, plan, outcome: Option<Outcome>, read_only: bool| {
             let exit = exit::code(&report, outcome.as_ref(), options.mode, read_only);
@@ -310,6 +313,31 @@ impl Engine {
                 .retain(|k, _| !k.starts_with(&prefix) || live.contains(k));
         }
     }
+}
+
+/// What the user is told about a commit a killed run left half done.
+fn recovered_message(r: &lua_compile::Recovered) -> String {
+    let mut text = if r.finished {
+        format!(
+            "finished a commit {} had completed when it stopped",
+            r.holder
+        )
+    } else if r.undone.is_empty() {
+        format!(
+            "cleaned up after {}, which stopped before writing anything",
+            r.holder
+        )
+    } else {
+        format!(
+            "undid a commit {} left half done (put back: {})",
+            r.holder,
+            r.undone.join(", ")
+        )
+    };
+    if !r.left.is_empty() {
+        text.push_str(&format!("; left as saved since: {}", r.left.join(", ")));
+    }
+    text
 }
 
 /// "Unreachable" is said of a server that answered nothing in this run: when any fetch got
