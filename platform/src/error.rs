@@ -50,6 +50,21 @@ pub enum PlatformError {
         reason: String,
     },
 
+    /// The server's TLS certificate failed verification (or the TLS handshake failed). Not
+    /// "unreachable": something answered, and it could not be trusted. Never retried, never
+    /// retried over plain HTTP.
+    #[error("cannot trust the Lua platform at {url}: the certificate of {host} {problem}; {remedy}")]
+    Tls {
+        /// The URL requested.
+        url: String,
+        /// The host whose certificate it is.
+        host: String,
+        /// What is wrong, in words ("has expired").
+        problem: String,
+        /// What to do about it (which variable adds a CA, ...).
+        remedy: String,
+    },
+
     /// 401 (bad or expired key) or 403 (no access to this agent).
     #[error("{}", unauthorized_message(url, *status, message))]
     Unauthorized {
@@ -163,6 +178,7 @@ impl PlatformError {
         match self {
             Self::MissingApiKey | Self::InvalidConfig { .. } | Self::InvalidAgentId { .. } => None,
             Self::Unreachable { url, .. }
+            | Self::Tls { url, .. }
             | Self::Unauthorized { url, .. }
             | Self::NotFound { url, .. }
             | Self::Server { url, .. }
@@ -232,6 +248,12 @@ impl PlatformError {
                 reason,
                 excerpt,
             } => vec![url, reason, excerpt],
+            Self::Tls {
+                url,
+                host,
+                problem,
+                remedy,
+            } => vec![url, host, problem, remedy],
         }
     }
 }
