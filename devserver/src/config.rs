@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::DevServerError;
-use crate::tls::TlsConfig;
 use crate::spec::{self, BackupSpec, McpServerSpec, PrimitiveSpec};
+use crate::tls::TlsConfig;
 use crate::validate::validate_agent_id;
 
 /// Where the devserver keeps its data.

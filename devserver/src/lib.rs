@@ -59,8 +59,8 @@ use tokio::task::JoinHandle;
 
 pub use config::{AgentSpec, BackupUpload, Config, Seed, SeedAgent, SeedVersion, Storage};
 pub use error::DevServerError;
-pub use tls::TlsConfig;
 pub use spec::{ActiveBy, BackupFileSpec, BackupSpec, Encoding, McpServerSpec, PrimitiveSpec};
+pub use tls::TlsConfig;
 
 /// How long a graceful shutdown may wait for open requests before the server task is aborted.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

@@ -63,7 +63,12 @@ struct Args {
     #[arg(long)]
     tls: bool,
     /// Where --tls writes the CA certificate.
-    #[arg(long, value_name = "DIR", default_value = ".lua-devserver/tls", requires = "tls")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".lua-devserver/tls",
+        requires = "tls"
+    )]
     tls_dir: PathBuf,
     /// Model a network with this round-trip time: one round trip before a new connection's
     /// first byte, half of one on every chunk in each direction.
@@ -134,7 +139,8 @@ fn run(args: Args) -> Result<(), String> {
         let server = lua_devserver::start(config)
             .await
             .map_err(|e| e.to_string())?;
-        announce(&server.url(), server.ca_path()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+        announce(&server.url(), server.ca_path())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
         wait_for_stop_signal().await;
         tracing::info!("stopping");
         server.shutdown().await;

@@ -133,10 +133,7 @@ where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let io = TokioIo::new(JsonParseErrors::new(io));
-        let conn = self
-            .builder
-            .serve_connection(io, self.service)
-            .into_owned();
+        let conn = self.builder.serve_connection(io, self.service).into_owned();
         self.watcher.watch(conn).await.map_err(|e| e.to_string())
     }
 }

@@ -58,8 +58,8 @@ pub(crate) fn prepare(config: &TlsConfig, host: IpAddr) -> Result<Served, DevSer
         reason: format!("{what}: {e}"),
     };
     let ca_key = KeyPair::generate().map_err(|e| err("generating the CA key", &e))?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())
-        .map_err(|e| err("the CA's parameters", &e))?;
+    let mut ca_params =
+        CertificateParams::new(Vec::<String>::new()).map_err(|e| err("the CA's parameters", &e))?;
     ca_params
         .distinguished_name
         .push(DnType::CommonName, "lua-devserver local CA");
@@ -78,7 +78,11 @@ pub(crate) fn prepare(config: &TlsConfig, host: IpAddr) -> Result<Served, DevSer
         (vec![ca_cert.der().clone()], ca_key.serialize_der())
     } else {
         let names = if config.names.is_empty() {
-            let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+            let mut names = vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+                "::1".to_owned(),
+            ];
             let own = host.to_string();
             if !names.contains(&own) && !host.is_unspecified() {
                 names.push(own);
@@ -123,7 +127,10 @@ fn acceptor(
 
 fn write_ca(dir: &Path, pem: &str) -> Result<PathBuf, DevServerError> {
     let io = |e: std::io::Error| DevServerError::Tls {
-        reason: format!("cannot write the CA certificate under {}: {e}", dir.display()),
+        reason: format!(
+            "cannot write the CA certificate under {}: {e}",
+            dir.display()
+        ),
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     let path = dir.join("ca.pem");

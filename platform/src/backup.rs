@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::api::agent_segment;
 use crate::client::PlatformClient;
-use crate::transport::Transport;
 use crate::error::{PlatformError, excerpt};
 use crate::primitives::{Indexed, Shape};
+use crate::transport::Transport;
 use crate::urls::redirect_target;
 
 /// Largest blob accepted (compressed or not), so a hostile URL cannot fill memory.

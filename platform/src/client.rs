@@ -189,7 +189,9 @@ impl PlatformClient {
             })?;
         let transport = match config.transport {
             Some(transport) => transport,
-            None => Transport::from_env().map_err(|reason| PlatformError::InvalidConfig { reason })?,
+            None => {
+                Transport::from_env().map_err(|reason| PlatformError::InvalidConfig { reason })?
+            }
         };
         Ok(Self {
             inner: Arc::new(Inner {

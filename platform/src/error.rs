@@ -53,7 +53,9 @@ pub enum PlatformError {
     /// The server's TLS certificate failed verification (or the TLS handshake failed). Not
     /// "unreachable": something answered, and it could not be trusted. Never retried, never
     /// retried over plain HTTP.
-    #[error("cannot trust the Lua platform at {url}: the certificate of {host} {problem}; {remedy}")]
+    #[error(
+        "cannot trust the Lua platform at {url}: the certificate of {host} {problem}; {remedy}"
+    )]
     Tls {
         /// The URL requested.
         url: String,

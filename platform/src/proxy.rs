@@ -47,7 +47,9 @@ impl Proxies {
             })
         };
         let proxy = |found: Option<(&'static str, String)>| {
-            found.map(|(name, value)| parse(name, value.trim())).transpose()
+            found
+                .map(|(name, value)| parse(name, value.trim()))
+                .transpose()
         };
         Ok(Proxies {
             https: proxy(var(["https_proxy", "HTTPS_PROXY"]))?,
@@ -70,7 +72,10 @@ impl Proxies {
             "http" => self.http.as_ref(),
             _ => None,
         }?;
-        let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+        let host = url
+            .host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         (!self.bypassed(&host.to_ascii_lowercase())).then_some(proxy)
     }
 
@@ -163,7 +168,13 @@ mod tests {
 
     #[test]
     fn no_proxy_matches_names_suffixes_ips_and_star() {
-        let p = proxies(&["heylua.ai", ".internal", "127.0.0.1", "[::1]:8080", "host:99"]);
+        let p = proxies(&[
+            "heylua.ai",
+            ".internal",
+            "127.0.0.1",
+            "[::1]:8080",
+            "host:99",
+        ]);
         assert_eq!(via(&p, "https://heylua.ai/"), None);
         assert_eq!(via(&p, "https://api.heylua.ai/"), None);
         assert!(via(&p, "https://notheylua.ai/").is_some());

@@ -55,7 +55,10 @@ impl ExtraCas {
         let mut roots = Vec::new();
         for (var, file) in &self.files {
             let found = certificates(file).map_err(|e| {
-                format!("{var}={} cannot be read as PEM certificates: {e}", file.display())
+                format!(
+                    "{var}={} cannot be read as PEM certificates: {e}",
+                    file.display()
+                )
             })?;
             if found.is_empty() {
                 return Err(format!(
@@ -224,9 +227,9 @@ pub(crate) fn rustls_error<'a>(
 /// what `error` is.
 pub(crate) fn trust_store_failure(error: &rustls::Error) -> Option<String> {
     match error {
-        rustls::Error::Other(OtherError(inner)) => inner
-            .downcast_ref::<TrustStoreError>()
-            .map(|e| e.0.clone()),
+        rustls::Error::Other(OtherError(inner)) => {
+            inner.downcast_ref::<TrustStoreError>().map(|e| e.0.clone())
+        }
         _ => None,
     }
 }
@@ -237,7 +240,9 @@ pub(crate) fn refusal(error: &rustls::Error, host: &str, via_proxy: Option<&str>
         "if {host} uses a private certificate authority, trust its CA certificate (PEM) with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or SSL_CERT_FILE / SSL_CERT_DIR)"
     );
     let add_ca = match via_proxy {
-        Some(proxy) => format!("{add_ca}; if {proxy} intercepts TLS, trust the proxy's CA the same way"),
+        Some(proxy) => {
+            format!("{add_ca}; if {proxy} intercepts TLS, trust the proxy's CA the same way")
+        }
         None => add_ca,
     };
     let (problem, remedy) = match error {
