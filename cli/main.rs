@@ -34,6 +34,8 @@ enum CliError {
     NoTerminal(bool),
     /// A refused action, with the hint that says how to do it.
     Refused(String),
+    /// An error with its exit class decided where it was made.
+    Classed(Exit, String),
     Core(CoreError),
     Io(String),
 }
@@ -73,8 +75,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The one place errors become messages and exit code 2.
+/// The one place errors become messages and exit codes (2, or the class of a platform
+/// or credential error: [`Exit::of_error`]).
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
+    let exit = match &error {
+        CliError::Core(e) => Exit::of_error(e),
+        CliError::Classed(exit, _) => *exit,
+        _ => Exit::Error,
+    };
     let message = match error {
         CliError::NoTerminal(ci) => format!(
             "`lua sync` asks what to do with each drifted component, which needs a terminal{}.\n\
@@ -85,7 +93,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
                 ""
             }
         ),
-        CliError::Refused(e) => e,
+        CliError::Refused(e) | CliError::Classed(_, e) => e,
         CliError::Core(e @ CoreError::NoProject(_)) => {
             format!("{e}; run from the project root, or pass -C DIR")
         }
@@ -93,7 +101,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
         CliError::Io(e) => e,
     };
     printer.error(&message);
-    ExitCode::from(Exit::Error as u8)
+    ExitCode::from(exit as u8)
 }
 
 fn init_tracing(verbose: u8) {
@@ -151,7 +159,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             } else {
                 Exit::Ok
             };
-            if exit != Exit::Error {
+            if !exit.is_error() {
                 report_compile(&engine, printer, &compiled);
             }
             Ok(exit)

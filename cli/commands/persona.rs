@@ -112,7 +112,13 @@ pub enum PushWhat {
 
 impl From<LifecycleError> for CliError {
     fn from(e: LifecycleError) -> Self {
-        CliError::Refused(e.to_string())
+        match e {
+            LifecycleError::Platform(e) => CliError::Core(e.into()),
+            e @ LifecycleError::NoSuchVersion(_) => {
+                CliError::Classed(Exit::NotFound, e.to_string())
+            }
+            e => CliError::Refused(e.to_string()),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! every file is written or none is (short of a crash between two renames).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -14,46 +14,8 @@ use crate::commit::commit_fs;
 use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::model::{Compiled, LiteralKind, Node};
+use crate::options::{WriteOptions, WriteReport};
 use crate::plan::{Planner, same_keys};
-
-/// Options for [`write_back`] and the insert functions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteOptions {
-    /// Allow flattening a value built from several pieces (concatenation, template with
-    /// substitutions, object with spreads or computed keys) into one literal.
-    pub force: bool,
-    /// Folders outside the project root that writes may go to (monorepos keeping shared
-    /// text above the root), absolute or relative to the root. Without them a file whose
-    /// real path is outside the root is refused ([`WriteError::Outside`]).
-    pub allowed_outside: Vec<PathBuf>,
-}
-
-/// What a write did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteReport {
-    /// Files rewritten or created, relative to the project root, sorted. Empty when the
-    /// source already held the new value.
-    pub files: Vec<String>,
-    /// Files created (a subset of `files`).
-    pub created: Vec<String>,
-    /// Things the user should know that did not stop the write, as sentences.
-    pub warnings: Vec<String>,
-}
-
-impl WriteReport {
-    pub(crate) fn of(changes: &Changes) -> Self {
-        WriteReport {
-            files: changes.files(),
-            created: changes.create.keys().cloned().collect(),
-            warnings: Vec::new(),
-        }
-    }
-
-    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
-        self.warnings = warnings;
-        self
-    }
-}
 
 /// Write `new_value` back into the source that defines `node` (which came from `compiled`).
 ///
@@ -68,8 +30,8 @@ pub fn write_back(
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
     let changes = plan_replace(&FsStore { root }, compiled, node, new_value, &opts)?;
-    let warnings = commit_fs(root, compiled, &changes, &opts)?;
-    Ok(WriteReport::of(&changes).with_warnings(warnings))
+    let warnings = commit_fs(root, &changes.writes(compiled), &opts)?;
+    Ok(changes.report(warnings))
 }
 
 /// [`write_back`] on a project held in memory (relative path -> text), as returned by
@@ -82,7 +44,7 @@ pub fn write_back_files(
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
     let changes = plan_replace(&MemStore { files }, compiled, node, new_value, &opts)?;
-    let report = WriteReport::of(&changes);
+    let report = changes.report(Vec::new());
     commit_mem(files, changes);
     Ok(report)
 }

@@ -132,7 +132,7 @@ fn view_prints_the_text_of_a_version() {
     let _filters = filters(&p);
     insta::assert_snapshot!("view_latest", latest.snapshot());
     let missing = p.lua(&platform.url(), &["persona", "view", "9"]);
-    assert_eq!(missing.code(), 2);
+    assert_eq!(missing.code(), 3);
     insta::assert_snapshot!("view_missing", missing.snapshot());
     let bad = p.lua(&platform.url(), &["persona", "view", "newest"]);
     assert_eq!(bad.code(), 2);
@@ -198,7 +198,7 @@ fn deploy_refuses_drafts_and_unknown_versions() {
     let _filters = filters(&p);
     insta::assert_snapshot!("deploy_draft", draft.snapshot());
     let missing = p.lua(&platform.url(), &["persona", "deploy", "7", "--force"]);
-    assert_eq!(missing.code(), 2);
+    assert_eq!(missing.code(), 3);
     assert!(
         missing.stderr().contains("version 7 does not exist"),
         "{}",
