@@ -1,5 +1,6 @@
 //! Command-line arguments (clap). Only this module and `main` know clap.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -15,6 +16,9 @@ Exit codes (3 and 9-12 as lua-cli's):
   11  platform unavailable (5xx, or no answer under on_unreachable = \"fail\")
   12  the agent's model provider refused (PROVIDER_REJECTED)
 
+lua-cli's other commands (push skill, deploy, init, chat, ...) are handed to lua-cli:
+LUA_CLI_FALLBACK (its `lua`), else the project's node_modules/.bin/lua.
+
 Environment:
   LUA_API_KEY   API key for the platform (never printed or logged); else LUA_API_KEY
                 in the project's .env, else ~/.lua-cli/credentials (`lua auth`)
@@ -25,7 +29,14 @@ Environment:
 
 /// Keep your agent's name and persona in code and on the Lua platform in step.
 #[derive(Debug, Parser)]
-#[command(name = "lua", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(
+    name = "lua",
+    version,
+    about,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    allow_external_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -88,6 +99,9 @@ Examples:
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Any other command is lua-cli's: handed to it (see `delegate`).
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
 }
 
 #[derive(Debug, Args)]

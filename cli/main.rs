@@ -3,12 +3,14 @@
 
 mod args;
 mod commands;
+mod delegate;
 mod difference;
 mod exit;
 mod printer;
 mod prompt;
 mod render;
 mod sanitize;
+mod scrub;
 mod spinner;
 mod unreachable;
 
@@ -47,9 +49,19 @@ impl From<CoreError> for CliError {
 }
 
 fn main() -> ExitCode {
+    // lua-cli's `push skill|agent|...` goes to lua-cli before clap sees it (our `push`
+    // knows only `persona`).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some((args, dir)) = delegate::lua_cli_push(&argv) {
+        let printer = Printer::new(args::ColorArg::Auto, false, false);
+        return delegated(&printer, &args, dir);
+    }
     let cli = Cli::parse();
     let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose > 0);
     init_tracing(cli.global.verbose);
+    if let Command::External(args) = &cli.command {
+        return delegated(&printer, args, cli.global.directory.clone());
+    }
     if let Command::Completions { shell } = cli.command {
         let mut cmd = Cli::command();
         clap_complete::generate(shell, &mut cmd, "lua", &mut std::io::stdout());
@@ -72,6 +84,24 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, &printer)) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => fail(&printer, e),
+    }
+}
+
+/// Hand a command we do not implement to lua-cli (see [`delegate`]), in the `-C` folder
+/// or the current one.
+fn delegated(printer: &Printer, args: &[std::ffi::OsString], dir: Option<PathBuf>) -> ExitCode {
+    let dir = match dir.map_or_else(std::env::current_dir, Ok) {
+        Ok(dir) => dir,
+        Err(e) => {
+            return fail(
+                printer,
+                CliError::Io(format!("cannot read the current folder: {e}")),
+            );
+        }
+    };
+    match delegate::run(args, &dir) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(printer, e),
     }
 }
 
@@ -168,7 +198,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
         Command::Lifecycle(command) => {
             commands::persona::run(command, &options, cli.global.ci, printer).await
         }
-        Command::Completions { .. } => Ok(Exit::Ok),
+        Command::Completions { .. } | Command::External(_) => Ok(Exit::Ok),
     }
 }
 
@@ -343,7 +373,7 @@ fn report_errors(engine: &Engine, printer: &Printer, report: &Report, format: Fo
 /// not in the code (verbose only).
 fn report_notes(printer: &Printer, report: &Report, mode: Mode) {
     for item in &report.items {
-        if let Status::Unreadable(_) = item.status {
+        if item.status.is_not_compared() {
             // Said loudly: the user may believe this component is checked.
             printer.warn(&render::notes_for(item).unwrap_or_default());
             if mode == Mode::Check && item.policy.check == lua_core::config::CheckPolicy::Fail {
@@ -389,7 +419,7 @@ fn emit_machine(
     match format {
         Format::Human => {}
         Format::Json => {
-            printer.out(&lua_core::report::to_json_text(report, outcome, exit));
+            printer.out_json(&lua_core::report::to_json_text(report, outcome, exit));
         }
         Format::Github => {
             let commands = render::github(report);

@@ -169,3 +169,153 @@ fn dotenv_sets_the_url_with_the_key_and_the_environment_overrides_it() {
         check.snapshot()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// lua-cli's other commands are handed to lua-cli: a stand-in script that records its
+// arguments, its standard input and its pid, and exits 7.
+
+const STAND_IN: &str = "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$RECORD/args\"\ncat > \"$RECORD/stdin\"\necho $$ > \"$RECORD/pid\"\nif [ -n \"$WAIT\" ]; then trap 'echo term > \"$RECORD/signal\"; exit 143' TERM; while :; do sleep 0.05; done; fi\necho \"lua-cli stand-in ran\"\nexit 7\n";
+
+#[cfg(unix)]
+fn install_stand_in(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, STAND_IN).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn other_commands_go_to_the_projects_lua_cli_with_args_stdin_and_exit_code() {
+    let project = Project::new(&agent("Support Bot"));
+    install_stand_in(&project.path("node_modules/.bin/lua"));
+    let record = project.path("record");
+    std::fs::create_dir_all(&record).unwrap();
+    let record_s = record.display().to_string();
+    let env = [("RECORD", record_s.as_str())];
+    for args in [
+        &["deploy", "--name", "my skill", "-v"][..],
+        &["push", "skill", "--force", "--name", "orders"],
+        &[
+            "--color",
+            "never",
+            "push",
+            "--force",
+            "all",
+            "--auto-deploy",
+        ],
+        &["init", "--help"],
+        &["chat"],
+    ] {
+        let _ = std::fs::remove_file(record.join("args"));
+        let run = project.lua_env("http://unused", args, &env);
+        assert_eq!(run.code(), 7, "{args:?}: {}", run.snapshot());
+        assert_eq!(run.stdout(), "lua-cli stand-in ran\n", "{args:?}");
+        let from = args
+            .iter()
+            .position(|a| !a.starts_with('-') && *a != "never")
+            .unwrap();
+        let expected: String = args[from..].iter().map(|a| format!("{a}\n")).collect();
+        assert_eq!(
+            std::fs::read_to_string(record.join("args")).unwrap(),
+            expected,
+            "{args:?}"
+        );
+    }
+
+    // Standard input goes through.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lua"))
+        .arg("chat")
+        .current_dir(project.path("src"))
+        .env("RECORD", &record)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello lua-cli\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(
+        std::fs::read_to_string(record.join("stdin")).unwrap(),
+        "hello lua-cli\n"
+    );
+
+    // Our own commands are never handed over.
+    std::fs::remove_file(record.join("args")).unwrap();
+    let platform = Platform::start(Some("Support Bot"), &[PERSONA]);
+    for args in [
+        &["sync", "--check"][..],
+        &["compile"],
+        &["persona", "versions"],
+        &["push", "persona", "--force"],
+        &["auth", "status"],
+    ] {
+        let run = project.lua(&platform.url(), args);
+        assert_eq!(run.code(), 0, "{args:?}: {}", run.snapshot());
+    }
+    assert!(
+        !record.join("args").exists(),
+        "an own command was delegated"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn signals_reach_lua_cli_and_the_fallback_variable_points_at_it() {
+    let project = Project::new(&agent("Support Bot"));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let stand_in = elsewhere.path().join("lua-cli");
+    install_stand_in(&stand_in);
+    let record = project.path("record");
+    std::fs::create_dir_all(&record).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_lua"))
+        .args(["dev", "--port", "3000"])
+        .current_dir(project.root())
+        .env("LUA_CLI_FALLBACK", &stand_in)
+        .env("RECORD", &record)
+        .env("WAIT", "1")
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !record.join("pid").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stand-in never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The process we started is lua-cli now: a signal sent to it is lua-cli's to handle.
+    let pid = std::fs::read_to_string(record.join("pid")).unwrap();
+    assert_eq!(pid.trim(), child.id().to_string());
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    assert_eq!(
+        std::fs::read_to_string(record.join("signal")).unwrap(),
+        "term\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(record.join("args")).unwrap(),
+        "dev\n--port\n3000\n"
+    );
+}
+
+#[test]
+fn without_lua_cli_the_error_says_how_to_run_the_command() {
+    let project = Project::new(&agent("Support Bot"));
+    let run = project.lua("http://unused", &["push", "skill", "--name", "orders"]);
+    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    let _filters = project.snapshot_filters();
+    insta::assert_snapshot!("no_lua_cli", run.snapshot());
+}
