@@ -51,6 +51,7 @@ fn apply(plan: &Plan, force: bool) -> Result<Vec<String>, RestoreError> {
         retries: 0,
         client_version: "test".into(),
         deadline: None,
+        transport: None,
     })
     .unwrap();
     let server = lua_core::Server::new(client, "base_agent");
@@ -295,6 +296,7 @@ fn lua_cli_s_manifest_is_a_base_and_is_written_in_its_format() {
         retries: 0,
         client_version: "test".into(),
         deadline: None,
+        transport: None,
     })
     .unwrap();
     let server = lua_core::Server::new(client, "base_agent");

@@ -326,8 +326,9 @@ pub fn dead_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// Every file under `root` (relative path -> bytes), except `.lua/manifest.json`, the
-/// compile cache every run may (re)write. Compare two of these to prove a run wrote nothing.
+/// Every file under `root` (relative path -> bytes), except `.lua/manifest.json` and
+/// `.lua/lock` (the compile cache every run may rewrite, and the lock of resolving runs).
+/// Compare two of these to prove a run wrote nothing.
 pub fn files_except_manifest(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).expect("read dir") {
@@ -341,7 +342,8 @@ pub fn files_except_manifest(root: &Path) -> std::collections::BTreeMap<String, 
                     .expect("under root")
                     .to_string_lossy()
                     .replace('\\', "/");
-                if rel != ".lua/manifest.json" {
+                // lua's compile cache and its lock file are its own bookkeeping.
+                if rel != ".lua/manifest.json" && rel != ".lua/lock" {
                     out.insert(rel, std::fs::read(&path).expect("read file"));
                 }
             }
