@@ -37,6 +37,7 @@ mod error;
 mod primitives;
 mod retry;
 mod tls;
+pub mod token;
 mod types;
 mod urls;
 

@@ -26,6 +26,7 @@ mod policies;
 mod primitives;
 mod projects;
 mod scripts;
+mod session;
 mod state;
 mod sync;
 mod terminal;
