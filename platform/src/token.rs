@@ -61,7 +61,9 @@ pub async fn refresh(
         url: shown.clone(),
         reason,
     };
-    let client = crate::client::plain_http_client(TOKEN_TIMEOUT).map_err(failed)?;
+    // The run's transport: the environment's proxies and CAs apply here too.
+    let transport = crate::transport::Transport::from_env().map_err(failed)?;
+    let client = transport.http();
     let url = format!(
         "{token_url}?key={}",
         utf8_percent_encode(web_api_key, NON_ALPHANUMERIC)
@@ -74,6 +76,7 @@ pub async fn refresh(
         .post(&url)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body)
+        .timeout(TOKEN_TIMEOUT)
         .send()
         .await
         .map_err(|e| {
