@@ -138,7 +138,19 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
+/// [`run_command`], and a session the platform revoked signed out (lua-cli's rule).
 async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
+    match run_command(cli, printer).await {
+        Err(CliError::Core(CoreError::Platform(
+            e @ lua_core::platform::PlatformError::SessionRevoked { .. },
+        ))) => Err(commands::revoked()
+            .await
+            .unwrap_or(CliError::Core(CoreError::Platform(e)))),
+        other => other,
+    }
+}
+
+async fn run_command(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
     let start_dir = match &cli.global.directory {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()
@@ -167,7 +179,8 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 Mode::Interactive
             };
             // The project first: outside one, that is the thing to say, in every mode.
-            let config = commands::load_config(&options, printer)?;
+            let mut config = commands::load_config(&options, printer)?;
+            commands::sign_in(&mut config, printer).await?;
             let engine = Engine::new(config)?;
             let run = RunOptions {
                 mode,
@@ -181,7 +194,11 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 .map(|r| r.exit)
         }
         Command::Compile(args) => {
-            let engine = Engine::new(commands::load_config(&options, printer)?)?;
+            let mut config = commands::load_config(&options, printer)?;
+            if args.sync {
+                commands::sign_in(&mut config, printer).await?;
+            }
+            let engine = Engine::new(config)?;
             if args.sync {
                 let result =
                     sync(&engine, printer, RunOptions::new(Mode::Check), args.format).await?;
@@ -321,6 +338,15 @@ async fn sync(
     ));
     let report = &result.report;
     if report.has_errors() {
+        if report.items.iter().any(|i| {
+            matches!(
+                i.status,
+                Status::Error(lua_core::platform::PlatformError::SessionRevoked { .. })
+            )
+        }) && let Some(signed_out) = commands::revoked().await
+        {
+            return Err(signed_out);
+        }
         emit_machine(printer, format, &result);
         return Ok(result);
     }

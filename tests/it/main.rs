@@ -30,6 +30,7 @@ mod projects;
 mod resolution;
 mod scripts;
 mod secrets;
+mod session;
 mod state;
 mod sync;
 mod terminal;
