@@ -33,7 +33,18 @@ use crate::source::{MAX_SOURCE_BYTES, sha256_hex};
 use crate::swap::{self, io_at, sync_parent};
 use crate::temp::{clean_stale, parent_dir, temp_beside};
 use crate::watch::Watcher;
-use crate::write::WriteOptions;
+
+/// Options for [`crate::write_back`] and the insert functions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Allow flattening a value built from several pieces (concatenation, template with
+    /// substitutions, object with spreads or computed keys) into one literal.
+    pub force: bool,
+    /// Folders outside the project root that writes may go to (monorepos keeping shared
+    /// text above the root), absolute or relative to the root. Without them a file whose
+    /// real path is outside the root is refused ([`WriteError::Outside`]).
+    pub allowed_outside: Vec<PathBuf>,
+}
 
 /// A file to replace, resolved and checked.
 struct Replace<'c> {

@@ -46,6 +46,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use cache::manifest_bytes;
+pub use commit::WriteOptions;
 pub use error::{CompileError, WriteError};
 pub use insert::{
     NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
@@ -53,9 +54,7 @@ pub use insert::{
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
 pub use source::MAX_SOURCE_BYTES;
-pub use write::{
-    WriteOptions, WriteReport, needs_force, needs_force_for, write_back, write_back_files,
-};
+pub use write::{WriteReport, needs_force, needs_force_for, write_back, write_back_files};
 
 /// Version of the manifest format; a manifest with another version is recompiled.
 pub const FORMAT: u32 = 2;

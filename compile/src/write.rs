@@ -6,27 +6,15 @@
 //! every file is written or none is (short of a crash between two renames).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use crate::commit::commit_fs;
+use crate::commit::{WriteOptions, commit_fs};
 use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::model::{Compiled, LiteralKind, Node};
 use crate::plan::{Planner, same_keys};
-
-/// Options for [`write_back`] and the insert functions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteOptions {
-    /// Allow flattening a value built from several pieces (concatenation, template with
-    /// substitutions, object with spreads or computed keys) into one literal.
-    pub force: bool,
-    /// Folders outside the project root that writes may go to (monorepos keeping shared
-    /// text above the root), absolute or relative to the root. Without them a file whose
-    /// real path is outside the root is refused ([`WriteError::Outside`]).
-    pub allowed_outside: Vec<PathBuf>,
-}
 
 /// What a write did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -30,6 +30,7 @@ use self::module::{module_path, module_text};
 use self::slot::{bound_property, slot};
 use self::style::style_of;
 use self::verify::{verify, verify_module};
+use crate::commit::WriteOptions;
 use crate::commit::commit_fs;
 use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
@@ -37,7 +38,7 @@ use crate::literal::{Layout, print_property};
 use crate::model::Compiled;
 use crate::outline::{Container, Outline, outline};
 use crate::plan::Planner;
-use crate::write::{WriteOptions, WriteReport};
+use crate::write::WriteReport;
 
 /// A module for [`insert_with_new_module`] and [`create_module`] to create:
 /// `export const <export> = <value>;`.
