@@ -1,14 +1,23 @@
 //! Command-line arguments (clap). Only this module and `main` know clap.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
-Exit codes:
-  0  in sync (or drift only where lua.toml says warn/off, or all drift resolved)
-  1  drift found by --check, or left unresolved (conflict, prompt aborted)
-  2  error (config, compile, auth, protocol, refused action, no terminal, ...)
+Exit codes (3 and 9-12 as lua-cli's):
+  0   in sync (or drift only where lua.toml says warn/off, or all drift resolved)
+  1   drift found by --check, or left unresolved (conflict, prompt aborted)
+  2   usage and other errors (config, compile, protocol, refused action, no terminal, ...)
+  3   not found on the platform (unknown agent or version, HTTP 404)
+  9   not authenticated (no API key or session, key rejected, signed out)
+  10  forbidden (HTTP 403) or another refusal (other 4xx)
+  11  platform unavailable (5xx, or no answer under on_unreachable = \"fail\")
+  12  the agent's model provider refused (PROVIDER_REJECTED)
+
+lua-cli's other commands (push skill, deploy, init, chat, ...) are handed to lua-cli:
+LUA_CLI_FALLBACK (its `lua`), else the project's node_modules/.bin/lua.
 
 Environment:
   LUA_API_KEY   API key for the platform (never printed or logged); else LUA_API_KEY
@@ -20,7 +29,14 @@ Environment:
 
 /// Keep your agent's name and persona in code and on the Lua platform in step.
 #[derive(Debug, Parser)]
-#[command(name = "lua", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(
+    name = "lua",
+    version,
+    about,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    allow_external_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -83,6 +99,9 @@ Examples:
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Any other command is lua-cli's: handed to it (see `delegate`).
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod delegate;
 mod difference;
 mod exit;
 mod printer;
@@ -34,6 +35,8 @@ enum CliError {
     NoTerminal(bool),
     /// A refused action, with the hint that says how to do it.
     Refused(String),
+    /// An error with its exit class decided where it was made.
+    Classed(Exit, String),
     Core(CoreError),
     Io(String),
 }
@@ -45,9 +48,19 @@ impl From<CoreError> for CliError {
 }
 
 fn main() -> ExitCode {
+    // lua-cli's `push skill|agent|...` goes to lua-cli before clap sees it (our `push`
+    // knows only `persona`).
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some((args, dir)) = delegate::lua_cli_push(&argv) {
+        let printer = Printer::new(args::ColorArg::Auto, false, false);
+        return delegated(&printer, &args, dir);
+    }
     let cli = Cli::parse();
     let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose > 0);
     init_tracing(cli.global.verbose);
+    if let Command::External(args) = &cli.command {
+        return delegated(&printer, args, cli.global.directory.clone());
+    }
     if let Command::Completions { shell } = cli.command {
         let mut cmd = Cli::command();
         clap_complete::generate(shell, &mut cmd, "lua", &mut std::io::stdout());
@@ -73,8 +86,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// The one place errors become messages and exit code 2.
+/// Hand a command we do not implement to lua-cli (see [`delegate`]), in the `-C` folder
+/// or the current one.
+fn delegated(printer: &Printer, args: &[std::ffi::OsString], dir: Option<PathBuf>) -> ExitCode {
+    let dir = match dir.map_or_else(std::env::current_dir, Ok) {
+        Ok(dir) => dir,
+        Err(e) => {
+            return fail(
+                printer,
+                CliError::Io(format!("cannot read the current folder: {e}")),
+            );
+        }
+    };
+    match delegate::run(args, &dir) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(printer, e),
+    }
+}
+
+/// The one place errors become messages and exit codes (2, or the class of a platform
+/// or credential error: [`Exit::of_error`]).
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
+    let exit = match &error {
+        CliError::Core(e) => Exit::of_error(e),
+        CliError::Classed(exit, _) => *exit,
+        _ => Exit::Error,
+    };
     let message = match error {
         CliError::NoTerminal(ci) => format!(
             "`lua sync` asks what to do with each drifted component, which needs a terminal{}.\n\
@@ -85,7 +122,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
                 ""
             }
         ),
-        CliError::Refused(e) => e,
+        CliError::Refused(e) | CliError::Classed(_, e) => e,
         CliError::Core(e @ CoreError::NoProject(_)) => {
             format!("{e}; run from the project root, or pass -C DIR")
         }
@@ -93,7 +130,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
         CliError::Io(e) => e,
     };
     printer.error(&message);
-    ExitCode::from(Exit::Error as u8)
+    ExitCode::from(exit as u8)
 }
 
 fn init_tracing(verbose: u8) {
@@ -151,7 +188,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             } else {
                 Exit::Ok
             };
-            if exit != Exit::Error {
+            if !exit.is_error() {
                 report_compile(&engine, printer, &compiled);
             }
             Ok(exit)
@@ -160,7 +197,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
         Command::Lifecycle(command) => {
             commands::persona::run(command, &options, cli.global.ci, printer).await
         }
-        Command::Completions { .. } => Ok(Exit::Ok),
+        Command::Completions { .. } | Command::External(_) => Ok(Exit::Ok),
     }
 }
 

@@ -126,6 +126,15 @@ fn status(options: &LoadOptions, printer: &Printer) -> Result<Exit, CliError> {
         let mark = if Some(i) == used { "  <- used" } else { "" };
         printer.out(&format!("  {}. {name}: {text}{mark}", i + 1));
     }
+    // Which server the credential goes to matters as much as which credential: a `.env`
+    // may point a staging key at a staging URL. Outside a project there is no URL to say.
+    if let Ok(config) = lua_core::config::Config::load(options) {
+        printer.out(&format!(
+            "Server URL: {} (from {})",
+            config.settings.server.url,
+            config.server_url_source()
+        ));
+    }
     if used.is_none() {
         return Err(CliError::Core(CoreError::MissingApiKey));
     }

@@ -19,7 +19,26 @@ pub fn load_config(options: &LoadOptions, printer: &Printer) -> Result<Config, C
     if let Some(source) = &config.api_key_source {
         warn_loose(source, printer);
     }
+    printer.detail(&config.entry_note());
+    printer.detail(&format!(
+        "server URL: {} (from {})",
+        config.settings.server.url,
+        config.server_url_source()
+    ));
+    printer.detail(&match &config.api_key_source {
+        Some(source) => format!("API key: from {}", key_source_text(source)),
+        None => "API key: none found".to_string(),
+    });
     Ok(config)
+}
+
+/// Where a key came from, in words (never the key).
+pub fn key_source_text(source: &KeySource) -> String {
+    match source {
+        KeySource::Environment => "LUA_API_KEY (environment)".to_string(),
+        KeySource::DotEnv(path) => format!("LUA_API_KEY in {}", path.display()),
+        KeySource::File { path, .. } => path.display().to_string(),
+    }
 }
 
 /// Warn when the credentials file in use is readable or writable by the group or others.

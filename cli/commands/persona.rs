@@ -22,13 +22,23 @@ use crate::printer::Printer;
 #[derive(Debug, Subcommand)]
 pub enum Lifecycle {
     /// The persona's versions on the platform: list, view, diff, deploy (roll back).
+    #[command(after_help = "\
+Examples:
+  lua persona versions                               # every version
+  lua persona view current                           # the text production serves
+  lua persona deploy 3                               # roll back to v3
+lua-cli's spelling works too:
+  lua persona production versions
+  lua persona production view
+  lua persona production deploy --persona-version 3
+  lua persona sandbox view                           # the code's persona")]
     Persona(PersonaArgs),
     /// Push the code's persona as a new published version (lua-cli's `lua push persona`).
     #[command(after_help = "\
 Examples:
   lua push persona            # show the diff against the latest published version, confirm, push
   lua push persona --force    # push without asking (scripts, CI)
-  lua push persona --deploy   # and make the new version current")]
+  lua push persona --deploy   # and make the new version current (lua-cli: --auto-deploy)")]
     Push(PushArgs),
 }
 
@@ -81,6 +91,84 @@ Examples:
         #[arg(long)]
         force: bool,
     },
+    /// lua-cli's spelling: `production view` (the current version), `production
+    /// versions`, `production deploy --persona-version N|latest`.
+    Production(LuaCliPersona),
+    /// lua-cli's spelling: `sandbox view` (the code's persona), `sandbox versions`.
+    #[command(visible_alias = "staging")]
+    Sandbox(LuaCliPersona),
+}
+
+/// lua-cli's `lua persona [env] [action]`, beside our spelling (same logic).
+#[derive(Debug, Args)]
+pub struct LuaCliPersona {
+    /// view | versions | deploy.
+    #[arg(value_enum)]
+    pub action: Option<LuaCliAction>,
+    /// The version to deploy: a number or `latest`.
+    #[arg(long, value_name = "N|latest")]
+    pub persona_version: Option<String>,
+    /// Deploy without asking for confirmation.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// lua-cli's persona actions (with its aliases).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LuaCliAction {
+    /// The persona: production's current version, or the code's (sandbox).
+    #[value(alias = "show", alias = "info")]
+    View,
+    /// Every version.
+    #[value(alias = "list-versions")]
+    Versions,
+    /// Make --persona-version current (production only).
+    Deploy,
+}
+
+const LUA_CLI_PERSONA: &str =
+    "lua persona production view|versions|deploy --persona-version N, or lua persona sandbox view";
+
+impl LuaCliPersona {
+    /// The same command in our spelling.
+    fn ours(self, production: bool) -> Result<PersonaCommand, CliError> {
+        let usage = |what: &str| {
+            CliError::Classed(
+                Exit::Error,
+                format!(
+                    "{what}\nhint: lua-cli's spelling: {LUA_CLI_PERSONA}; or ours: lua persona versions | view [N|latest|current|code] | diff | deploy N|latest"
+                ),
+            )
+        };
+        Ok(match (self.action, production) {
+            (None, _) => {
+                return Err(usage(
+                    "lua-cli's interactive persona menu is not part of lua; name the action",
+                ));
+            }
+            (Some(LuaCliAction::View), true) => PersonaCommand::View {
+                selector: "current".into(),
+            },
+            (Some(LuaCliAction::View), false) => PersonaCommand::View {
+                selector: "code".into(),
+            },
+            (Some(LuaCliAction::Versions), _) => PersonaCommand::Versions {
+                format: ListFormat::Human,
+            },
+            (Some(LuaCliAction::Deploy), false) => {
+                return Err(usage("deploy is a production action (as in lua-cli)"));
+            }
+            (Some(LuaCliAction::Deploy), true) => match self.persona_version {
+                Some(selector) => PersonaCommand::Deploy {
+                    selector,
+                    force: self.force,
+                },
+                None => {
+                    return Err(usage("--persona-version is required for deploy"));
+                }
+            },
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -99,10 +187,14 @@ pub struct PushArgs {
     /// Push without asking for confirmation.
     #[arg(long)]
     pub force: bool,
-    /// Also make the new version current (and confirm it from the server).
-    #[arg(long)]
+    /// Also make the new version current (and confirm it from the server); lua-cli's
+    /// --auto-deploy.
+    #[arg(long, visible_alias = "auto-deploy")]
     pub deploy: bool,
 }
+
+/// What our `lua push` pushes; any other `lua push X` is lua-cli's (`crate::delegate`).
+pub const PUSH_TARGETS: &[&str] = &["persona"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PushWhat {
@@ -112,7 +204,13 @@ pub enum PushWhat {
 
 impl From<LifecycleError> for CliError {
     fn from(e: LifecycleError) -> Self {
-        CliError::Refused(e.to_string())
+        match e {
+            LifecycleError::Platform(e) => CliError::Core(e.into()),
+            e @ LifecycleError::NoSuchVersion(_) => {
+                CliError::Classed(Exit::NotFound, e.to_string())
+            }
+            e => CliError::Refused(e.to_string()),
+        }
     }
 }
 
@@ -125,8 +223,13 @@ pub async fn run(
     let engine = Engine::new(super::load_config(options, printer)?)?;
     match command {
         Lifecycle::Persona(args) => {
+            let command = match args.command {
+                PersonaCommand::Production(lua_cli) => lua_cli.ours(true)?,
+                PersonaCommand::Sandbox(lua_cli) => lua_cli.ours(false)?,
+                ours => ours,
+            };
             let server = engine.server()?;
-            match args.command {
+            match command {
                 PersonaCommand::Versions { format } => list(&server, format, printer).await,
                 PersonaCommand::View { selector } => {
                     view(&engine, &server, &selector, printer).await
@@ -137,6 +240,9 @@ pub async fn run(
                 PersonaCommand::Deploy { selector, force } => {
                     deploy(&server, &selector, force, ci, printer).await
                 }
+                PersonaCommand::Production(_) | PersonaCommand::Sandbox(_) => Err(CliError::Io(
+                    "lua-cli's persona spelling was not translated".into(),
+                )),
             }
         }
         Lifecycle::Push(args) => match args.what {

@@ -1,103 +1,136 @@
-//! Committing a planned write to disk: the one place that changes the user's files.
+//! Committing files to disk: the one place that changes the user's files.
+//!
+//! Each file comes with its guard, a *base*: the sha256 it must hold right before it is
+//! replaced, or "absent" for a file to create. Write-back and the inserts take their bases
+//! from what compile read; [`commit_files`] takes them from its caller.
 //!
 //! Guarantees, in order:
 //! - **Inside the project.** Every file is resolved to its real path (symlinks followed); one
 //!   outside the project root (or the folders [`WriteOptions::allowed_outside`] names) is
-//!   refused, naming the real target.
+//!   refused, naming the real target (`resolve.rs`).
 //! - **Permissions.** A file whose mode has no write bit, or that this user may not write, is
 //!   refused (also as root). The new file gets the old one's mode, owner and group (`chown`
 //!   where permitted; otherwise a warning in the report). A file with several hard links is
-//!   written in place (same inode, so every name sees the new text), after the same check.
-//! - **Guarded.** Each file is checked against the sha256 compile recorded, right before it is
-//!   replaced, and a save by an editor while lua writes is never lost: on Linux the new file
-//!   is swapped in with `renameat2(RENAME_EXCHANGE)`, the opens and writes of both inodes are
-//!   watched, and the one saved into last ends up at the path (`swap.rs` has the protocol and
-//!   its residual). Elsewhere (or on a file system without `RENAME_EXCHANGE`) the check right
+//!   written in place (same inode, so every name sees the new bytes), after the same check.
+//!   A created file gets mode 0644, its missing folders are made (and removed again if the
+//!   commit fails), and it is linked in exclusively: an existing file is never replaced.
+//! - **Guarded.** Each file is checked against its base right before it is replaced, and a
+//!   save by an editor while lua writes is never lost: on Linux the new file is swapped in
+//!   with `renameat2(RENAME_EXCHANGE)`, the opens and writes of both inodes are watched, and
+//!   the one saved into last ends up at the path (`swap.rs` has the protocol and its
+//!   residual). Elsewhere (or on a file system without `RENAME_EXCHANGE`) the check right
 //!   before the rename is the guard, so a save landing between that check and the rename is
 //!   lost; that window is a few system calls wide.
-//! - **Atomic.** New text goes to a temp file beside the target (fsync, rename, fsync of the
-//!   folder). Several files are all written or none (short of a crash between two renames):
-//!   created files are linked in without replacing anything and removed again if a later step
-//!   fails; swaps are undone together.
+//! - **Atomic.** New bytes go to a temp file beside the target (fsync, rename, fsync of the
+//!   folder). Several files are all written or none: created files are linked in without
+//!   replacing anything and removed again if a later step fails; swaps are undone together.
 //!
 //! `tests/it/guard.rs` races in-place and rename-style saves against writes.
 
-use std::fs::{File, Metadata};
-use std::io::{self, Read as _, Seek as _, Write as _};
+use std::fs::File;
+use std::io::{self, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use crate::error::WriteError;
-use crate::fsio::{Changes, FsStore, read_checked};
-use crate::model::Compiled;
-use crate::source::{MAX_SOURCE_BYTES, sha256_hex};
+use crate::guard::holds;
+use crate::options::{FileWrite, WriteOptions, WriteReport};
+use crate::resolve::{Fence, Ready, make_parents, prepare, resolve_create, resolve_replace};
+use crate::source::{open_regular, sha256_hex};
 use crate::swap::{self, io_at, sync_parent};
 use crate::temp::{clean_stale, parent_dir, temp_beside};
 use crate::watch::Watcher;
 
-/// Options for [`crate::write_back`] and the insert functions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteOptions {
-    /// Allow flattening a value built from several pieces (concatenation, template with
-    /// substitutions, object with spreads or computed keys) into one literal.
-    pub force: bool,
-    /// Folders outside the project root that writes may go to (monorepos keeping shared
-    /// text above the root), absolute or relative to the root. Without them a file whose
-    /// real path is outside the root is refused ([`WriteError::Outside`]).
-    pub allowed_outside: Vec<PathBuf>,
+/// Commit every write together through the guarded writer: all or nothing (see the module
+/// doc for what is guaranteed). A write whose base already is the sha256 of its bytes
+/// changes nothing (its file is still checked) and is not reported.
+pub fn commit_files(
+    root: &Path,
+    writes: &[FileWrite],
+    opts: &WriteOptions,
+) -> Result<WriteReport, WriteError> {
+    validate(writes)?;
+    let warnings = commit_fs(root, writes, opts)?;
+    let changed = |w: &&FileWrite| w.base.as_deref() != Some(&sha256_hex(&w.bytes));
+    let mut files: Vec<String> = writes
+        .iter()
+        .filter(changed)
+        .map(|w| w.rel.clone())
+        .collect();
+    files.sort();
+    let mut created: Vec<String> = writes
+        .iter()
+        .filter(|w| w.base.is_none())
+        .map(|w| w.rel.clone())
+        .collect();
+    created.sort();
+    Ok(WriteReport {
+        files,
+        created,
+        warnings,
+    })
 }
 
-/// A file to replace, resolved and checked.
-struct Replace<'c> {
-    rel: &'c str,
-    text: &'c str,
-    real: PathBuf,
-    meta: Metadata,
+/// Refuse a path that is not plainly inside the project, and a file named twice.
+fn validate(writes: &[FileWrite]) -> Result<(), WriteError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for w in writes {
+        let invalid = |reason: &str| WriteError::Invalid {
+            file: w.rel.clone(),
+            reason: reason.into(),
+        };
+        if !is_plain_rel(&w.rel) {
+            return Err(invalid(
+                "not a plain project-relative path ('/'-separated, no '..', '.' or empty parts)",
+            ));
+        }
+        if !seen.insert(w.rel.as_str()) {
+            return Err(invalid("it is written twice in one commit"));
+        }
+    }
+    Ok(())
 }
 
-/// A replacement ready to go in.
-enum Ready<'c> {
-    /// A temp file holding the new text, to swap or rename over `real`.
-    Swap {
-        rel: &'c str,
-        text: &'c str,
-        tmp: tempfile::NamedTempFile,
-        real: PathBuf,
-    },
-    /// A hard-linked file, rewritten in place.
-    InPlace {
-        rel: &'c str,
-        text: &'c str,
-        real: PathBuf,
-    },
+/// `a/b/c.ts`: relative, `/`-separated, no empty, `.` or `..` part, no backslash or NUL.
+pub(crate) fn is_plain_rel(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.contains(['\\', '\0'])
+        && rel
+            .split('/')
+            .all(|p| !p.is_empty() && p != "." && p != "..")
 }
 
-/// Write `changes` (see the module doc for what is guaranteed). Returns warnings.
+/// Write `writes` (see the module doc for what is guaranteed). Returns warnings.
 ///
-/// One function of about 85 lines on purpose: it is the order of the all-or-nothing write
+/// One function of about 90 lines on purpose: it is the order of the all-or-nothing write
 /// (resolve and fence everything, prepare temps, re-check, link new files, install), and
 /// each failure undoes exactly what the steps before it did; split, the undo of one step
 /// would live far from the step.
 pub(crate) fn commit_fs(
     root: &Path,
-    compiled: &Compiled,
-    changes: &Changes,
+    writes: &[FileWrite],
     opts: &WriteOptions,
 ) -> Result<Vec<String>, WriteError> {
-    if changes.replace.is_empty() && changes.create.is_empty() {
-        return Ok(Vec::new());
-    }
     let fence = Fence::new(root, opts)?;
     let mut replaces = Vec::new();
-    for (rel, text) in &changes.replace {
-        replaces.push(resolve_replace(root, &fence, rel, text)?);
-    }
     let mut creates = Vec::new();
-    for (rel, text) in &changes.create {
-        creates.push((
-            rel.as_str(),
-            text.as_str(),
-            resolve_create(root, &fence, rel)?,
-        ));
+    let mut unchanged = Vec::new();
+    for w in writes {
+        match &w.base {
+            Some(base) if *base == sha256_hex(&w.bytes) => unchanged.push((w.rel.as_str(), base)),
+            Some(base) => replaces.push(resolve_replace(root, &fence, &w.rel, base, &w.bytes)?),
+            None => creates.push((
+                w.rel.as_str(),
+                w.bytes.as_slice(),
+                resolve_create(root, &fence, &w.rel)?,
+            )),
+        }
+    }
+    for (rel, _, _) in &creates {
+        if std::fs::symlink_metadata(root.join(rel)).is_ok() {
+            return Err(WriteError::FileExists {
+                file: (*rel).into(),
+            });
+        }
     }
     let mut folders: Vec<&Path> = replaces
         .iter()
@@ -115,22 +148,45 @@ pub(crate) fn commit_fs(
     }
     let mut created_tmps = Vec::new();
     let mut made_dirs = Vec::new();
-    for (rel, text, real) in &creates {
-        made_dirs.extend(make_parents(real)?);
-        let tmp = temp_beside(real, text.as_bytes()).map_err(io_at(real))?;
-        created_tmps.push((*rel, tmp, real.clone()));
-    }
     let undo_dirs = |dirs: &[PathBuf]| {
         for dir in dirs.iter().rev() {
             let _ = std::fs::remove_dir(dir);
         }
     };
+    for (rel, bytes, real) in &creates {
+        match make_parents(real).and_then(|made| {
+            made_dirs.extend(made);
+            new_file_temp(real, bytes)
+        }) {
+            Ok(tmp) => created_tmps.push((*rel, tmp, real.clone())),
+            Err(e) => {
+                drop(created_tmps);
+                undo_dirs(&made_dirs);
+                return Err(e);
+            }
+        }
+    }
     // Checked right before anything goes in: a file edited while we prepared is not touched.
-    let store = FsStore { root };
-    for rel in changes.replace.keys() {
-        if let Err(e) = read_checked(&store, compiled, rel) {
+    let guard = ready
+        .iter()
+        .map(|r| match r {
+            Ready::Swap {
+                rel, base, real, ..
+            }
+            | Ready::InPlace {
+                rel, base, real, ..
+            } => (*rel, *base, real.clone()),
+        })
+        .chain(
+            unchanged
+                .iter()
+                .map(|(rel, base)| (*rel, base.as_str(), root.join(rel))),
+        );
+    for (rel, base, path) in guard {
+        if !open_regular(&path).is_ok_and(|f| holds(&f, base)) {
+            drop(created_tmps);
             undo_dirs(&made_dirs);
-            return Err(e);
+            return Err(WriteError::Changed { file: rel.into() });
         }
     }
     let mut linked = Vec::new();
@@ -151,7 +207,7 @@ pub(crate) fn commit_fs(
             }
         }
     }
-    if let Err(e) = install(compiled, ready) {
+    if let Err(e) = install(ready) {
         remove_all(&linked);
         undo_dirs(&made_dirs);
         return Err(e);
@@ -162,195 +218,48 @@ pub(crate) fn commit_fs(
     Ok(warnings)
 }
 
+/// The temp file of a file to create: its bytes, mode 0644.
+fn new_file_temp(real: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, WriteError> {
+    let tmp = temp_beside(real, bytes).map_err(io_at(real))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io_at(tmp.path()))?;
+    }
+    Ok(tmp)
+}
+
 fn remove_all(paths: &[PathBuf]) {
     for path in paths {
         let _ = std::fs::remove_file(path);
     }
 }
 
-/// The folders writes may go to: the project root and the explicitly allowed ones, as real
-/// paths.
-struct Fence {
-    allowed: Vec<PathBuf>,
-}
-
-impl Fence {
-    fn new(root: &Path, opts: &WriteOptions) -> Result<Self, WriteError> {
-        let mut allowed = vec![std::fs::canonicalize(root).map_err(io_at(root))?];
-        // A folder that does not exist allows nothing, and is not an error.
-        allowed.extend(
-            opts.allowed_outside
-                .iter()
-                .filter_map(|p| std::fs::canonicalize(root.join(p)).ok()),
-        );
-        Ok(Fence { allowed })
-    }
-
-    fn check(&self, rel: &str, real: &Path) -> Result<(), WriteError> {
-        if self.allowed.iter().any(|dir| real.starts_with(dir)) {
-            return Ok(());
-        }
-        Err(WriteError::Outside {
-            file: rel.into(),
-            target: real.to_path_buf(),
-        })
-    }
-}
-
-fn resolve_replace<'c>(
-    root: &Path,
-    fence: &Fence,
-    rel: &'c str,
-    text: &'c str,
-) -> Result<Replace<'c>, WriteError> {
-    let path = root.join(rel);
-    // Write through symlinks: replacing the link itself would detach it from its target.
-    let real = std::fs::canonicalize(&path).map_err(io_at(&path))?;
-    fence.check(rel, &real)?;
-    let meta = std::fs::metadata(&real).map_err(io_at(&real))?;
-    check_writable(rel, &real, &meta)?;
-    Ok(Replace {
-        rel,
-        text,
-        real,
-        meta,
-    })
-}
-
-/// The real path a new file will have: its nearest existing folder resolved, the rest kept.
-fn resolve_create(root: &Path, fence: &Fence, rel: &str) -> Result<PathBuf, WriteError> {
-    let path = root.join(rel);
-    let mut existing = parent_dir(&path).to_path_buf();
-    let mut rest = vec![path.file_name().map(ToOwned::to_owned).unwrap_or_default()];
-    while !existing.exists() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_owned());
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut real = std::fs::canonicalize(&existing).map_err(io_at(&existing))?;
-    for part in rest.iter().rev() {
-        real.push(part);
-    }
-    fence.check(rel, &real)?;
-    Ok(real)
-}
-
-/// Create the missing folders above `path`; the ones made, outermost first.
-fn make_parents(path: &Path) -> Result<Vec<PathBuf>, WriteError> {
-    let mut missing = Vec::new();
-    let mut dir = parent_dir(path);
-    while !dir.exists() {
-        missing.push(dir.to_path_buf());
-        dir = parent_dir(dir);
-    }
-    missing.reverse();
-    for dir in &missing {
-        std::fs::create_dir(dir).map_err(io_at(dir))?;
-    }
-    Ok(missing)
-}
-
-/// Refuse a file whose mode has no write bit (root could write it, but its owner said no),
-/// or that this user may not write.
-fn check_writable(rel: &str, real: &Path, meta: &Metadata) -> Result<(), WriteError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o222 == 0 {
-            return Err(WriteError::ReadOnly {
-                file: rel.into(),
-                reason: format!("its mode is {mode:04o}, which allows no one to write"),
-            });
-        }
-        if rustix::fs::access(real, rustix::fs::Access::WRITE_OK).is_err() {
-            return Err(WriteError::ReadOnly {
-                file: rel.into(),
-                reason: format!("its mode {mode:04o} does not let this user write it"),
-            });
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = real;
-        if meta.permissions().readonly() {
-            return Err(WriteError::ReadOnly {
-                file: rel.into(),
-                reason: "it is read-only".into(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The temp file for a replacement, with the target's mode, owner and group; or the plan to
-/// write a hard-linked file in place.
-fn prepare<'c>(r: Replace<'c>, warnings: &mut Vec<String>) -> Result<Ready<'c>, WriteError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if r.meta.nlink() > 1 {
-            return Ok(Ready::InPlace {
-                rel: r.rel,
-                text: r.text,
-                real: r.real,
-            });
-        }
-    }
-    let tmp = temp_beside(&r.real, r.text.as_bytes()).map_err(io_at(&r.real))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let mine = tmp.as_file().metadata().map_err(io_at(tmp.path()))?;
-        if (mine.uid(), mine.gid()) != (r.meta.uid(), r.meta.gid())
-            && let Err(e) =
-                std::os::unix::fs::fchown(tmp.as_file(), Some(r.meta.uid()), Some(r.meta.gid()))
-        {
-            warnings.push(format!(
-                "{}: could not keep its owner and group ({}:{}): {e}; it now belongs to {}:{}",
-                r.rel,
-                r.meta.uid(),
-                r.meta.gid(),
-                mine.uid(),
-                mine.gid()
-            ));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = warnings;
-    // After chown, which may clear set-id bits.
-    tmp.as_file()
-        .set_permissions(r.meta.permissions())
-        .map_err(io_at(tmp.path()))?;
-    Ok(Ready::Swap {
-        rel: r.rel,
-        text: r.text,
-        tmp,
-        real: r.real,
-    })
-}
-
 /// Put every prepared replacement in, then settle the swaps (see `swap.rs`): all kept, or
 /// all undone with the newest saves at their paths.
-fn install(compiled: &Compiled, ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
+fn install(ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
     let mut watcher = Watcher::new();
     let mut swapped = Vec::new();
     let mut in_place = Vec::new();
     let mut outcome = Ok(());
     for item in ready {
         match item {
-            Ready::InPlace { rel, text, real } => in_place.push((rel, text, real)),
+            Ready::InPlace {
+                rel,
+                base,
+                bytes,
+                real,
+            } => in_place.push((rel, base, bytes, real)),
             Ready::Swap {
                 rel,
-                text,
+                base,
+                bytes,
                 tmp,
                 real,
-            } => match swap::check(compiled, watcher.as_ref(), rel, text, tmp, real)
-                .and_then(|checked| checked.swap(compiled))
+            } => match swap::check(base, watcher.as_ref(), rel, bytes, tmp, real)
+                .and_then(|checked| checked.swap(base))
             {
                 Ok(Some(s)) => swapped.push(s),
                 Ok(None) => {}
@@ -363,8 +272,8 @@ fn install(compiled: &Compiled, ready: Vec<Ready<'_>>) -> Result<(), WriteError>
     }
     let mut written: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if outcome.is_ok() {
-        for (rel, text, real) in in_place {
-            match write_in_place(compiled, rel, text, &real) {
+        for (rel, base, bytes, real) in in_place {
+            match write_in_place(base, rel, bytes, &real) {
                 Ok(old) => written.push((real, old)),
                 Err(e) => {
                     outcome = Err(e);
@@ -385,14 +294,9 @@ fn install(compiled: &Compiled, ready: Vec<Ready<'_>>) -> Result<(), WriteError>
     outcome
 }
 
-/// Rewrite a hard-linked file through one open handle: read it, check it is what compile
-/// read, then truncate and write. Returns the old bytes (to restore if a later file fails).
-fn write_in_place(
-    compiled: &Compiled,
-    rel: &str,
-    text: &str,
-    real: &Path,
-) -> Result<Vec<u8>, WriteError> {
+/// Rewrite a hard-linked file through one open handle: read it, check it holds its base,
+/// then truncate and write. Returns the old bytes (to restore if a later file fails).
+fn write_in_place(base: &str, rel: &str, bytes: &[u8], real: &Path) -> Result<Vec<u8>, WriteError> {
     let err = io_at(real);
     let mut file = File::options()
         .read(true)
@@ -400,14 +304,11 @@ fn write_in_place(
         .open(real)
         .map_err(&err)?;
     let mut old = Vec::new();
-    (&mut file)
-        .take(MAX_SOURCE_BYTES + 1)
-        .read_to_end(&mut old)
-        .map_err(&err)?;
-    if !matches_compile(compiled, rel, Some(&old)) {
+    io::Read::read_to_end(&mut file, &mut old).map_err(&err)?;
+    if sha256_hex(&old) != base {
         return Err(WriteError::Changed { file: rel.into() });
     }
-    write_over(&mut file, text.as_bytes()).map_err(&err)?;
+    write_over(&mut file, bytes).map_err(&err)?;
     Ok(old)
 }
 
@@ -421,8 +322,4 @@ fn write_over(file: &mut File, bytes: &[u8]) -> io::Result<()> {
 fn overwrite(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = File::options().write(true).open(path)?;
     write_over(&mut file, bytes)
-}
-
-fn matches_compile(compiled: &Compiled, rel: &str, bytes: Option<&[u8]>) -> bool {
-    bytes.is_some_and(|b| compiled.inputs.get(rel) == Some(&sha256_hex(b)))
 }

@@ -151,6 +151,14 @@ pub enum WriteError {
         /// Why, as a sentence fragment.
         reason: String,
     },
+    /// A file of a commit is named in a way lua does not follow.
+    #[error("{file}: {reason}; nothing written")]
+    Invalid {
+        /// The file as the caller named it.
+        file: String,
+        /// Why.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::WriteError;
 use crate::model::Compiled;
+use crate::options::{FileWrite, WriteReport};
 use crate::source::sha256_hex;
 
 /// Where files are read from (and, for the hash check, re-read).
@@ -110,6 +111,31 @@ impl Changes {
             .collect();
         all.sort();
         all
+    }
+
+    /// What these changes did, once committed.
+    pub fn report(&self, warnings: Vec<String>) -> WriteReport {
+        WriteReport {
+            files: self.files(),
+            created: self.create.keys().cloned().collect(),
+            warnings,
+        }
+    }
+
+    /// The writes that commit these changes, each replaced file guarded by the sha256
+    /// compile recorded for it (a file compile did not read gets a base nothing matches).
+    pub fn writes(&self, compiled: &Compiled) -> Vec<FileWrite> {
+        let replace = self.replace.iter().map(|(rel, text)| FileWrite {
+            rel: rel.clone(),
+            base: Some(compiled.inputs.get(rel).cloned().unwrap_or_default()),
+            bytes: text.as_bytes().to_vec(),
+        });
+        let create = self.create.iter().map(|(rel, text)| FileWrite {
+            rel: rel.clone(),
+            base: None,
+            bytes: text.as_bytes().to_vec(),
+        });
+        replace.chain(create).collect()
     }
 }
 

@@ -30,12 +30,15 @@ mod commit;
 mod error;
 mod eval;
 mod fsio;
+mod guard;
 mod insert;
 mod layout;
 mod literal;
 mod model;
+mod options;
 mod outline;
 mod plan;
+mod resolve;
 mod source;
 mod swap;
 mod temp;
@@ -46,15 +49,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use cache::manifest_bytes;
-pub use commit::WriteOptions;
+pub use commit::commit_files;
 pub use error::{CompileError, WriteError};
 pub use insert::{
     NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
     insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
 };
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
+pub use options::{FileWrite, WriteOptions, WriteReport};
 pub use source::MAX_SOURCE_BYTES;
-pub use write::{WriteReport, needs_force, needs_force_for, write_back, write_back_files};
+pub use write::{needs_force, needs_force_for, write_back, write_back_files};
 
 /// Version of the manifest format; a manifest with another version is recompiled.
 pub const FORMAT: u32 = 2;

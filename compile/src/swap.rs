@@ -9,8 +9,8 @@
 //! the write is still open. lua's text counts only if nobody touched the old file from the
 //! moment lua checked it until the end.
 //!
-//! Where the system cannot watch, what the swap took out is checked against what compile
-//! read and swapped back if it differs (a save landing in lua's inode just before such a
+//! Where the system cannot watch, what the swap took out is checked against the base (the
+//! sha256 the file had to hold) and swapped back if it differs (a save landing in lua's inode just before such a
 //! swap-back is then lost; the write is reported refused). Where it cannot exchange, the
 //! check right before the rename is the guard.
 //!
@@ -19,7 +19,7 @@
 //! [`SETTLE`] later is missed; and a program that opened the file before lua started and
 //! writes through that handle after lua is done writes into a removed copy.
 //!
-//! Knows files, inodes and compile's hashes; not projects or fields.
+//! Knows files, inodes and sha256 bases; not projects, compile or fields.
 
 use std::fs::File;
 use std::io;
@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use tempfile::NamedTempFile;
 
 use crate::error::WriteError;
-use crate::model::Compiled;
-use crate::source::{MAX_SOURCE_BYTES, open_regular, read_capped, sha256_hex};
+use crate::guard::holds;
+use crate::source::open_regular;
 use crate::temp::parent_dir;
 use crate::watch::{Watcher, Wd};
 
@@ -44,7 +44,7 @@ const MAX_SWAPS: usize = 16;
 /// A replacement swapped in: the temp name holds the other inode.
 pub(crate) struct Swapped<'c> {
     rel: &'c str,
-    text: &'c str,
+    bytes: &'c [u8],
     tmp: NamedTempFile,
     real: PathBuf,
     /// (the old inode, lua's inode) in the log, when the system can watch.
@@ -65,7 +65,7 @@ pub(crate) struct Swapped<'c> {
 /// A replacement whose target was checked while watched, ready to swap in.
 pub(crate) struct Checked<'c> {
     rel: &'c str,
-    text: &'c str,
+    bytes: &'c [u8],
     tmp: NamedTempFile,
     real: PathBuf,
     watched: Option<(Wd, Wd)>,
@@ -73,27 +73,27 @@ pub(crate) struct Checked<'c> {
     old_id: FileId,
 }
 
-/// Start watching `real` and `tmp` (holding `text`), then check `real` still holds what
-/// compile read: any save from here on is in the log.
+/// Start watching `real` and `tmp` (holding the new bytes), then check `real` still holds
+/// `base` (its sha256): any save from here on is in the log.
 pub(crate) fn check<'c>(
-    compiled: &Compiled,
+    base: &str,
     watcher: Option<&Watcher>,
     rel: &'c str,
-    text: &'c str,
+    bytes: &'c [u8],
     tmp: NamedTempFile,
     real: PathBuf,
 ) -> Result<Checked<'c>, WriteError> {
     let old = open_regular(&real).map_err(io_at(&real))?;
     let old_id = file_id(&old.metadata().map_err(io_at(&real))?);
     let watched = watcher.and_then(|w| Some((w.watch(&real).ok()?, w.watch(tmp.path()).ok()?)));
-    // The watch is on the inode `old` is, and that inode holds what compile read.
+    // The watch is on the inode `old` is, and that inode holds the base.
     let at_path = std::fs::symlink_metadata(&real).ok().map(|m| file_id(&m));
-    if at_path != Some(old_id) || !holds_compiled(compiled, rel, &old) {
+    if at_path != Some(old_id) || !holds(&old, base) {
         return Err(WriteError::Changed { file: rel.into() });
     }
     Ok(Checked {
         rel,
-        text,
+        bytes,
         tmp,
         real,
         watched,
@@ -105,19 +105,18 @@ pub(crate) fn check<'c>(
 impl<'c> Checked<'c> {
     /// Swap the new file in. `None` when the system cannot exchange and the file was
     /// renamed over instead (the check was the guard).
-    pub(crate) fn swap(self, compiled: &Compiled) -> Result<Option<Swapped<'c>>, WriteError> {
+    pub(crate) fn swap(self, base: &str) -> Result<Option<Swapped<'c>>, WriteError> {
         let (tmp, real) = (self.tmp, self.real);
         match exchange(tmp.path(), &real) {
             Ok(true) => {
                 let out = std::fs::symlink_metadata(tmp.path())
                     .ok()
                     .map(|m| file_id(&m));
-                let out_ok =
-                    out == Some(self.old_id) && holds_compiled(compiled, self.rel, &self.old);
+                let out_ok = out == Some(self.old_id) && holds(&self.old, base);
                 let ours_id = tmp.as_file().metadata().ok().map(|m| file_id(&m));
                 Ok(Some(Swapped {
                     rel: self.rel,
-                    text: self.text,
+                    bytes: self.bytes,
                     tmp,
                     real,
                     watched: self.watched,
@@ -253,7 +252,7 @@ fn want_ours(w: &Watcher, s: &Swapped<'_>, clean: bool) -> bool {
     }
 }
 
-/// Without a log: keep lua's texts if every swapped-out file was what compile read.
+/// Without a log: keep lua's bytes if every swapped-out file held its base.
 fn by_content(swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), WriteError> {
     let first_bad = swaps.iter().find(|s| !s.out_ok).map(|s| s.rel);
     if keep && first_bad.is_none() {
@@ -272,7 +271,7 @@ fn by_content(swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), WriteError> {
 /// newest save is what must stay, so each exchange is checked and repeated while what comes
 /// out is not what was put in.
 fn swap_back(s: &mut Swapped<'_>) -> Result<(), WriteError> {
-    let mut expect = s.text.as_bytes().to_vec();
+    let mut expect = s.bytes.to_vec();
     for _ in 0..MAX_SWAPS {
         let putting = read_back(s.tmp.path()).unwrap_or_default();
         exchange(s.tmp.path(), &s.real).map_err(io_at(&s.real))?;
@@ -302,11 +301,6 @@ fn keep_aside(s: &Swapped<'_>) -> WriteError {
             keep.display()
         ),
     }
-}
-
-fn holds_compiled(compiled: &Compiled, rel: &str, file: &File) -> bool {
-    read_capped(file, MAX_SOURCE_BYTES)
-        .is_ok_and(|bytes| compiled.inputs.get(rel) == Some(&sha256_hex(&bytes)))
 }
 
 fn read_back(path: &Path) -> Option<Vec<u8>> {
@@ -374,6 +368,7 @@ mod tests {
     use std::sync::mpsc;
 
     use super::*;
+    use crate::model::Compiled;
 
     const OLD: &str = "import { LuaAgent } from 'lua-cli';\nnew LuaAgent({ persona: 'old' });\n";
 
@@ -426,10 +421,10 @@ mod tests {
     fn checked(compiled: &Compiled, watcher: &Watcher, real: &Path) -> Checked<'static> {
         let tmp = crate::temp::temp_beside(real, LUA.as_bytes()).unwrap();
         check(
-            compiled,
+            &compiled.inputs["index.ts"],
             Some(watcher),
             "index.ts",
-            LUA,
+            LUA.as_bytes(),
             tmp,
             real.to_path_buf(),
         )
@@ -438,7 +433,7 @@ mod tests {
 
     fn swap(compiled: &Compiled, watcher: &Watcher, real: &Path) -> Swapped<'static> {
         checked(compiled, watcher, real)
-            .swap(compiled)
+            .swap(&compiled.inputs["index.ts"])
             .unwrap()
             .unwrap()
     }
@@ -451,7 +446,7 @@ mod tests {
         // old inode, and it writes when lua is done.
         let ready = checked(&compiled, &watcher, &real);
         let (go, handle) = editor(&real, false);
-        let swaps = vec![ready.swap(&compiled).unwrap().unwrap()];
+        let swaps = vec![ready.swap(&compiled.inputs["index.ts"]).unwrap().unwrap()];
         let outcome = settle_then_editor_writes(watcher, swaps, Ok(()), go, handle);
         assert!(
             matches!(outcome, Err(WriteError::Changed { .. })),

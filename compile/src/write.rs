@@ -10,38 +10,12 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::commit::{WriteOptions, commit_fs};
+use crate::commit::commit_fs;
 use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::model::{Compiled, LiteralKind, Node};
+use crate::options::{WriteOptions, WriteReport};
 use crate::plan::{Planner, same_keys};
-
-/// What a write did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteReport {
-    /// Files rewritten or created, relative to the project root, sorted. Empty when the
-    /// source already held the new value.
-    pub files: Vec<String>,
-    /// Files created (a subset of `files`).
-    pub created: Vec<String>,
-    /// Things the user should know that did not stop the write, as sentences.
-    pub warnings: Vec<String>,
-}
-
-impl WriteReport {
-    pub(crate) fn of(changes: &Changes) -> Self {
-        WriteReport {
-            files: changes.files(),
-            created: changes.create.keys().cloned().collect(),
-            warnings: Vec::new(),
-        }
-    }
-
-    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
-        self.warnings = warnings;
-        self
-    }
-}
 
 /// Write `new_value` back into the source that defines `node` (which came from `compiled`).
 ///
@@ -56,8 +30,8 @@ pub fn write_back(
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
     let changes = plan_replace(&FsStore { root }, compiled, node, new_value, &opts)?;
-    let warnings = commit_fs(root, compiled, &changes, &opts)?;
-    Ok(WriteReport::of(&changes).with_warnings(warnings))
+    let warnings = commit_fs(root, &changes.writes(compiled), &opts)?;
+    Ok(changes.report(warnings))
 }
 
 /// [`write_back`] on a project held in memory (relative path -> text), as returned by
@@ -70,7 +44,7 @@ pub fn write_back_files(
     opts: WriteOptions,
 ) -> Result<WriteReport, WriteError> {
     let changes = plan_replace(&MemStore { files }, compiled, node, new_value, &opts)?;
-    let report = WriteReport::of(&changes);
+    let report = changes.report(Vec::new());
     commit_mem(files, changes);
     Ok(report)
 }

@@ -74,10 +74,24 @@ pub enum CredentialsError {
     },
     #[error("no home folder: HOME is not set, so ~/.lua-cli/credentials has no place")]
     NoHome,
+    /// The e-mail sign-in session is dead (the token endpoint refused its refresh token,
+    /// or the platform revoked it): its file was removed.
+    #[error(
+        "Your Lua CLI session was signed out ({reason}); {} was removed. Run `lua auth configure` to sign in again",
+        path.display()
+    )]
+    SignedOut { path: PathBuf, reason: String },
     #[error("the API key is empty")]
     EmptyKey,
     #[error("the API key contains whitespace; pass the key alone")]
     KeyWithWhitespace,
+}
+
+impl CredentialsError {
+    /// Whether this says the user is no longer signed in (exit class 9).
+    pub fn signed_out(&self) -> bool {
+        matches!(self, CredentialsError::SignedOut { .. })
+    }
 }
 
 /// The home folder: `HOME` (on Windows, `USERPROFILE` when `HOME` is unset).
@@ -144,6 +158,20 @@ pub fn from_dotenv(path: &Path) -> Result<Option<SecretString>, CredentialsError
         }
     }
     Ok(None)
+}
+
+/// Every variable of a dotenv file, in order (empty when the file does not exist). A line
+/// that cannot be parsed is an error naming the file and line.
+pub fn dotenv_vars(path: &Path) -> Result<Vec<(String, String)>, CredentialsError> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(dotenv_error(path, e)),
+    };
+    iter.map(|item| item.map_err(|e| dotenv_error(path, e)))
+        .collect()
 }
 
 fn dotenv_error(path: &Path, e: dotenvy::Error) -> CredentialsError {

@@ -17,6 +17,18 @@ pub enum CoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// No `agent.entry` and none of lua-cli's entry files exists.
+    #[error(
+        "no entry file in {}: tried {} (lua-cli's order); name yours with `[agent] entry = \"path/to/agent.ts\"` in lua.toml",
+        .0.display(),
+        crate::config::ENTRY_CANDIDATES.join(", ")
+    )]
+    NoEntry(PathBuf),
+    /// `agent.entry` names a file that does not exist.
+    #[error(
+        "the entry file {0} does not exist (it is named by agent.entry, in lua.toml or LUA_AGENT__ENTRY); fix the path or remove the key to use lua-cli's discovery"
+    )]
+    EntryMissing(String),
     #[error("invalid configuration: {0}")]
     ConfigInvalid(String),
     #[error(

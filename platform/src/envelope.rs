@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::{PlatformError, body_message, excerpt};
+use crate::error::{PlatformError, body_code, body_message, excerpt};
 
 /// Reads at most `limit` bytes, chunk by chunk; the flag says the body was longer.
 pub(crate) async fn read_limited(
@@ -81,6 +81,14 @@ pub(crate) fn unwrap_envelope(
 pub(crate) fn status_error(status: u16, url: &str, body: &[u8]) -> PlatformError {
     let message = body_message(body);
     let url = url.to_owned();
+    let code = body_code(body);
+    match (status, code.as_deref()) {
+        (401, Some("SESSION_REVOKED")) => return PlatformError::SessionRevoked { url, message },
+        (424, Some("PROVIDER_REJECTED")) => {
+            return PlatformError::ProviderRejected { url, message };
+        }
+        _ => {}
+    }
     match status {
         401 | 403 => PlatformError::Unauthorized {
             url,

@@ -70,6 +70,32 @@ pub enum PlatformError {
         message: String,
     },
 
+    /// 424 with the code `PROVIDER_REJECTED`: the model provider behind the agent refused
+    /// (lua-cli's exit 12). A retry fails the same way.
+    #[error(
+        "the model provider behind this agent refused the request (HTTP 424) at {url}{}; check the agent's model settings and provider key",
+        detail(message)
+    )]
+    ProviderRejected {
+        /// The URL requested.
+        url: String,
+        /// The server's message, cut short.
+        message: String,
+    },
+
+    /// 401 with the code `SESSION_REVOKED`: the e-mail sign-in session behind the bearer
+    /// was revoked on the platform (the CLI then signs the session out).
+    #[error(
+        "the Lua platform revoked this sign-in session (HTTP 401) at {url}{}",
+        detail(message)
+    )]
+    SessionRevoked {
+        /// The URL requested.
+        url: String,
+        /// The server's message, cut short.
+        message: String,
+    },
+
     /// 5xx, or 429 after the retries ran out.
     #[error("{}", server_message(url, *status, excerpt))]
     Server {
@@ -167,6 +193,8 @@ impl PlatformError {
             | Self::NotFound { url, .. }
             | Self::Server { url, .. }
             | Self::Rejected { url, .. }
+            | Self::ProviderRejected { url, .. }
+            | Self::SessionRevoked { url, .. }
             | Self::Redirected { url, .. }
             | Self::DeadlineExceeded { url, .. }
             | Self::Protocol { url, .. } => Some(url),
@@ -181,6 +209,8 @@ impl PlatformError {
             | Self::Rejected { status, .. }
             | Self::Redirected { status, .. } => Some(*status),
             Self::NotFound { .. } => Some(404),
+            Self::ProviderRejected { .. } => Some(424),
+            Self::SessionRevoked { .. } => Some(401),
             _ => None,
         }
     }
@@ -217,6 +247,8 @@ impl PlatformError {
                 url, message: b, ..
             }
             | Self::NotFound { url, message: b }
+            | Self::ProviderRejected { url, message: b }
+            | Self::SessionRevoked { url, message: b }
             | Self::Server {
                 url, excerpt: b, ..
             }
@@ -317,6 +349,21 @@ pub(crate) fn excerpt(text: &str) -> String {
 
 /// The human message of a NestJS-style error body: `message` (a string, or a list of strings
 /// for validation errors), else `error`, else the start of the raw body.
+/// The body's machine-readable code: NestJS `code`, else `error` when it is UPPER_SNAKE.
+pub(crate) fn body_code(body: &[u8]) -> Option<String> {
+    let serde_json::Value::Object(map) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    ["code", "error"].iter().find_map(|k| match map.get(*k) {
+        Some(serde_json::Value::String(s))
+            if !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
+        {
+            Some(s.clone())
+        }
+        _ => None,
+    })
+}
+
 pub(crate) fn body_message(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&text) {

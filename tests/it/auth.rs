@@ -112,7 +112,7 @@ fn precedence_is_environment_then_dotenv_then_file() {
     let check = run(&p, &platform.url(), &["sync", "--check"], &env);
     assert_eq!(
         check.code(),
-        2,
+        9,
         "the .env key is used: {}",
         check.snapshot()
     );
@@ -128,11 +128,11 @@ fn no_key_anywhere_names_all_three_places() {
     let p = project();
     let env = no_env_key(&p);
     let check = run(&p, &support::dead_url(), &["sync", "--check"], &env);
-    assert_eq!(check.code(), 2);
+    assert_eq!(check.code(), 9);
     let _filters = p.snapshot_filters();
     insta::assert_snapshot!("no_key_check", check.snapshot());
     let status = run(&p, &support::dead_url(), &["auth", "status"], &env);
-    assert_eq!(status.code(), 2);
+    assert_eq!(status.code(), 9);
     insta::assert_snapshot!("no_key_status", status.snapshot());
 }
 
@@ -200,7 +200,7 @@ fn configure_then_logout() {
         again.stdout()
     );
     let check = run(&p, &platform.url(), &["sync", "--check"], &env);
-    assert_eq!(check.code(), 2);
+    assert_eq!(check.code(), 9);
 }
 
 #[test]

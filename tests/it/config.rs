@@ -90,7 +90,7 @@ fn retries_default_to_2_and_lua_toml_then_env_override_them() {
         let project = project(&format!("[agent]\nid = \"{AGENT}\"\n\n[server]\n{server}"));
         fail_persona_fetches(&platform);
         let run = project.lua_env(&platform.url(), &["sync", "--check"], &env);
-        assert_eq!(run.code(), 2, "{}", run.snapshot());
+        assert_eq!(run.code(), 11, "{}", run.snapshot());
         assert!(run.stderr().contains("HTTP 500"), "{}", run.snapshot());
         assert_eq!(
             platform.requests_to(PERSONA_VERSIONS_ROUTE),
@@ -108,7 +108,7 @@ fn timeout_secs_and_on_unreachable_from_lua_toml() {
         "[agent]\nid = \"{AGENT}\"\n\n[server]\ntimeout_secs = 1\nretries = 0\n\n[sync]\non_unreachable = \"fail\"\n"
     ));
     let run = project.lua(&platform.url(), &["sync", "--check"]);
-    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert_eq!(run.code(), 11, "{}", run.snapshot());
     assert!(
         run.stderr().contains("no response within 1s"),
         "{}",
@@ -172,7 +172,7 @@ fn lua_agent_id_overrides_agent_id() {
     assert_eq!(run.code(), 0, "{}", run.snapshot());
     // Without the variable, lua.toml's id is used (and the platform does not know it).
     let run = project.lua(&platform.url(), &["sync", "--check"]);
-    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert_eq!(run.code(), 3, "{}", run.snapshot());
     assert!(
         run.stderr().contains("baseAgent_agent_other"),
         "{}",
@@ -217,7 +217,7 @@ fn nested_env_overrides_on_unreachable() {
         &["sync", "--check"],
         &[("LUA_SYNC__ON_UNREACHABLE", "fail")],
     );
-    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert_eq!(run.code(), 11, "{}", run.snapshot());
     assert!(run.stderr().contains("unreachable"), "{}", run.snapshot());
 }
 
@@ -459,7 +459,7 @@ fn the_skill_yaml_agent_id_is_read_when_lua_toml_sets_only_a_policy() {
         "[agent]\nid = \"baseAgent_agent_other\"\n\n[components.persona]\ncheck = \"warn\"\n",
     );
     let run = project.lua(&platform.url(), &["sync", "--check"]);
-    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert_eq!(run.code(), 3, "{}", run.snapshot());
     assert!(
         run.stderr().contains("baseAgent_agent_other"),
         "{}",

@@ -55,6 +55,8 @@ struct Fault {
     needle: &'static str,
     /// Extra environment: retries and timeout.
     env: &'static [(&'static str, &'static str)],
+    /// The exit code when the fault is an error (lua-cli's class of it).
+    exit: i32,
 }
 
 /// Retries stay on (one retry, with a persistent fault) so the matrix also proves that
@@ -99,7 +101,7 @@ fn run_matrix(fault: &Fault) {
                 assert_eq!((warnings, errors), (1, 0), "{what}: {}", run.snapshot());
                 assert!(stderr.contains("unreachable"), "{what}: {}", run.snapshot());
             } else {
-                assert_eq!(run.code(), 2, "{what}: {}", run.snapshot());
+                assert_eq!(run.code(), fault.exit, "{what}: {}", run.snapshot());
                 assert_eq!((warnings, errors), (0, 1), "{what}: {}", run.snapshot());
             }
             assert!(stderr.contains(fault.needle), "{what}: {}", run.snapshot());
@@ -150,6 +152,7 @@ fn status_500() {
         unreachable: false,
         needle: "HTTP 500",
         env: ONE_RETRY,
+        exit: 11,
     });
 }
 
@@ -161,6 +164,7 @@ fn status_503() {
         unreachable: false,
         needle: "HTTP 503",
         env: ONE_RETRY,
+        exit: 11,
     });
 }
 
@@ -172,6 +176,7 @@ fn unauthorized_401() {
         unreachable: false,
         needle: "LUA_API_KEY",
         env: ONE_RETRY,
+        exit: 9,
     });
 }
 
@@ -183,6 +188,47 @@ fn unknown_agent_404() {
         unreachable: false,
         needle: "baseAgent_agent_nobody",
         env: ONE_RETRY,
+        exit: 3,
+    });
+}
+
+#[test]
+fn forbidden_403() {
+    run_matrix(&Fault {
+        name: "forbidden_403",
+        cause: Cause::Rule(
+            json!({"status": 403, "body": r#"{"message":"no access to this agent","statusCode":403}"#}),
+        ),
+        unreachable: false,
+        needle: "HTTP 403",
+        env: ONE_RETRY,
+        exit: 10,
+    });
+}
+
+#[test]
+fn other_refusal_409() {
+    run_matrix(&Fault {
+        name: "other_refusal_409",
+        cause: Cause::Rule(json!({"status": 409})),
+        unreachable: false,
+        needle: "HTTP 409",
+        env: ONE_RETRY,
+        exit: 10,
+    });
+}
+
+#[test]
+fn provider_rejected_424() {
+    run_matrix(&Fault {
+        name: "provider_rejected_424",
+        cause: Cause::Rule(
+            json!({"status": 424, "body": r#"{"message":"Your model provider rejected the request (401 invalid_api_key)","statusCode":424,"code":"PROVIDER_REJECTED"}"#}),
+        ),
+        unreachable: false,
+        needle: "model provider",
+        env: ONE_RETRY,
+        exit: 12,
     });
 }
 
@@ -194,6 +240,7 @@ fn malformed_body() {
         unreachable: false,
         needle: "unexpected answer",
         env: ONE_RETRY,
+        exit: 2,
     });
 }
 
@@ -205,6 +252,7 @@ fn truncated_body() {
         unreachable: false,
         needle: "cut off",
         env: ONE_RETRY,
+        exit: 2,
     });
 }
 
@@ -216,6 +264,7 @@ fn dropped_connection() {
         unreachable: true,
         needle: "cannot reach",
         env: ONE_RETRY,
+        exit: 11,
     });
 }
 
@@ -230,6 +279,7 @@ fn timeout() {
             ("LUA_SERVER__TIMEOUT_SECS", "1"),
             ("LUA_SERVER__RETRIES", "0"),
         ],
+        exit: 11,
     });
 }
 
@@ -241,6 +291,7 @@ fn dead_port() {
         unreachable: true,
         needle: "cannot reach",
         env: ONE_RETRY,
+        exit: 11,
     });
 }
 
@@ -302,13 +353,13 @@ fn the_api_key_is_never_printed_logged_or_written() {
     let echo = format!("Bearer {SECRET}");
     // (what, fault rule, expected exit, whether the server's text echoing the key is shown)
     let cases: Vec<(&str, Option<Value>, i32, bool)> = vec![
-        ("rejected key", None, 2, false),
+        ("rejected key", None, 9, false),
         (
             "500 echoing the key",
             Some(
                 json!({"status": 500, "body": json!({"message": format!("bad header {echo}"), "statusCode": 500}).to_string()}),
             ),
-            2,
+            11,
             true,
         ),
         (
@@ -316,7 +367,7 @@ fn the_api_key_is_never_printed_logged_or_written() {
             Some(
                 json!({"status": 401, "body": json!({"message": format!("invalid token {SECRET}"), "statusCode": 401}).to_string()}),
             ),
-            2,
+            9,
             true,
         ),
         (
@@ -492,7 +543,8 @@ fn a_black_holing_server_ends_at_the_network_deadline() {
     );
     // Bounded by the deadline, not by 11 attempts of 300 s.
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
-    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    // No answer at all: lua-cli's "platform unavailable".
+    assert_eq!(run.code(), 11, "{}", run.snapshot());
     assert!(
         run.stderr().contains("network deadline of 1s")
             && run.stderr().contains("server.deadline_secs"),
@@ -506,27 +558,34 @@ fn a_black_holing_server_ends_at_the_network_deadline() {
 // The fault matrix for the machine formats, devserver-independent: a scripted server
 // produces each fault, and the JSON report and GitHub annotations are snapshotted.
 
-/// (snapshot name, how the server answers every request: `None` never answers)
-fn machine_faults() -> Vec<(&'static str, Option<Answer>)> {
+/// (snapshot name, how the server answers every request: `None` never answers, the exit
+/// code: the fault's class)
+fn machine_faults() -> Vec<(&'static str, Option<Answer>, i32)> {
     vec![
-        ("status_500", Some(Answer::nest(500, "boom"))),
+        ("status_500", Some(Answer::nest(500, "boom")), 11),
         (
             "unauthorized_401",
             Some(Answer::nest(401, "Invalid or expired API key")),
+            9,
         ),
-        ("not_found_404", Some(Answer::nest(404, "Agent not found"))),
-        ("malformed_body", Some(Answer::raw(200, "{not json"))),
+        (
+            "not_found_404",
+            Some(Answer::nest(404, "Agent not found")),
+            3,
+        ),
+        ("malformed_body", Some(Answer::raw(200, "{not json")), 2),
         (
             "redirect_302",
             Some(Answer::redirect(302, "https://elsewhere.example/x")),
+            2,
         ),
-        ("black_hole", None),
+        ("black_hole", None, 11),
     ]
 }
 
 #[test]
 fn json_and_github_formats_under_every_fault() {
-    for (name, answer) in machine_faults() {
+    for (name, answer, code) in machine_faults() {
         let server = Scripted::start(move |_, _| answer.clone());
         for format in ["json", "github"] {
             let project = project("fail");
@@ -540,7 +599,7 @@ fn json_and_github_formats_under_every_fault() {
                 ],
             );
             let what = format!("{name} / --format {format}");
-            assert_eq!(run.code(), 2, "{what}: {}", run.snapshot());
+            assert_eq!(run.code(), code, "{what}: {}", run.snapshot());
             assert!(
                 !run.stdout().contains("No drift"),
                 "{what}: {}",
@@ -550,7 +609,7 @@ fn json_and_github_formats_under_every_fault() {
                 let report: Value = serde_json::from_str(&run.stdout()).unwrap_or_else(|e| {
                     panic!("{what}: stdout is not JSON ({e}): {}", run.snapshot())
                 });
-                assert_eq!(report["exitCode"], 2, "{what}: {report}");
+                assert_eq!(report["exitCode"], code, "{what}: {report}");
             } else {
                 assert!(
                     run.stdout().contains("::error"),

@@ -9,6 +9,7 @@
 mod support;
 
 mod auth;
+mod compat;
 mod config;
 mod extension;
 mod extension_keyed;

@@ -108,14 +108,14 @@ fn unreachable_under_fail_is_an_error_naming_the_nested_env_url() {
         ("LUA_SYNC__ON_UNREACHABLE", "fail"),
     ];
     let run = project.lua_env(&url, &["sync", "--check"], &env);
-    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    assert_eq!(run.code(), 11, "{}", run.snapshot());
     let stderr = run.stderr();
     assert!(
         stderr.contains(&format!("  server URL: {url} (from LUA_SERVER__URL)")),
         "{stderr}"
     );
     let github = project.lua_env(&url, &["sync", "--check", "--format", "github"], &env);
-    assert_eq!(github.code(), 2);
+    assert_eq!(github.code(), 11);
     assert!(
         github
             .stdout()

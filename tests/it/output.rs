@@ -121,9 +121,9 @@ fn json_report_when_unreachable_and_on_error() {
         &["sync", "--check", "--format", "json"],
         &[("LUA_API_KEY", "wrong-key")],
     );
-    assert_eq!(run.code(), 2);
+    assert_eq!(run.code(), 9);
     let json = report(&run);
-    assert_eq!(json["exitCode"], json!(2));
+    assert_eq!(json["exitCode"], json!(9));
     assert!(
         json["components"]
             .as_array()

@@ -132,7 +132,7 @@ fn view_prints_the_text_of_a_version() {
     let _filters = filters(&p);
     insta::assert_snapshot!("view_latest", latest.snapshot());
     let missing = p.lua(&platform.url(), &["persona", "view", "9"]);
-    assert_eq!(missing.code(), 2);
+    assert_eq!(missing.code(), 3);
     insta::assert_snapshot!("view_missing", missing.snapshot());
     let bad = p.lua(&platform.url(), &["persona", "view", "newest"]);
     assert_eq!(bad.code(), 2);
@@ -198,7 +198,7 @@ fn deploy_refuses_drafts_and_unknown_versions() {
     let _filters = filters(&p);
     insta::assert_snapshot!("deploy_draft", draft.snapshot());
     let missing = p.lua(&platform.url(), &["persona", "deploy", "7", "--force"]);
-    assert_eq!(missing.code(), 2);
+    assert_eq!(missing.code(), 3);
     assert!(
         missing.stderr().contains("version 7 does not exist"),
         "{}",
@@ -339,4 +339,139 @@ fn persona_and_push_help() {
         let _filters = filters(&p);
         insta::assert_snapshot!(name, help.snapshot());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// lua-cli's spelling beside ours: `lua persona production|sandbox <action>`,
+// `--persona-version`, `lua push persona --auto-deploy`.
+
+#[test]
+fn lua_cli_spelling_does_what_ours_does() {
+    let platform = platform();
+    let p = project(CODE);
+    let url = platform.url();
+    for (theirs, ours) in [
+        (
+            &["persona", "production", "view"][..],
+            &["persona", "view", "current"][..],
+        ),
+        (
+            &["persona", "production", "show"],
+            &["persona", "view", "current"],
+        ),
+        (
+            &["persona", "production", "versions"],
+            &["persona", "versions"],
+        ),
+        (
+            &["persona", "sandbox", "versions"],
+            &["persona", "versions"],
+        ),
+        (
+            &["persona", "sandbox", "view"],
+            &["persona", "view", "code"],
+        ),
+        (
+            &["persona", "staging", "view"],
+            &["persona", "view", "code"],
+        ),
+    ] {
+        let a = p.lua(&url, theirs);
+        let b = p.lua(&url, ours);
+        assert_eq!(a.code(), 0, "{theirs:?}: {}", a.snapshot());
+        assert_eq!(a.snapshot(), b.snapshot(), "{theirs:?} vs {ours:?}");
+    }
+    assert!(
+        p.lua(&url, &["persona", "sandbox", "view"])
+            .stdout()
+            .contains("in English")
+    );
+
+    // Deploy v2 with lua-cli's flag: v2 becomes current on the server.
+    assert_eq!(current(&platform), vec![1]);
+    let run = p.lua(
+        &url,
+        &[
+            "persona",
+            "production",
+            "deploy",
+            "--persona-version",
+            "2",
+            "--force",
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    assert_eq!(current(&platform), vec![2]);
+
+    // Without the version, or in the sandbox: a usage error naming both spellings.
+    let missing = p.lua(&url, &["persona", "production", "deploy", "--force"]);
+    assert_eq!(missing.code(), 2, "{}", missing.snapshot());
+    let sandbox = p.lua(
+        &url,
+        &["persona", "sandbox", "deploy", "--persona-version", "1"],
+    );
+    assert_eq!(sandbox.code(), 2, "{}", sandbox.snapshot());
+    let _filters = filters(&p);
+    insta::assert_snapshot!("lua_cli_deploy_without_version", missing.snapshot());
+    insta::assert_snapshot!("lua_cli_sandbox_deploy", sandbox.snapshot());
+    assert_eq!(
+        current(&platform),
+        vec![2],
+        "nothing deployed by the refusals"
+    );
+
+    // An unknown version is lua-cli's "not found".
+    let unknown = p.lua(
+        &url,
+        &[
+            "persona",
+            "production",
+            "deploy",
+            "--persona-version",
+            "9",
+            "--force",
+        ],
+    );
+    assert_eq!(unknown.code(), 3, "{}", unknown.snapshot());
+}
+
+#[test]
+fn push_persona_auto_deploy_is_deploy() {
+    let platform = platform();
+    let p = project(CODE);
+    let run = p.lua(
+        &platform.url(),
+        &["push", "persona", "--auto-deploy", "--force"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let versions = platform.versions();
+    let newest = versions
+        .iter()
+        .max_by_key(|v| v["version"].as_u64())
+        .unwrap();
+    assert_eq!(newest["persona"], json!(CODE));
+    assert_eq!(
+        current(&platform),
+        vec![newest["version"].as_u64().unwrap()]
+    );
+}
+
+#[test]
+fn help_shows_both_spellings() {
+    let p = project(CODE);
+    let help = p.lua("http://unused", &["persona", "--help"]);
+    assert_eq!(help.code(), 0);
+    for needle in [
+        "lua persona deploy 3",
+        "lua persona production deploy --persona-version 3",
+        "lua persona sandbox view",
+    ] {
+        assert!(
+            help.stdout().contains(needle),
+            "{needle}: {}",
+            help.stdout()
+        );
+    }
+    let push = p.lua("http://unused", &["push", "--help"]);
+    assert!(push.stdout().contains("--auto-deploy"), "{}", push.stdout());
 }

@@ -144,7 +144,7 @@ fn bad_key_is_an_error_naming_lua_api_key() {
         &["sync", "--check"],
         &[("LUA_API_KEY", "wrong")],
     );
-    assert_eq!(run.code(), 2);
+    assert_eq!(run.code(), 9);
     assert!(run.stderr().contains("LUA_API_KEY"), "{}", run.stderr());
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
@@ -158,7 +158,7 @@ fn missing_key_is_an_error_naming_lua_api_key() {
         &["sync", "--check"],
         &[("LUA_API_KEY", "")],
     );
-    assert_eq!(run.code(), 2);
+    assert_eq!(run.code(), 9);
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
 }

@@ -162,7 +162,7 @@ fn a_hostile_server_message_is_shown_cleaned() {
         "server message",
     );
     for run in &runs {
-        assert_eq!(run.code(), 2, "{}", run.snapshot());
+        assert_eq!(run.code(), 10, "{}", run.snapshot());
     }
     assert!(
         runs[0].stderr().contains("HTTP 422"),

@@ -30,15 +30,14 @@ use self::module::{module_path, module_text};
 use self::slot::{bound_property, slot};
 use self::style::style_of;
 use self::verify::{verify, verify_module};
-use crate::commit::WriteOptions;
 use crate::commit::commit_fs;
 use crate::error::WriteError;
 use crate::fsio::{Changes, FsStore, MemStore, Store, commit_mem};
 use crate::literal::{Layout, print_property};
 use crate::model::Compiled;
+use crate::options::{WriteOptions, WriteReport};
 use crate::outline::{Container, Outline, outline};
 use crate::plan::Planner;
-use crate::write::WriteReport;
 
 /// A module for [`insert_with_new_module`] and [`create_module`] to create:
 /// `export const <export> = <value>;`.
@@ -125,8 +124,8 @@ pub fn create_module(
 ) -> Result<WriteReport, WriteError> {
     let store = FsStore { root };
     let changes = plan_module_only(&store, compiled, module)?;
-    let warnings = commit_fs(root, compiled, &changes, &opts)?;
-    Ok(WriteReport::of(&changes).with_warnings(warnings))
+    let warnings = commit_fs(root, &changes.writes(compiled), &opts)?;
+    Ok(changes.report(warnings))
 }
 
 /// All or nothing: create `module` ([`create_module`]), import it into the file that holds
@@ -171,8 +170,8 @@ fn commit_disk(
 ) -> Result<WriteReport, WriteError> {
     let store = FsStore { root };
     let changes = plan_insert(&store, compiled, key, what)?;
-    let warnings = commit_fs(root, compiled, &changes, opts)?;
-    Ok(WriteReport::of(&changes).with_warnings(warnings))
+    let warnings = commit_fs(root, &changes.writes(compiled), opts)?;
+    Ok(changes.report(warnings))
 }
 
 fn commit_memory(
@@ -182,7 +181,7 @@ fn commit_memory(
     what: Insert<'_>,
 ) -> Result<WriteReport, WriteError> {
     let changes = plan_insert(&MemStore { files }, compiled, key, what)?;
-    let report = WriteReport::of(&changes);
+    let report = changes.report(Vec::new());
     commit_mem(files, changes);
     Ok(report)
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cache;
+mod commit;
 mod evaluate;
 mod fixtures;
 mod guard;

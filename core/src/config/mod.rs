@@ -15,6 +15,7 @@
 //! Files: `settings` (the types), `validate` (`lua.toml` checked with positions, bounds,
 //! messages), this file (finding the project and merging the layers).
 
+mod dotenv;
 mod settings;
 mod validate;
 
@@ -24,6 +25,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
 
+pub use self::dotenv::{ProjectEnv, VarOrigin};
 pub use self::settings::{
     AgentSettings, Allow, CheckPolicy, ComponentPolicy, ConfigSource, DEADLINE_SECS_RANGE,
     DefaultChoice, OnUnreachable, RETRIES_RANGE, ServerSettings, Settings, SyncSettings,
@@ -35,7 +37,23 @@ use crate::error::CoreError;
 pub const CONFIG_FILE: &str = "lua.toml";
 pub const SKILL_FILE: &str = "lua.skill.yaml";
 pub const DEFAULT_API_URL: &str = "https://api.heylua.ai";
-pub const DEFAULT_ENTRY: &str = "src/index.ts";
+/// Where lua-cli looks for the agent, in its order, when `agent.entry` names no file.
+pub const ENTRY_CANDIDATES: [&str; 6] = [
+    "index.ts",
+    "src/index.ts",
+    "agent.ts",
+    "src/agent.ts",
+    "main.ts",
+    "src/main.ts",
+];
+
+/// The entry file: named by `agent.entry`, found among [`ENTRY_CANDIDATES`], or neither.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Configured(String),
+    Found(&'static str),
+    NotFound,
+}
 /// The resolved configuration of one project.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -48,6 +66,7 @@ pub struct Config {
     /// Where `api_key` came from.
     pub api_key_source: Option<crate::credentials::KeySource>,
     server_url_source: UrlSource,
+    entry: Entry,
     positions: Positions,
 }
 
@@ -89,13 +108,21 @@ impl Config {
     ) -> Result<Config, CoreError> {
         let (root, toml_path) = locate(opts)?;
         let files = file_layers(&root, toml_path.as_deref())?;
-        let figment = env_layers(files.figment, env, nested_env);
+        let project_env = ProjectEnv::load(env, &root)?;
+        let figment = env_layers(files.figment, &project_env, nested_env);
         let mut settings: Settings = figment.extract().map_err(|e| {
             CoreError::ConfigInvalid(config_error_message(&e, toml_path.as_deref()))
         })?;
         with_yaml_agent_id(&mut settings, &root)?;
         check_bounds(&settings.server, &figment, toml_path.as_deref())?;
-        let server_url_source = url_source(env, nested_env, toml_path.as_deref(), &files.positions);
+        let server_url_source = url_source(
+            &project_env,
+            nested_env,
+            toml_path.as_deref(),
+            &files.positions,
+        );
+        let entry = find_entry(&root, settings.agent.entry.as_deref());
+        // `resolve` reads `.env` itself, to name it as the key's source.
         let found = crate::credentials::resolve(env, &root)?;
         let (api_key, api_key_source) = found.map(|f| (f.key, f.source)).unzip();
         Ok(Config {
@@ -105,6 +132,7 @@ impl Config {
             api_key,
             api_key_source,
             server_url_source,
+            entry,
             positions: files.positions,
         })
     }
@@ -114,13 +142,30 @@ impl Config {
         &self.server_url_source
     }
 
-    /// The entry file, relative to the root.
-    pub fn entry(&self) -> &str {
-        self.settings
-            .agent
-            .entry
-            .as_deref()
-            .unwrap_or(DEFAULT_ENTRY)
+    /// The entry file, relative to the root: `agent.entry` when set (an error naming the
+    /// key when that file does not exist), else the first of [`ENTRY_CANDIDATES`] that
+    /// exists, else an error listing them.
+    pub fn entry(&self) -> Result<&str, CoreError> {
+        match &self.entry {
+            Entry::Configured(path) if !self.root.join(path).is_file() => {
+                Err(CoreError::EntryMissing(path.clone()))
+            }
+            Entry::Configured(path) => Ok(path),
+            Entry::Found(path) => Ok(path),
+            Entry::NotFound => Err(CoreError::NoEntry(self.root.clone())),
+        }
+    }
+
+    /// How the entry was chosen, for `--verbose`.
+    pub fn entry_note(&self) -> String {
+        match &self.entry {
+            Entry::Configured(path) => format!("entry: {path} (agent.entry)"),
+            Entry::Found(path) => format!(
+                "entry: {path} (the first that exists of {}; set agent.entry in lua.toml to choose)",
+                ENTRY_CANDIDATES.join(", ")
+            ),
+            Entry::NotFound => format!("entry: none of {}", ENTRY_CANDIDATES.join(", ")),
+        }
     }
 
     /// The agent id, or an error that says where to set it.
@@ -161,6 +206,17 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `agent.entry`, else the first of lua-cli's candidates that is a file under `root`.
+fn find_entry(root: &Path, configured: Option<&str>) -> Entry {
+    if let Some(path) = configured.filter(|p| !p.trim().is_empty()) {
+        return Entry::Configured(path.to_string());
+    }
+    ENTRY_CANDIDATES
+        .iter()
+        .find(|c| root.join(c).is_file())
+        .map_or(Entry::NotFound, |c| Entry::Found(c))
 }
 
 /// The project root and its `lua.toml`, if any: the `--config` file's folder, or the first
@@ -250,13 +306,16 @@ fn env_layers(mut figment: Figment, env: &dyn Environment, nested_env: bool) -> 
 
 /// Where the server URL came from, in the order the layers win.
 fn url_source(
-    env: &dyn Environment,
+    env: &ProjectEnv<'_>,
     nested_env: bool,
     toml_path: Option<&Path>,
     positions: &Positions,
 ) -> UrlSource {
-    if env.var("LUA_API_URL").is_some() {
-        UrlSource::Env("LUA_API_URL")
+    if let Some(origin) = env.origin("LUA_API_URL") {
+        match origin {
+            VarOrigin::Process => UrlSource::Env("LUA_API_URL"),
+            VarOrigin::DotEnv(path) => UrlSource::DotEnv(path),
+        }
     } else if nested_env && ProcessEnv.var("LUA_SERVER__URL").is_some() {
         UrlSource::Env("LUA_SERVER__URL")
     } else if let (Some(path), Some(line)) = (toml_path, positions.url_line) {

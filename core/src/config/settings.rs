@@ -156,6 +156,8 @@ pub enum UrlSource {
     Default,
     /// An environment variable (`LUA_API_URL` or `LUA_SERVER__URL`).
     Env(&'static str),
+    /// `LUA_API_URL` in this `.env` file (the project's; the process environment wins).
+    DotEnv(PathBuf),
     /// `[server] url` in `lua.toml`, at this 1-based line.
     File { path: PathBuf, line: usize },
 }
@@ -165,6 +167,7 @@ impl std::fmt::Display for UrlSource {
         match self {
             UrlSource::Default => write!(f, "the default"),
             UrlSource::Env(var) => write!(f, "{var}"),
+            UrlSource::DotEnv(path) => write!(f, "LUA_API_URL in {}", path.display()),
             UrlSource::File { path, line } => write!(f, "{} line {line}", path.display()),
         }
     }

@@ -60,7 +60,7 @@ impl Engine {
     pub fn compile(&self) -> Result<(Compiled, CacheStatus), CoreError> {
         Ok(lua_compile::compile(
             &self.config.root,
-            self.config.entry(),
+            self.config.entry()?,
         )?)
     }
 

@@ -13,15 +13,66 @@ use crate::project::Project;
 use crate::state::{StateEntry, SyncState};
 
 /// Exit statuses of the product (see README "Exit codes"). The CLI decides which one a
-/// run ends with; the engine only reports facts.
+/// run ends with; the engine only reports facts. The classes 3 and 9-12 are lua-cli's
+/// (its `CLI_EXIT`), so scripts written for it branch the same way; [`Exit::of_error`]
+/// and [`Exit::of_platform`] are the one mapping from an error to its class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// In sync, or drift only where policy says warn, or all drift resolved.
     Ok = 0,
     /// Drift found by `--check`, or drift left unresolved.
     Drift = 1,
-    /// Error: config, compile, auth, protocol, refused or guarded action, not compared.
+    /// Usage and every error without a class of its own: config, compile, protocol,
+    /// refused or guarded action, not compared.
     Error = 2,
+    /// The platform does not know the agent, route or version (404).
+    NotFound = 3,
+    /// No credential, or the platform refused it (401), or the session was signed out.
+    NotAuthenticated = 9,
+    /// The credential may not do this (403), or another 4xx refusal.
+    Forbidden = 10,
+    /// The platform failed (5xx, 429 after retries) or gave no answer at all.
+    Unavailable = 11,
+    /// The model provider behind the agent refused (424 `PROVIDER_REJECTED`).
+    ProviderRejected = 12,
+}
+
+impl Exit {
+    /// Whether this ends the run as an error (not 0 or 1).
+    pub fn is_error(self) -> bool {
+        !matches!(self, Exit::Ok | Exit::Drift)
+    }
+
+    /// The class of a platform error, as lua-cli classifies it: 401 -> 9, 403 and other
+    /// 4xx -> 10, 404 -> 3, 5xx / 429 / no answer -> 11, a provider's refusal -> 12;
+    /// answers lua cannot use (protocol, redirect) and bad input stay 2.
+    pub fn of_platform(e: &PlatformError) -> Exit {
+        match e {
+            PlatformError::MissingApiKey
+            | PlatformError::SessionRevoked { .. }
+            | PlatformError::Unauthorized { status: 401, .. } => Exit::NotAuthenticated,
+            PlatformError::Unauthorized { .. } | PlatformError::Rejected { .. } => Exit::Forbidden,
+            PlatformError::ProviderRejected { .. } => Exit::ProviderRejected,
+            PlatformError::NotFound { .. } => Exit::NotFound,
+            PlatformError::Server { .. }
+            | PlatformError::Unreachable { .. }
+            | PlatformError::DeadlineExceeded { .. } => Exit::Unavailable,
+            PlatformError::InvalidConfig { .. }
+            | PlatformError::InvalidAgentId { .. }
+            | PlatformError::Redirected { .. }
+            | PlatformError::Protocol { .. } => Exit::Error,
+        }
+    }
+
+    /// The class of an engine error: a platform error's own, no credential 9, else 2.
+    pub fn of_error(e: &crate::CoreError) -> Exit {
+        match e {
+            crate::CoreError::Platform(e) => Exit::of_platform(e),
+            crate::CoreError::MissingApiKey => Exit::NotAuthenticated,
+            crate::CoreError::Credentials(e) if e.signed_out() => Exit::NotAuthenticated,
+            _ => Exit::Error,
+        }
+    }
 }
 
 /// How drift is resolved.
@@ -355,6 +406,18 @@ impl Report {
             Status::Error(_) => true,
             Status::Unreachable(_) => self.on_unreachable == OnUnreachable::Fail,
             _ => false,
+        })
+    }
+
+    /// The exit class of the errors of a check (see [`Report::has_errors`]): the first
+    /// failed fetch's, or [`Exit::Unavailable`] for an unreachable server under `fail`.
+    pub fn error_exit(&self) -> Option<Exit> {
+        self.items.iter().find_map(|i| match &i.status {
+            Status::Error(e) => Some(Exit::of_platform(e)),
+            Status::Unreachable(_) if self.on_unreachable == OnUnreachable::Fail => {
+                Some(Exit::Unavailable)
+            }
+            _ => None,
         })
     }
 
