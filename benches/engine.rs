@@ -35,6 +35,9 @@ mod render;
 #[allow(dead_code, unused_imports)]
 #[path = "../cli/sanitize.rs"]
 mod sanitize;
+#[allow(dead_code, unused_imports)]
+#[path = "../cli/scrub.rs"]
+mod scrub;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -10,6 +10,7 @@ mod printer;
 mod prompt;
 mod render;
 mod sanitize;
+mod scrub;
 mod spinner;
 mod unreachable;
 
@@ -372,7 +373,7 @@ fn report_errors(engine: &Engine, printer: &Printer, report: &Report, format: Fo
 /// not in the code (verbose only).
 fn report_notes(printer: &Printer, report: &Report, mode: Mode) {
     for item in &report.items {
-        if let Status::Unreadable(_) = item.status {
+        if item.status.is_not_compared() {
             // Said loudly: the user may believe this component is checked.
             printer.warn(&render::notes_for(item).unwrap_or_default());
             if mode == Mode::Check && item.policy.check == lua_core::config::CheckPolicy::Fail {
@@ -418,7 +419,7 @@ fn emit_machine(
     match format {
         Format::Human => {}
         Format::Json => {
-            printer.out(&lua_core::report::to_json_text(report, outcome, exit));
+            printer.out_json(&lua_core::report::to_json_text(report, outcome, exit));
         }
         Format::Github => {
             let commands = render::github(report);

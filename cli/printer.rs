@@ -1,7 +1,8 @@
 //! All terminal output goes through [`Printer`]: reports to stdout, progress and
 //! warnings to stderr, colour decided once. Every `&str` it is given is sanitised
 //! ([`crate::sanitize::clean`]) before its styling is applied; text with our own colours
-//! comes as a [`Rendered`], built only from sanitised pieces.
+//! comes as a [`Rendered`], built only from sanitised pieces. Every line written, on
+//! either stream, is scrubbed of the API key last ([`crate::scrub::scrub`]).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -11,6 +12,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::args::ColorArg;
 use crate::sanitize::{Rendered, clean, paint};
+use crate::scrub::{scrub, scrub_json};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
@@ -61,23 +63,28 @@ impl Printer {
         self.write_out(text.as_str());
     }
 
+    /// A JSON document on stdout: sanitised, and scrubbed string by string so it stays JSON.
+    pub fn out_json(&self, text: &str) {
+        self.write_out(&scrub_json(&clean(text)));
+    }
+
     fn write_out(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{text}");
+        let _ = writeln!(out, "{}", scrub(text));
         let _ = out.flush();
     }
 
     /// Informational text on stderr (hidden by --quiet).
     pub fn info(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{}", clean(text));
+            eprintln!("{}", scrub(&clean(text)));
         }
     }
 
     /// Detail on stderr, only with --verbose.
     pub fn detail(&self, text: &str) {
         if self.verbose {
-            eprintln!("{}", self.paint_err(Style::new().dimmed(), text));
+            eprintln!("{}", scrub(&self.paint_err(Style::new().dimmed(), text)));
         }
     }
 
@@ -87,7 +94,7 @@ impl Printer {
             Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
             "warning:",
         );
-        eprintln!("{label} {}", clean(text));
+        eprintln!("{label} {}", scrub(&clean(text)));
     }
 
     /// An error on stderr.
@@ -96,7 +103,7 @@ impl Printer {
             Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
             "error:",
         );
-        eprintln!("{label} {}", clean(text));
+        eprintln!("{label} {}", scrub(&clean(text)));
     }
 
     /// Replace the last `rows` lines of the terminal (a prompt left drawn, the cursor on
@@ -105,7 +112,7 @@ impl Printer {
         if rows > 0 {
             eprint!("\x1b[{rows}A");
         }
-        eprintln!("\r\x1b[J{}", text.as_str());
+        eprintln!("\r\x1b[J{}", scrub(text.as_str()));
     }
 
     fn paint_err(&self, style: Style, text: &str) -> String {

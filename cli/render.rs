@@ -169,6 +169,10 @@ pub fn notes_for(item: &Item) -> Option<String> {
             "{u}\n{} is not compared, and cannot be pulled into this code.",
             item.title
         )),
+        Status::NotCompared(why) => Some(format!(
+            "{}: not compared: {why}; it is not in sync until the server's value can be compared.",
+            item.label()
+        )),
         _ => None,
     }
 }
@@ -419,7 +423,8 @@ pub fn github(report: &Report) -> String {
             out.push_str(item.id);
             if let Some(key) = &item.key {
                 out.push(' ');
-                out.push_str(key);
+                // A key is the server's name for the item: one line, like any data.
+                push_escaped(out, key);
             }
         };
         match &item.status {
@@ -444,6 +449,11 @@ pub fn github(report: &Report) -> String {
                 command(&mut out, level, true);
                 out.push_str(" not compared: cannot be read statically: ");
                 push_escaped(&mut out, &u.reason);
+            }
+            Status::NotCompared(why) => {
+                command(&mut out, level, true);
+                out.push_str(" not compared: ");
+                push_escaped(&mut out, why);
             }
             // An unreachable server is said once for the run (see `github_command`).
             Status::Error(e) => {

@@ -84,6 +84,7 @@ pub struct CleanStderr;
 impl std::io::Write for CleanStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = clean(&String::from_utf8_lossy(buf));
+        let text = crate::scrub::scrub(&text);
         std::io::stderr().lock().write_all(text.as_bytes())?;
         Ok(buf.len())
     }

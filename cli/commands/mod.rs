@@ -16,6 +16,11 @@ use crate::printer::Printer;
 /// (a credentials file others can read).
 pub fn load_config(options: &LoadOptions, printer: &Printer) -> Result<Config, CliError> {
     let config = Config::load(options)?;
+    // From here on, everything shown is scrubbed of the key (a server may echo it).
+    if let Some(key) = &config.api_key {
+        use secrecy::ExposeSecret as _;
+        crate::scrub::protect(key.expose_secret());
+    }
     if let Some(source) = &config.api_key_source {
         warn_loose(source, printer);
     }

@@ -314,7 +314,7 @@ async fn list(server: &Server, format: ListFormat, printer: &Printer) -> Result<
                 })
                 .collect();
             let doc = json!({ "agentId": server.agent_id(), "versions": versions });
-            printer.out(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+            printer.out_json(&serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         ListFormat::Human => printer.out(&table(server.agent_id(), &all)),
     }

@@ -47,6 +47,7 @@ impl Syncable for Persona {
                         value: v.persona,
                         version: Some(Version::Number(v.version)),
                         entity_id: None,
+                        not_compared: None,
                     },
                 )
             })

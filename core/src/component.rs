@@ -74,6 +74,9 @@ pub struct Remote {
     pub version: Option<Version>,
     /// The platform's id of the entity (a skill's id), for reports.
     pub entity_id: Option<String>,
+    /// Why the server's value cannot be compared (its version is absent, empty or of an
+    /// unknown shape): the item is then "not compared", with this reason, never in sync.
+    pub not_compared: Option<String>,
 }
 
 impl Remote {
@@ -83,6 +86,7 @@ impl Remote {
             value,
             version: None,
             entity_id: None,
+            not_compared: None,
         }
     }
 }

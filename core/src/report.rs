@@ -255,6 +255,7 @@ fn item_json<'a>(item: &'a Item, outcome: Option<&Outcome>) -> ItemJson<'a> {
     };
     let message = match &item.status {
         Status::Unreadable(u) => Some(u.to_string()),
+        Status::NotCompared(why) => Some(format!("not compared: {why}")),
         Status::Unreachable(e) | Status::Error(e) => Some(e.to_string()),
         _ => item.reason(),
     };

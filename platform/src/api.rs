@@ -189,6 +189,20 @@ impl PlatformClient {
         for (i, item) in items.iter().enumerate() {
             let mut version = PersonaVersion::deserialize(item)
                 .map_err(|e| protocol(format!("versions[{i}]: {e}"), item))?;
+            // The platform's statuses compare case-insensitively; an unknown one is
+            // reported, never read as "not published" (that would skip the comparison).
+            version.status = VersionStatus::parse(&version.status)
+                .ok_or_else(|| {
+                    protocol(
+                        format!(
+                            "versions[{i}].status is {:?}, neither \"draft\" nor \"published\"",
+                            version.status
+                        ),
+                        item,
+                    )
+                })?
+                .as_str()
+                .to_owned();
             version.persona =
                 check_persona(std::mem::take(&mut version.persona)).map_err(|persona| {
                     protocol(

@@ -50,6 +50,19 @@ pub enum PlatformError {
         reason: String,
     },
 
+    /// One request got no answer (timed out, dropped) while the server answered the run's
+    /// other requests: not "unreachable" (the server is there), an error of the component
+    /// that made it. See [`PlatformError::answered_elsewhere`].
+    #[error(
+        "no answer from the Lua platform at {url} ({reason}), though it answered this run's other requests; not checked"
+    )]
+    Unanswered {
+        /// The URL requested.
+        url: String,
+        /// Why there was no answer.
+        reason: String,
+    },
+
     /// 401 (bad or expired key) or 403 (no access to this agent).
     #[error("{}", unauthorized_message(url, *status, message))]
     Unauthorized {
@@ -184,11 +197,56 @@ impl PlatformError {
         )
     }
 
+    /// Whether this error carries an answer of the server (a status, a body, an answer
+    /// given before a later attempt failed): proof the server was reachable in this run.
+    pub fn server_answered(&self) -> bool {
+        match self {
+            Self::Unauthorized { .. }
+            | Self::NotFound { .. }
+            | Self::Server { .. }
+            | Self::Rejected { .. }
+            | Self::Redirected { .. }
+            | Self::ProviderRejected { .. }
+            | Self::SessionRevoked { .. }
+            | Self::Protocol { .. } => true,
+            Self::DeadlineExceeded { unreachable, .. } => !unreachable,
+            Self::MissingApiKey
+            | Self::InvalidConfig { .. }
+            | Self::InvalidAgentId { .. }
+            | Self::Unreachable { .. }
+            | Self::Unanswered { .. } => false,
+        }
+    }
+
+    /// This error, for a request made while the server answered others in the same run:
+    /// "unreachable" becomes an error of the request ([`PlatformError::Unanswered`], or a
+    /// deadline spent without an answer). Other errors are unchanged.
+    pub fn answered_elsewhere(self) -> Self {
+        match self {
+            Self::Unreachable { url, reason } => Self::Unanswered { url, reason },
+            Self::DeadlineExceeded {
+                url,
+                limit,
+                last,
+                unreachable: true,
+            } => Self::Unanswered {
+                url,
+                reason: format!(
+                    "none within this run's network deadline of {}, server.deadline_secs{}",
+                    seconds(limit),
+                    last_error(&last)
+                ),
+            },
+            other => other,
+        }
+    }
+
     /// The URL the failed request went to, when a request was made.
     pub fn url(&self) -> Option<&str> {
         match self {
             Self::MissingApiKey | Self::InvalidConfig { .. } | Self::InvalidAgentId { .. } => None,
             Self::Unreachable { url, .. }
+            | Self::Unanswered { url, .. }
             | Self::Unauthorized { url, .. }
             | Self::NotFound { url, .. }
             | Self::Server { url, .. }
@@ -242,7 +300,8 @@ impl PlatformError {
                 agent_id: a,
                 reason: b,
             }
-            | Self::Unreachable { url: a, reason: b } => vec![a, b],
+            | Self::Unreachable { url: a, reason: b }
+            | Self::Unanswered { url: a, reason: b } => vec![a, b],
             Self::Unauthorized {
                 url, message: b, ..
             }
@@ -438,6 +497,34 @@ mod tests {
             e.to_string(),
             "not found on the Lua platform (HTTP 404) at http://h/x"
         );
+    }
+
+    #[test]
+    fn no_answer_while_others_answered_is_not_unreachable() {
+        let unreachable = PlatformError::Unreachable {
+            url: "u".into(),
+            reason: "no response within 1s".into(),
+        };
+        assert!(!unreachable.server_answered());
+        let e = unreachable.answered_elsewhere();
+        assert!(!e.is_unreachable());
+        assert!(e.to_string().contains("though it answered"), "{e}");
+        let deadline = PlatformError::DeadlineExceeded {
+            url: "u".into(),
+            limit: std::time::Duration::from_secs(2),
+            last: String::new(),
+            unreachable: true,
+        };
+        let e = deadline.answered_elsewhere();
+        assert!(!e.is_unreachable());
+        assert!(e.to_string().contains("deadline of 2s"), "{e}");
+        let answered = PlatformError::Server {
+            url: "u".into(),
+            status: 500,
+            excerpt: String::new(),
+        };
+        assert!(answered.server_answered());
+        assert_eq!(answered.clone().answered_elsewhere(), answered);
     }
 
     #[test]

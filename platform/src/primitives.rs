@@ -58,6 +58,19 @@ impl Primitive {
             .or_else(|| self.versions.iter().find(|v| v.active == Some(true)))
             .or_else(|| self.versions.last())
     }
+
+    /// The active version's text, or why there is none to compare with: no versions
+    /// listed, or an empty version text. Never a guess: the caller reports the item as not
+    /// compared.
+    pub fn compared_version(&self) -> Result<&str, String> {
+        let Some(active) = self.active_version() else {
+            return Err("the server lists no version for it (`versions` is empty)".to_owned());
+        };
+        if active.version.trim().is_empty() {
+            return Err("the server's active version is empty".to_owned());
+        }
+        Ok(&active.version)
+    }
 }
 
 /// One MCP server of the agent (they have no versions).
@@ -323,6 +336,20 @@ mod tests {
             .collect();
         assert_eq!(ver(&p(inactive, None)).as_deref(), Some("2.0.0"));
         assert_eq!(ver(&p(Vec::new(), Some("a"))), None);
+    }
+
+    #[test]
+    fn a_version_absent_or_empty_is_not_compared() {
+        assert!(p(Vec::new(), None).compared_version().is_err());
+        assert!(
+            p(vec![v(None, None, " ", None)], None)
+                .compared_version()
+                .is_err()
+        );
+        assert_eq!(
+            p(vec![v(None, None, "1.0.0", None)], None).compared_version(),
+            Ok("1.0.0")
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub struct PersonaVersion {
     /// Whether production serves this version now. Sync ignores it.
     #[serde(default)]
     pub is_current: bool,
-    /// `"draft"` or `"published"`.
+    /// `"draft"` or `"published"` (read in any case, kept in lower case).
     pub status: String,
     /// Who created the version, when the server says.
     #[serde(default)]
@@ -73,7 +73,7 @@ pub struct PersonaVersion {
 impl PersonaVersion {
     /// True for a published version (the only kind sync compares against).
     pub fn is_published(&self) -> bool {
-        self.status == VersionStatus::Published.as_str()
+        VersionStatus::parse(&self.status) == Some(VersionStatus::Published)
     }
 }
 
@@ -93,6 +93,14 @@ impl VersionStatus {
             Self::Draft => "draft",
             Self::Published => "published",
         }
+    }
+
+    /// A status as the platform spells it, in any case (`"PUBLISHED"`); `None` when it is
+    /// neither.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Draft, Self::Published]
+            .into_iter()
+            .find(|s| text.eq_ignore_ascii_case(s.as_str()))
     }
 }
 
@@ -180,5 +188,16 @@ mod tests {
         assert_eq!(v.created_by, None);
         assert!(!v.is_published());
         assert_eq!(VersionStatus::Published.as_str(), "published");
+    }
+
+    #[test]
+    fn statuses_in_any_case_and_unknown_ones() {
+        assert_eq!(
+            VersionStatus::parse("PUBLISHED"),
+            Some(VersionStatus::Published)
+        );
+        assert_eq!(VersionStatus::parse("Draft"), Some(VersionStatus::Draft));
+        assert_eq!(VersionStatus::parse("archived"), None);
+        assert_eq!(VersionStatus::parse(""), None);
     }
 }

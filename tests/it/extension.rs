@@ -36,6 +36,7 @@ impl Syncable for Greeting {
                 value: json!("Hello from the server"),
                 version: Some(Version::Number(7)),
                 entity_id: None,
+                not_compared: None,
             },
         )]))
     }

@@ -67,6 +67,7 @@ impl Syncable for Flags {
                         value: json!(v),
                         version: Some(Version::Number(*n)),
                         entity_id: Some(format!("flag_{k}")),
+                        not_compared: None,
                     },
                 )
             })

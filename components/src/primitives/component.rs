@@ -6,8 +6,8 @@
 //! - Server side: the kind's listing (cached per run and fetched concurrently with every
 //!   other component's requests). Value: the active version.
 //! - Compared by name: in sync, version mismatch, missing on server, missing locally. A
-//!   server item without an active version has nothing to compare. MCP servers have no
-//!   version: only presence counts.
+//!   server item whose active version is absent or empty is "not compared" (fail closed,
+//!   never in sync). MCP servers have no version: only presence counts.
 //! - Pull: MCP servers are added to the yaml; other kinds restore the agent's source
 //!   backup ([`super::restore`]) and then record the server's version in the yaml.
 //! - Push: never; the hint names the reference CLI command that deploys the item.
@@ -200,11 +200,15 @@ impl Syncable for Primitives {
         match self.kind.platform {
             Some(kind) => {
                 for p in client.primitives(server.agent_id(), kind, fresh).await? {
-                    let active = p.active_version().map(|v| v.version.clone());
+                    let (active, not_compared) = match p.compared_version() {
+                        Ok(v) => (Some(v.to_owned()), None),
+                        Err(why) => (None, Some(why)),
+                    };
                     let remote = Remote {
                         value: active.clone().map_or(Value::Null, Value::String),
                         version: active.map(Version::Text),
                         entity_id: Some(p.id),
+                        not_compared,
                     };
                     if out.insert(p.name.clone(), remote).is_some() {
                         return Err(duplicate(&p.name));
@@ -217,6 +221,7 @@ impl Syncable for Primitives {
                         value: Value::String(m.id.clone()),
                         version: None,
                         entity_id: Some(m.id),
+                        not_compared: None,
                     };
                     if out.insert(m.name.clone(), remote).is_some() {
                         return Err(duplicate(&m.name));
@@ -270,10 +275,10 @@ impl Syncable for Primitives {
         })
     }
 
-    /// A server item with no active version has nothing to compare; MCP servers (whose
-    /// value is their id, for display) compare by presence only.
+    /// MCP servers (whose value is their id, for display) compare by presence only. A
+    /// server item without a usable version never gets here (it is not compared).
     fn same(&self, server: &Value, local: &Value) -> bool {
-        !self.kind.section.versioned || server.is_null() || server == local
+        !self.kind.section.versioned || server == local
     }
 
     fn text(&self, value: &Value) -> String {

@@ -194,6 +194,17 @@ fn compare_item(
             item.status = Status::NotInCode;
             return Some(item);
         }
+        // Fail closed: a server value of no usable shape is never "in sync".
+        (_, Some(_), Some(_))
+            if item
+                .remote
+                .as_ref()
+                .is_some_and(|r| r.not_compared.is_some()) =>
+        {
+            let why = item.remote.as_ref().and_then(|r| r.not_compared.clone());
+            item.status = Status::NotCompared(why.unwrap_or_default());
+            return Some(item);
+        }
         (_, Some(local), Some(remote)) if component.same(remote, local) => {
             return Some(item);
         }

@@ -125,10 +125,10 @@ impl Engine {
             .iter()
             .map(|(component, _)| (component.read_local(&project), component.anchor(&project)))
             .collect();
-        let fetched = match early {
+        let fetched = answered_elsewhere(match early {
             Some(fetched) => fetched,
             None => fetching.await,
-        };
+        });
         let items = active
             .into_iter()
             .zip(fetched.into_iter().zip(reads))
@@ -284,6 +284,25 @@ async fn act(
             confirmed_flatten,
         }) => resolve::pull(component, item, force || confirmed_flatten, run).await,
     }
+}
+
+/// "Unreachable" is said of a server that answered nothing in this run: when any fetch got
+/// an answer, a fetch that got none (a listing that stalled) is an error of its component,
+/// not a reason to call the run unchecked.
+fn answered_elsewhere(
+    fetched: Vec<Result<crate::component::Remotes, lua_platform::PlatformError>>,
+) -> Vec<Result<crate::component::Remotes, lua_platform::PlatformError>> {
+    let answered = fetched.iter().any(|f| match f {
+        Ok(_) => true,
+        Err(e) => e.server_answered(),
+    });
+    if !answered {
+        return fetched;
+    }
+    fetched
+        .into_iter()
+        .map(|f| f.map_err(lua_platform::PlatformError::answered_elsewhere))
+        .collect()
 }
 
 /// Under `--accept`: a pull refused because the code cannot be read statically, for every

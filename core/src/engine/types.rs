@@ -56,6 +56,7 @@ impl Exit {
             PlatformError::NotFound { .. } => Exit::NotFound,
             PlatformError::Server { .. }
             | PlatformError::Unreachable { .. }
+            | PlatformError::Unanswered { .. }
             | PlatformError::DeadlineExceeded { .. } => Exit::Unavailable,
             PlatformError::InvalidConfig { .. }
             | PlatformError::InvalidAgentId { .. }
@@ -161,6 +162,9 @@ pub enum Status {
     NotInCode,
     /// The local side cannot be read statically: **not compared**.
     Unreadable(Unreadable),
+    /// The server's value cannot be compared (why: [`Remote::not_compared`]): **not
+    /// compared**, never in sync.
+    NotCompared(String),
     Unreachable(PlatformError),
     Error(PlatformError),
 }
@@ -174,9 +178,15 @@ impl Status {
             Status::NotPublished => "not_published",
             Status::NotInCode => "not_in_code",
             Status::Unreadable(_) => "unreadable",
+            Status::NotCompared(_) => "not_compared",
             Status::Unreachable(_) => "unreachable",
             Status::Error(_) => "error",
         }
+    }
+
+    /// Unreadable locally, or not comparable on the server: never in sync.
+    pub fn is_not_compared(&self) -> bool {
+        matches!(self, Status::Unreadable(_) | Status::NotCompared(_))
     }
 
     pub fn classification(&self) -> Option<Classification> {
@@ -385,11 +395,10 @@ impl Report {
         self.drifted().next().is_some()
     }
 
-    /// Items that could not be compared because the local side cannot be read.
+    /// Items that could not be compared: the local side cannot be read, or the server's
+    /// value is of no usable shape.
     pub fn not_compared(&self) -> impl Iterator<Item = &Item> {
-        self.items
-            .iter()
-            .filter(|i| matches!(i.status, Status::Unreadable(_)))
+        self.items.iter().filter(|i| i.status.is_not_compared())
     }
 
     /// The first unreachable error, if the server could not be reached.
