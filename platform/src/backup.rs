@@ -14,9 +14,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::api::agent_segment;
-use crate::client::{PlatformClient, plain_http_client};
+use crate::client::PlatformClient;
 use crate::error::{PlatformError, excerpt};
 use crate::primitives::{Indexed, Shape};
+use crate::transport::Transport;
 use crate::urls::redirect_target;
 
 /// Largest blob accepted (compressed or not), so a hostile URL cannot fill memory.
@@ -229,18 +230,29 @@ pub enum BlobError {
 /// the first TLS handshake, so building it costs nothing).
 #[derive(Clone, Debug)]
 pub struct BlobClient {
-    http: reqwest::Client,
+    transport: Transport,
+    timeout: Duration,
     max_bytes: usize,
 }
 
 impl BlobClient {
+    /// A client with a transport of its own (from the environment).
     pub fn new(timeout: Duration) -> Result<Self, BlobError> {
         Self::with_limit(timeout, MAX_BLOB_BYTES)
     }
 
     pub fn with_limit(timeout: Duration, max_bytes: usize) -> Result<Self, BlobError> {
-        let http = plain_http_client(timeout).map_err(|reason| BlobError::Client { reason })?;
-        Ok(Self { http, max_bytes })
+        let transport = Transport::from_env().map_err(|reason| BlobError::Client { reason })?;
+        Ok(Self::on(transport, timeout, max_bytes))
+    }
+
+    /// A client on `transport`: the same connections as the API client of the run.
+    pub fn on(transport: Transport, timeout: Duration, max_bytes: usize) -> Self {
+        Self {
+            transport,
+            timeout,
+            max_bytes,
+        }
     }
 
     /// GET `url` and return the file's bytes, verified against `hash`.
@@ -253,8 +265,10 @@ impl BlobClient {
             reason,
         };
         let mut resp = self
-            .http
+            .transport
+            .http()
             .get(url)
+            .timeout(self.timeout)
             .send()
             .await
             .map_err(|e| unreachable(reqwest_reason(&e)))?;
@@ -388,6 +402,18 @@ fn without_query(url: &str) -> String {
 }
 
 fn reqwest_reason(e: &reqwest::Error) -> String {
+    if let Some(tls) = crate::tls::rustls_error(e) {
+        let host = e
+            .url()
+            .and_then(|u| u.host_str())
+            .unwrap_or("the server")
+            .to_owned();
+        let refusal = crate::tls::refusal(tls, &host, None);
+        return format!(
+            "the certificate of {host} {}; {}",
+            refusal.problem, refusal.remedy
+        );
+    }
     if e.is_timeout() {
         "no response in time".into()
     } else if e.is_connect() {

@@ -410,8 +410,12 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
     } else {
         client.blob_urls(agent, &hashes).await.map_err(platform)?
     };
-    let blobs_client = BlobClient::new(lua_core::platform::DEFAULT_TIMEOUT)
-        .map_err(|e| PullError::refused(Reason::Platform, e.to_string()))?;
+    // The run's connections: blob URLs on the platform's host reuse its connection.
+    let blobs_client = BlobClient::on(
+        client.transport().clone(),
+        lua_core::platform::DEFAULT_TIMEOUT,
+        lua_core::platform::MAX_BLOB_BYTES,
+    );
     let downloads = futures::stream::iter(urls.into_iter().map(|(hash, url)| {
         let blobs_client = blobs_client.clone();
         async move {
