@@ -24,6 +24,13 @@
 //! - **Atomic.** New bytes go to a temp file beside the target (fsync, rename, fsync of the
 //!   folder). Several files are all written or none: created files are linked in without
 //!   replacing anything and removed again if a later step fails; swaps are undone together.
+//! - **Across a crash.** Before the first file goes in, a journal (`journal.rs`) lists every
+//!   target, its temp names and its old and new sha256. The exchange keeps the old file under
+//!   the temp name until the commit is decided; then the journal is marked committed, the
+//!   old copies removed, and the journal with them. A run killed anywhere in between is
+//!   finished or undone by the next ([`crate::recover`], which every commit calls first).
+//!   Files in a folder allowed outside the project are committed the same way but not
+//!   journaled (the journal names nothing outside the project).
 //!
 //! `tests/it/guard.rs` races in-place and rename-style saves against writes.
 
@@ -33,11 +40,15 @@ use std::path::{Path, PathBuf};
 
 use crate::error::WriteError;
 use crate::guard::holds;
+use crate::journal::{Entry, How, Journal, Record, is_plain_rel};
 use crate::options::{FileWrite, WriteOptions, WriteReport};
-use crate::resolve::{Fence, Ready, make_parents, prepare, resolve_create, resolve_replace};
+use crate::resolve::{
+    Fence, Ready, Replace, TempNames, make_parents, missing_parents, new_file_temp, prepare,
+    resolve_create, resolve_replace,
+};
 use crate::source::{open_regular, sha256_hex};
-use crate::swap::{self, io_at, sync_parent};
-use crate::temp::{clean_stale, parent_dir, temp_beside};
+use crate::swap::{self, io_at};
+use crate::temp::{clean_stale, nonce, parent_dir, temp_name};
 use crate::watch::Watcher;
 
 /// Commit every write together through the guarded writer: all or nothing (see the module
@@ -90,158 +101,256 @@ fn validate(writes: &[FileWrite]) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// `a/b/c.ts`: relative, `/`-separated, no empty, `.` or `..` part, no backslash or NUL.
-pub(crate) fn is_plain_rel(rel: &str) -> bool {
-    !rel.is_empty()
-        && !rel.contains(['\\', '\0'])
-        && rel
-            .split('/')
-            .all(|p| !p.is_empty() && p != "." && p != "..")
-}
-
 /// Write `writes` (see the module doc for what is guaranteed). Returns warnings.
 ///
-/// One function of about 90 lines on purpose: it is the order of the all-or-nothing write
-/// (resolve and fence everything, prepare temps, re-check, link new files, install), and
-/// each failure undoes exactly what the steps before it did; split, the undo of one step
-/// would live far from the step.
+/// An interrupted commit's journal is dealt with first ([`crate::recover`]). On failure,
+/// what this commit did is undone, and its own journal is then recovered like any other, so
+/// nothing of it stays behind even if the undo was cut short.
 pub(crate) fn commit_fs(
     root: &Path,
     writes: &[FileWrite],
     opts: &WriteOptions,
 ) -> Result<Vec<String>, WriteError> {
+    crate::recover::recover(root)?;
     let fence = Fence::new(root, opts)?;
     let mut replaces = Vec::new();
     let mut creates = Vec::new();
     let mut unchanged = Vec::new();
     for w in writes {
         match &w.base {
-            Some(base) if *base == sha256_hex(&w.bytes) => unchanged.push((w.rel.as_str(), base)),
+            Some(base) if *base == sha256_hex(&w.bytes) => {
+                unchanged.push((w.rel.as_str(), base.as_str(), root.join(&w.rel)));
+            }
             Some(base) => replaces.push(resolve_replace(root, &fence, &w.rel, base, &w.bytes)?),
-            None => creates.push((
-                w.rel.as_str(),
-                w.bytes.as_slice(),
-                resolve_create(root, &fence, &w.rel)?,
-            )),
+            None => creates.push(Create {
+                rel: &w.rel,
+                bytes: &w.bytes,
+                real: resolve_create(root, &fence, &w.rel)?,
+            }),
         }
     }
-    for (rel, _, _) in &creates {
-        if std::fs::symlink_metadata(root.join(rel)).is_ok() {
-            return Err(WriteError::FileExists {
-                file: (*rel).into(),
-            });
+    for c in &creates {
+        if std::fs::symlink_metadata(root.join(c.rel)).is_ok() {
+            return Err(WriteError::FileExists { file: c.rel.into() });
         }
+    }
+    if replaces.is_empty() && creates.is_empty() {
+        check_bases(&unchanged)?;
+        return Ok(Vec::new());
     }
     let mut folders: Vec<&Path> = replaces
         .iter()
         .map(|r| parent_dir(&r.real))
-        .chain(creates.iter().map(|(_, _, real)| parent_dir(real)))
+        .chain(creates.iter().map(|c| parent_dir(&c.real)))
         .collect();
     folders.sort();
     folders.dedup();
     folders.iter().for_each(|dir| clean_stale(dir));
 
+    let plan = Plan::new(fence.root(), &replaces, &creates);
+    let mut journal = Journal::begin(root, plan.record)?;
+    let mut undo = Undo::default();
     let mut warnings = Vec::new();
-    let mut ready = Vec::new();
-    for r in replaces {
-        ready.push(prepare(r, &mut warnings)?);
+    let outcome = apply(
+        replaces,
+        creates,
+        plan.names,
+        &unchanged,
+        &mut undo,
+        &mut warnings,
+        || journal.mark_committed(),
+    );
+    match outcome {
+        Ok(()) => {
+            let mut folders: Vec<&Path> = undo.linked.iter().map(|p| parent_dir(p)).collect();
+            folders.sort();
+            folders.dedup();
+            for dir in folders {
+                if let Err(e) = crate::fsio::sync_dir(dir) {
+                    warnings.push(format!(
+                        "written, but {} is not yet durable: {e}",
+                        dir.display()
+                    ));
+                }
+            }
+            if let Err(e) = journal.end() {
+                warnings.push(format!(
+                    "written; the commit's journal could not be removed ({e}); the next run removes it"
+                ));
+            }
+            Ok(warnings)
+        }
+        Err(e) => {
+            undo.run();
+            drop(journal);
+            // Whatever the undo could not do, the journal still says: recover it now.
+            let _ = crate::recover::recover(root);
+            Err(e)
+        }
     }
-    let mut created_tmps = Vec::new();
-    let mut made_dirs = Vec::new();
-    let undo_dirs = |dirs: &[PathBuf]| {
-        for dir in dirs.iter().rev() {
+}
+
+/// A file to create, resolved.
+struct Create<'c> {
+    rel: &'c str,
+    bytes: &'c [u8],
+    real: PathBuf,
+}
+
+/// What a failed commit removes again: the files it linked in and the folders it made.
+#[derive(Default)]
+struct Undo {
+    linked: Vec<PathBuf>,
+    made_dirs: Vec<PathBuf>,
+}
+
+impl Undo {
+    fn run(&self) {
+        for path in &self.linked {
+            let _ = std::fs::remove_file(path);
+        }
+        for dir in self.made_dirs.iter().rev() {
             let _ = std::fs::remove_dir(dir);
         }
-    };
-    for (rel, bytes, real) in &creates {
-        match make_parents(real).and_then(|made| {
-            made_dirs.extend(made);
-            new_file_temp(real, bytes)
-        }) {
-            Ok(tmp) => created_tmps.push((*rel, tmp, real.clone())),
-            Err(e) => {
-                drop(created_tmps);
-                undo_dirs(&made_dirs);
-                return Err(e);
-            }
-        }
     }
-    // Checked right before anything goes in: a file edited while we prepared is not touched.
-    let guard = ready
-        .iter()
-        .map(|r| match r {
-            Ready::Swap {
-                rel, base, real, ..
-            }
-            | Ready::InPlace {
-                rel, base, real, ..
-            } => (*rel, *base, real.clone()),
-        })
-        .chain(
-            unchanged
-                .iter()
-                .map(|(rel, base)| (*rel, base.as_str(), root.join(rel))),
-        );
-    for (rel, base, path) in guard {
-        if !open_regular(&path).is_ok_and(|f| holds(&f, base)) {
-            drop(created_tmps);
-            undo_dirs(&made_dirs);
-            return Err(WriteError::Changed { file: rel.into() });
-        }
-    }
-    let mut linked = Vec::new();
-    for (rel, tmp, real) in created_tmps {
-        match tmp.persist_noclobber(&real) {
-            Ok(_) => linked.push(real),
-            Err(e) => {
-                remove_all(&linked);
-                undo_dirs(&made_dirs);
-                return Err(if e.error.kind() == io::ErrorKind::AlreadyExists {
-                    WriteError::FileExists { file: rel.into() }
-                } else {
-                    WriteError::Io {
-                        path: real,
-                        source: e.error,
-                    }
+}
+
+/// The journal of a commit and the temp names it lists, chosen before any file is made.
+struct Plan {
+    record: Record,
+    /// Per replacement, then per created file (its `tmp`), in order.
+    names: Vec<TempNames>,
+}
+
+impl Plan {
+    fn new(root_real: &Path, replaces: &[Replace<'_>], creates: &[Create<'_>]) -> Self {
+        let nonce = nonce();
+        let name = |real: &Path, tag: String| parent_dir(real).join(temp_name(real, &nonce, &tag));
+        // Only what is inside the project is journaled (a file in a folder allowed outside
+        // it is committed like the others but not recovered after a crash).
+        let inside = |real: &Path| {
+            real.strip_prefix(root_real)
+                .ok()
+                .and_then(Path::to_str)
+                .map(|rel| rel.replace(std::path::MAIN_SEPARATOR, "/"))
+                .filter(|rel| is_plain_rel(rel))
+        };
+        let file_name = |path: &Path| {
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let mut names = Vec::new();
+        let mut files = Vec::new();
+        for (i, r) in replaces.iter().enumerate() {
+            let tmp = name(&r.real, format!("n{i}"));
+            let keep = name(&r.real, format!("o{i}"));
+            if let Some(rel) = inside(&r.real) {
+                files.push(Entry {
+                    rel,
+                    how: if r.in_place() {
+                        How::InPlace
+                    } else {
+                        How::Swap
+                    },
+                    tmp: file_name(&tmp),
+                    keep: Some(file_name(&keep)),
+                    old: Some(r.base.to_owned()),
+                    new: sha256_hex(r.bytes),
                 });
             }
+            names.push(TempNames { tmp, keep });
+        }
+        let mut dirs = Vec::new();
+        for (i, c) in creates.iter().enumerate() {
+            let tmp = name(&c.real, format!("c{i}"));
+            if let Some(rel) = inside(&c.real) {
+                files.push(Entry {
+                    rel,
+                    how: How::Create,
+                    tmp: file_name(&tmp),
+                    keep: None,
+                    old: None,
+                    new: sha256_hex(c.bytes),
+                });
+                dirs.extend(missing_parents(&c.real).iter().filter_map(|d| inside(d)));
+            }
+            names.push(TempNames {
+                keep: tmp.clone(),
+                tmp,
+            });
+        }
+        dirs.sort();
+        dirs.dedup();
+        Plan {
+            record: Record::new(dirs, files),
+            names,
         }
     }
-    if let Err(e) = install(ready) {
-        remove_all(&linked);
-        undo_dirs(&made_dirs);
-        return Err(e);
-    }
-    for path in &linked {
-        sync_parent(path)?;
-    }
-    Ok(warnings)
 }
 
-/// The temp file of a file to create: its bytes, mode 0644.
-fn new_file_temp(real: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, WriteError> {
-    let tmp = temp_beside(real, bytes).map_err(io_at(real))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io_at(tmp.path()))?;
+/// Every target must still hold its base.
+fn check_bases(targets: &[(&str, &str, PathBuf)]) -> Result<(), WriteError> {
+    for (rel, base, path) in targets {
+        if !open_regular(path).is_ok_and(|f| holds(&f, base)) {
+            return Err(WriteError::Changed {
+                file: (*rel).into(),
+            });
+        }
     }
-    Ok(tmp)
+    Ok(())
 }
 
-fn remove_all(paths: &[PathBuf]) {
-    for path in paths {
-        let _ = std::fs::remove_file(path);
+/// The steps of a commit once its journal is written: prepare temps, re-check every base,
+/// link the new files in, install the replacements; `decide` marks the commit kept.
+fn apply(
+    replaces: Vec<Replace<'_>>,
+    creates: Vec<Create<'_>>,
+    names: Vec<TempNames>,
+    unchanged: &[(&str, &str, PathBuf)],
+    undo: &mut Undo,
+    warnings: &mut Vec<String>,
+    decide: impl FnOnce() -> Result<(), WriteError>,
+) -> Result<(), WriteError> {
+    let mut names = names.into_iter();
+    let mut ready = Vec::new();
+    let mut guard = Vec::new();
+    for r in replaces {
+        guard.push((r.rel, r.base, r.real.clone()));
+        let Some(n) = names.next() else { break };
+        ready.push(prepare(r, n, warnings)?);
     }
+    let mut created = Vec::new();
+    for c in creates {
+        let Some(n) = names.next() else { break };
+        undo.made_dirs.extend(make_parents(&c.real)?);
+        created.push((c.rel, new_file_temp(&n.tmp, c.bytes)?, c.real));
+    }
+    // Checked right before anything goes in: a file edited while we prepared is not touched.
+    check_bases(&guard)?;
+    check_bases(unchanged)?;
+    for (rel, tmp, real) in created {
+        match tmp.persist_noclobber(&real) {
+            Ok(_) => undo.linked.push(real),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(WriteError::FileExists { file: rel.into() });
+            }
+            Err(e) => return Err(io_at(&real)(e.error)),
+        }
+    }
+    install(ready, decide, warnings)
 }
 
-/// Put every prepared replacement in, then settle the swaps (see `swap.rs`): all kept, or
-/// all undone with the newest saves at their paths.
-fn install(ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
+/// Put every prepared replacement in, then settle the swaps (see `swap.rs`) and `decide`:
+/// all kept, or all undone with the newest saves at their paths.
+fn install(
+    ready: Vec<Ready<'_>>,
+    decide: impl FnOnce() -> Result<(), WriteError>,
+    warnings: &mut Vec<String>,
+) -> Result<(), WriteError> {
     let mut watcher = Watcher::new();
     let mut swapped = Vec::new();
+    let mut renamed = Vec::new();
     let mut in_place = Vec::new();
     let mut outcome = Ok(());
     for item in ready {
@@ -251,18 +360,20 @@ fn install(ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
                 base,
                 bytes,
                 real,
-            } => in_place.push((rel, base, bytes, real)),
+                copies,
+            } => in_place.push((rel, base, bytes, real, copies)),
             Ready::Swap {
                 rel,
                 base,
                 bytes,
                 tmp,
+                keep,
                 real,
-            } => match swap::check(base, watcher.as_ref(), rel, bytes, tmp, real)
-                .and_then(|checked| checked.swap(base))
+            } => match swap::check(base, watcher.as_ref(), rel, bytes, tmp, real.clone())
+                .and_then(|checked| checked.swap(base, &keep))
             {
                 Ok(Some(s)) => swapped.push(s),
-                Ok(None) => {}
+                Ok(None) => renamed.push((real, keep)),
                 Err(e) => {
                     outcome = Err(e);
                     break;
@@ -270,11 +381,11 @@ fn install(ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
             },
         }
     }
-    let mut written: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut written = Vec::new();
     if outcome.is_ok() {
-        for (rel, base, bytes, real) in in_place {
+        for (rel, base, bytes, real, copies) in in_place {
             match write_in_place(base, rel, bytes, &real) {
-                Ok(old) => written.push((real, old)),
+                Ok(old) => written.push((real, old, copies)),
                 Err(e) => {
                     outcome = Err(e);
                     break;
@@ -282,16 +393,37 @@ fn install(ready: Vec<Ready<'_>>) -> Result<(), WriteError> {
             }
         }
     }
-    let outcome = swap::converge(watcher.as_mut(), &mut swapped, outcome);
+    let mut outcome = swap::converge(watcher.as_mut(), &mut swapped, outcome);
+    if outcome.is_ok()
+        && let Err(e) = decide()
+    {
+        // Not recorded as kept: undo, so that what is on disk matches the journal.
+        outcome = swap::converge(watcher.as_mut(), &mut swapped, Err(e));
+    }
     // The log is closed before the temp files are, which would only add lua's own closes.
     drop(watcher);
     if outcome.is_err() {
-        for (path, old) in &written {
+        for (path, old, _) in &written {
             let _ = overwrite(path, old);
         }
+        for (real, keep) in &renamed {
+            let _ = std::fs::rename(keep, real);
+        }
+    } else {
+        for (_, keep) in &renamed {
+            let _ = std::fs::remove_file(keep);
+        }
     }
-    swap::finish(swapped)?;
-    outcome
+    // Dropping the copies of in-place files removes them.
+    drop(written);
+    match (outcome, swap::finish(swapped)) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Ok(())) => Ok(()),
+        (Ok(()), Err(e)) => {
+            warnings.push(format!("written; an old copy could not be removed: {e}"));
+            Ok(())
+        }
+    }
 }
 
 /// Rewrite a hard-linked file through one open handle: read it, check it holds its base,

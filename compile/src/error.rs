@@ -159,6 +159,24 @@ pub enum WriteError {
         /// Why.
         reason: String,
     },
+    /// The project is being changed by another `lua` (its lock or its commit journal).
+    #[error("the project is in use by {holder}; try again when it is done")]
+    Locked {
+        /// Who: "pid 123 (lua sync --accept)".
+        holder: String,
+    },
+    /// The journal of an interrupted commit cannot be followed (not lua's, or names paths
+    /// outside the project); nothing was changed.
+    #[error(
+        "{}: {reason}; nothing was changed: check the files it names, then remove it",
+        path.display()
+    )]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {

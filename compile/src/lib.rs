@@ -19,6 +19,12 @@
 //! follow the file's style and are checked by evaluating the edited project in memory before
 //! anything is written: the new property must read back as exactly the value.
 //!
+//! [`commit_files`] is the project's one guarded writer, for any files and bytes: each file
+//! carries its base (the sha256 it must hold, or absent), and the commit is all or nothing,
+//! also across `kill -9` thanks to a journal that [`recover`] finishes or undoes.
+//! [`ProjectLock`] keeps a second `lua` from changing the project meanwhile. Write-back and
+//! the inserts commit through it, with compile's recorded hashes as bases.
+//!
 //! How it fits: the engine in `lua-core` calls [`compile`], hands the [`Node`] of each field
 //! to the component that owns it, and calls [`write_back`] when the user pulls.
 //!
@@ -32,12 +38,15 @@ mod eval;
 mod fsio;
 mod guard;
 mod insert;
+mod journal;
 mod layout;
 mod literal;
+mod lock;
 mod model;
 mod options;
 mod outline;
 mod plan;
+mod recover;
 mod resolve;
 mod source;
 mod swap;
@@ -55,8 +64,10 @@ pub use insert::{
     NewModule, create_module, insert_property, insert_property_files, insert_shorthand_with_import,
     insert_shorthand_with_import_files, insert_with_new_module, insert_with_new_module_files,
 };
+pub use lock::ProjectLock;
 pub use model::{CacheStatus, Compiled, LiteralKind, Node, Origin, Unreadable};
 pub use options::{FileWrite, WriteOptions, WriteReport};
+pub use recover::{Recovered, recover};
 pub use source::MAX_SOURCE_BYTES;
 pub use write::{needs_force, needs_force_for, write_back, write_back_files};
 

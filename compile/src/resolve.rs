@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::error::WriteError;
 use crate::options::WriteOptions;
 use crate::swap::io_at;
-use crate::temp::{parent_dir, temp_beside};
+use crate::temp::{parent_dir, temp_at};
 
 /// A file to replace, resolved and checked.
 pub(crate) struct Replace<'c> {
@@ -23,6 +23,26 @@ pub(crate) struct Replace<'c> {
     pub meta: Metadata,
 }
 
+impl Replace<'_> {
+    /// A file with several names is rewritten in place, so that every name sees the change.
+    pub(crate) fn in_place(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            self.meta.nlink() > 1
+        }
+        #[cfg(not(unix))]
+        false
+    }
+}
+
+/// Where a target's temp files go: the new bytes, and the old ones (a copy, or a link made
+/// only where the system cannot exchange).
+pub(crate) struct TempNames {
+    pub tmp: PathBuf,
+    pub keep: PathBuf,
+}
+
 /// A replacement ready to go in.
 pub(crate) enum Ready<'c> {
     /// A temp file holding the new bytes, to swap or rename over `real`.
@@ -31,14 +51,17 @@ pub(crate) enum Ready<'c> {
         base: &'c str,
         bytes: &'c [u8],
         tmp: tempfile::NamedTempFile,
+        keep: PathBuf,
         real: PathBuf,
     },
-    /// A hard-linked file, rewritten in place.
+    /// A hard-linked file, rewritten in place; `copies` hold its new and old bytes until the
+    /// commit is decided.
     InPlace {
         rel: &'c str,
         base: &'c str,
         bytes: &'c [u8],
         real: PathBuf,
+        copies: (tempfile::NamedTempFile, tempfile::NamedTempFile),
     },
 }
 
@@ -58,6 +81,13 @@ impl Fence {
                 .filter_map(|p| std::fs::canonicalize(root.join(p)).ok()),
         );
         Ok(Fence { allowed })
+    }
+
+    /// The project root's real path.
+    pub(crate) fn root(&self) -> &Path {
+        self.allowed
+            .first()
+            .map_or(Path::new("."), PathBuf::as_path)
     }
 
     pub(crate) fn check(&self, rel: &str, real: &Path) -> Result<(), WriteError> {
@@ -124,13 +154,7 @@ pub(crate) fn resolve_create(root: &Path, fence: &Fence, rel: &str) -> Result<Pa
 
 /// Create the missing folders above `path`; the ones made, outermost first.
 pub(crate) fn make_parents(path: &Path) -> Result<Vec<PathBuf>, WriteError> {
-    let mut missing = Vec::new();
-    let mut dir = parent_dir(path);
-    while !dir.exists() {
-        missing.push(dir.to_path_buf());
-        dir = parent_dir(dir);
-    }
-    missing.reverse();
+    let missing = missing_parents(path);
     for dir in &missing {
         std::fs::create_dir(dir).map_err(io_at(dir))?;
     }
@@ -170,25 +194,35 @@ fn check_writable(rel: &str, real: &Path, meta: &Metadata) -> Result<(), WriteEr
     Ok(())
 }
 
-/// The temp file for a replacement, with the target's mode, owner and group; or the plan to
-/// write a hard-linked file in place.
+/// The temp file for a replacement, with the target's mode, owner and group; or, for a
+/// hard-linked file to rewrite in place, copies of its new and old bytes (the journal's way
+/// back). `names` are the temp and keep paths the journal lists for it.
 pub(crate) fn prepare<'c>(
     r: Replace<'c>,
+    names: TempNames,
     warnings: &mut Vec<String>,
 ) -> Result<Ready<'c>, WriteError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if r.meta.nlink() > 1 {
-            return Ok(Ready::InPlace {
-                rel: r.rel,
-                base: r.base,
-                bytes: r.bytes,
-                real: r.real,
-            });
+    if r.in_place() {
+        let old = crate::source::open_regular(&r.real)
+            .and_then(|f| {
+                let mut old = Vec::new();
+                std::io::Read::read_to_end(&mut &f, &mut old).map(|_| old)
+            })
+            .map_err(io_at(&r.real))?;
+        if crate::source::sha256_hex(&old) != r.base {
+            return Err(WriteError::Changed { file: r.rel.into() });
         }
+        let new_copy = temp_at(&names.tmp, r.bytes).map_err(io_at(&names.tmp))?;
+        let old_copy = temp_at(&names.keep, &old).map_err(io_at(&names.keep))?;
+        return Ok(Ready::InPlace {
+            rel: r.rel,
+            base: r.base,
+            bytes: r.bytes,
+            real: r.real,
+            copies: (new_copy, old_copy),
+        });
     }
-    let tmp = temp_beside(&r.real, r.bytes).map_err(io_at(&r.real))?;
+    let tmp = temp_at(&names.tmp, r.bytes).map_err(io_at(&names.tmp))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -218,6 +252,35 @@ pub(crate) fn prepare<'c>(
         base: r.base,
         bytes: r.bytes,
         tmp,
+        keep: names.keep,
         real: r.real,
     })
+}
+
+/// The temp file of a file to create: its bytes, mode 0644.
+pub(crate) fn new_file_temp(
+    tmp: &Path,
+    bytes: &[u8],
+) -> Result<tempfile::NamedTempFile, WriteError> {
+    let file = temp_at(tmp, bytes).map_err(io_at(tmp))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io_at(tmp))?;
+    }
+    Ok(file)
+}
+
+/// The folders above `path` that do not exist yet, outermost first.
+pub(crate) fn missing_parents(path: &Path) -> Vec<PathBuf> {
+    let mut missing = Vec::new();
+    let mut dir = parent_dir(path);
+    while !dir.exists() {
+        missing.push(dir.to_path_buf());
+        dir = parent_dir(dir);
+    }
+    missing.reverse();
+    missing
 }

@@ -38,7 +38,7 @@ use crate::watch::{Watcher, Wd};
 const SETTLE: Duration = Duration::from_millis(2);
 /// How long to wait for a handle still open on an inode lua is about to remove.
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
-/// Swaps allowed while saves keep landing, before the file is kept aside.
+/// Swaps of one file allowed while saves keep landing, before it is kept aside.
 const MAX_SWAPS: usize = 16;
 
 /// A replacement swapped in: the temp name holds the other inode.
@@ -104,8 +104,8 @@ pub(crate) fn check<'c>(
 
 impl<'c> Checked<'c> {
     /// Swap the new file in. `None` when the system cannot exchange and the file was
-    /// renamed over instead (the check was the guard).
-    pub(crate) fn swap(self, base: &str) -> Result<Option<Swapped<'c>>, WriteError> {
+    /// renamed over instead (the check was the guard), after linking the old one to `keep`.
+    pub(crate) fn swap(self, base: &str, keep: &Path) -> Result<Option<Swapped<'c>>, WriteError> {
         let (tmp, real) = (self.tmp, self.real);
         match exchange(tmp.path(), &real) {
             Ok(true) => {
@@ -129,6 +129,8 @@ impl<'c> Checked<'c> {
                 }))
             }
             Ok(false) => {
+                // The old file stays reachable under `keep` until the commit is decided.
+                std::fs::hard_link(&real, keep).map_err(io_at(keep))?;
                 tmp.persist(&real).map_err(|e| WriteError::Io {
                     path: real.clone(),
                     source: e.error,
@@ -161,17 +163,23 @@ pub(crate) fn converge(
 
 /// Remove what each temp name holds now (the superseded inode) and make it durable.
 pub(crate) fn finish(swaps: Vec<Swapped<'_>>) -> Result<(), WriteError> {
-    for s in swaps {
-        let real = s.real.clone();
-        drop(s);
-        sync_parent(&real)?;
+    let mut folders: Vec<PathBuf> = swaps
+        .iter()
+        .map(|s| parent_dir(&s.real).to_path_buf())
+        .collect();
+    drop(swaps);
+    folders.sort();
+    folders.dedup();
+    for dir in &folders {
+        crate::fsio::sync_dir(dir).map_err(io_at(dir))?;
     }
     Ok(())
 }
 
 fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), WriteError> {
     let deadline = Instant::now() + CLOSE_WAIT;
-    let mut moves = 0;
+    // Moves per file: saves that keep landing in one file must not stop the others.
+    let mut moves = vec![0usize; swaps.len()];
     loop {
         std::thread::sleep(SETTLE);
         w.drain()
@@ -181,14 +189,14 @@ fn by_log(w: &mut Watcher, swaps: &mut [Swapped<'_>], keep: bool) -> Result<(), 
         };
         let clean = keep && !w.overflowed() && swaps.iter().all(untouched);
         let mut moved = false;
-        for s in swaps.iter_mut() {
+        for (s, moves) in swaps.iter_mut().zip(moves.iter_mut()) {
             let want_ours = want_ours(w, s, clean);
             if want_ours != s.ours_at_path && !s.foreign {
-                if moves == MAX_SWAPS {
+                if *moves == MAX_SWAPS {
                     return Err(keep_aside(s));
                 }
                 swap_checked(s)?;
-                moves += 1;
+                *moves += 1;
                 moved = true;
             }
         }
@@ -326,7 +334,7 @@ fn file_id(meta: &std::fs::Metadata) -> FileId {
 
 /// Swap `a` and `b` atomically. `Ok(false)` where the system cannot (not Linux, or a file
 /// system without `RENAME_EXCHANGE`): nothing happened.
-fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
@@ -433,7 +441,7 @@ mod tests {
 
     fn swap(compiled: &Compiled, watcher: &Watcher, real: &Path) -> Swapped<'static> {
         checked(compiled, watcher, real)
-            .swap(&compiled.inputs["index.ts"])
+            .swap(&compiled.inputs["index.ts"], &real.with_extension("keep"))
             .unwrap()
             .unwrap()
     }
@@ -446,7 +454,12 @@ mod tests {
         // old inode, and it writes when lua is done.
         let ready = checked(&compiled, &watcher, &real);
         let (go, handle) = editor(&real, false);
-        let swaps = vec![ready.swap(&compiled.inputs["index.ts"]).unwrap().unwrap()];
+        let swaps = vec![
+            ready
+                .swap(&compiled.inputs["index.ts"], &real.with_extension("keep"))
+                .unwrap()
+                .unwrap(),
+        ];
         let outcome = settle_then_editor_writes(watcher, swaps, Ok(()), go, handle);
         assert!(
             matches!(outcome, Err(WriteError::Changed { .. })),

@@ -50,6 +50,54 @@ pub(crate) fn temp_beside(target: &Path, bytes: &[u8]) -> io::Result<tempfile::N
     Ok(tmp)
 }
 
+/// A fresh, unpredictable tag for the temp files of one commit (names chosen before any is
+/// made, so the journal can list them first).
+pub(crate) fn nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mixed = crate::source::sha256_hex(
+        format!(
+            "{nanos}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+        .as_bytes(),
+    );
+    mixed[..8].to_owned()
+}
+
+/// The name of a temp file of lua for `target`: `.<name>.lua-tmp-<pid>-<nonce><tag>`, in the
+/// same folder. `tag` tells a commit's temps for one target apart (`n`ew bytes, `o`ld ones).
+pub(crate) fn temp_name(target: &Path, nonce: &str, tag: &str) -> String {
+    format!("{}{nonce}{tag}", prefix(target))
+}
+
+/// Whether `name` is a plain file name of one of lua's temp files (what a journal may name).
+pub(crate) fn is_temp_name(name: &str) -> bool {
+    !name.contains(['/', '\\', '\0']) && matches!(owner_of(name), Some(Owner::Pid(_)))
+}
+
+/// Create the temp file `path` (which must not exist) holding `bytes`, synced, mode 0666
+/// less the umask; removed when the handle is dropped unless persisted.
+pub(crate) fn temp_at(path: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o666);
+    }
+    let file = options.open(path)?;
+    let path = tempfile::TempPath::try_from_path(path)?;
+    let mut tmp = tempfile::NamedTempFile::from_parts(file, path);
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
 /// Remove the stale temp files of lua in `dir` (best effort: errors are ignored, a file that
 /// cannot be removed is tried again next time).
 pub(crate) fn clean_stale(dir: &Path) {
@@ -110,7 +158,7 @@ fn owner_of(name: &str) -> Option<Owner> {
 
 /// Whether process `pid` exists (where that cannot be known, assume it does: the age rule
 /// still applies).
-fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Some(pid) = i32::try_from(pid)

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::DevServerError;
 use crate::spec::{self, BackupSpec, McpServerSpec, PrimitiveSpec};
+use crate::tls::TlsConfig;
 use crate::validate::validate_agent_id;
 
 /// Where the devserver keeps its data.
@@ -58,6 +59,11 @@ pub struct Config {
     /// Backups to upload at start, replacing the agent's backup (from `--backup-from DIR
     /// --backup-agent ID`). The agent must exist (from the database, the seed or `agents`).
     pub backups: Vec<BackupUpload>,
+    /// Serve HTTPS with certificates made at start (`--tls`); `None`: plain HTTP.
+    pub tls: Option<TlsConfig>,
+    /// A modelled network round trip (`--latency MS`): one before a new connection's first
+    /// byte, half of it on each chunk in each direction. Zero: none.
+    pub latency: Duration,
 }
 
 /// A backup to upload at start.
@@ -87,6 +93,8 @@ impl std::fmt::Debug for Config {
             .field("session_lifetime", &self.session_lifetime)
             .field("login_burst", &self.login_burst)
             .field("login_refill", &self.login_refill)
+            .field("tls", &self.tls)
+            .field("latency", &self.latency)
             .finish()
     }
 }
@@ -110,6 +118,8 @@ impl Default for Config {
             session_lifetime: Duration::from_secs(24 * 3600),
             login_burst: 10,
             login_refill: Duration::from_secs(6),
+            tls: None,
+            latency: Duration::ZERO,
         }
     }
 }

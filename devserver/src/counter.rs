@@ -1,5 +1,5 @@
 //! The API request counter behind `GET /_devserver/requests`: plain data, filled by a layer
-//! in front of the API routes.
+//! in front of the API routes (requests) and by the accept loop (connections).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 /// API requests seen, keyed by `METHOD /route/{template}`.
 #[derive(Debug, Default)]
 pub(crate) struct Counter {
+    /// TCP connections accepted (any route, the control routes' own included).
+    connections: u64,
     total: u64,
     by_route: BTreeMap<String, u64>,
 }
@@ -19,7 +21,12 @@ impl Counter {
         *self.by_route.entry(key).or_insert(0) += 1;
     }
 
+    /// Counts one accepted connection.
+    pub(crate) fn connection(&mut self) {
+        self.connections += 1;
+    }
+
     pub(crate) fn to_json(&self) -> Value {
-        json!({ "total": self.total, "byRoute": self.by_route })
+        json!({ "total": self.total, "byRoute": self.by_route, "connections": self.connections })
     }
 }

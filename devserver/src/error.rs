@@ -30,6 +30,12 @@ pub enum DevServerError {
         /// The address asked for.
         host: std::net::IpAddr,
     },
+    /// `--tls`: the certificates could not be made or the CA file written.
+    #[error("cannot set up HTTPS: {reason}")]
+    Tls {
+        /// What failed.
+        reason: String,
+    },
     /// The folder for the database file could not be created.
     #[error("cannot create the database folder {}: {source}", path.display())]
     CreateDir {

@@ -26,7 +26,9 @@
 // - `routes::{api, primitives, backup, control, dashboard}`: handlers; they never use each
 //   other;
 // - `app`: builds the router from the route modules and the layers;
-// - `serve`: the accept loop (hyper, with JSON bodies for hyper's own 400/414/431 answers);
+// - `tls` (certificates made at start) and `latency` (the modelled network) are leaves too;
+// - `serve`: the accept loop (hyper, with JSON bodies for hyper's own 400/414/431 answers;
+//   TLS and latency below it);
 // - this file: start, stop, the blocking wrapper.
 mod app;
 mod config;
@@ -35,6 +37,7 @@ mod error;
 mod faults;
 mod hosts;
 mod http;
+mod latency;
 mod ratelimit;
 mod routes;
 mod secret;
@@ -44,9 +47,11 @@ mod sessions;
 mod spec;
 mod state;
 mod store;
+mod tls;
 mod validate;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -55,6 +60,7 @@ use tokio::task::JoinHandle;
 pub use config::{AgentSpec, BackupUpload, Config, Seed, SeedAgent, SeedVersion, Storage};
 pub use error::DevServerError;
 pub use spec::{ActiveBy, BackupFileSpec, BackupSpec, Encoding, McpServerSpec, PrimitiveSpec};
+pub use tls::TlsConfig;
 
 /// How long a graceful shutdown may wait for open requests before the server task is aborted.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -66,6 +72,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    /// The CA certificate clients must trust, when serving HTTPS.
+    ca_path: Option<PathBuf>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -76,9 +84,15 @@ impl RunningServer {
         self.addr
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:40123` (no trailing `/`).
+    /// The base URL, e.g. `http://127.0.0.1:40123` or `https://127.0.0.1:40123` (no
+    /// trailing `/`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        base_url(self.addr, self.ca_path.is_some())
+    }
+
+    /// The CA certificate (PEM) to trust, when serving HTTPS (`--tls`).
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.ca_path.as_deref()
     }
 
     /// Stops accepting connections, lets open requests finish (up to a few seconds, then aborts
@@ -195,19 +209,35 @@ pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
         .local_addr()
         .map_err(|source| DevServerError::Bind { addr, source })?;
 
+    let tls = config
+        .tls
+        .as_ref()
+        .map(|tls| tls::prepare(tls, config.host))
+        .transpose()?;
+    let ca_path = tls.as_ref().map(|served| served.ca_path.clone());
+
     let state = state::AppState::new(conn, settings);
-    let app = app::router(state);
+    let app = app::router(state.clone());
+    let transport = serve::Transport {
+        tls: tls.map(|served| served.acceptor),
+        latency: config.latency,
+        on_connection: Box::new(move || state::lock(&state.counter).connection()),
+    };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // A dropped sender also means "stop".
-        serve::run(listener, app, async {
+        serve::run(listener, app, transport, async {
             let _ = stopped.await;
         })
         .await;
     });
-    tracing::info!("lua-devserver listening on http://{addr}");
+    tracing::info!(
+        "lua-devserver listening on {}",
+        base_url(addr, ca_path.is_some())
+    );
     Ok(RunningServer {
         addr,
+        ca_path,
         stop: Some(stop),
         task: Some(task),
     })
@@ -219,6 +249,7 @@ pub async fn start(config: Config) -> Result<RunningServer, DevServerError> {
 #[derive(Debug)]
 pub struct BlockingServer {
     addr: SocketAddr,
+    ca_path: Option<PathBuf>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -226,7 +257,8 @@ pub struct BlockingServer {
 impl BlockingServer {
     /// Starts the server on its own runtime thread; returns once it accepts connections.
     pub fn start(config: Config) -> Result<BlockingServer, DevServerError> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, DevServerError>>();
+        type Ready = Result<(SocketAddr, Option<PathBuf>), DevServerError>;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Ready>();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("lua-devserver".to_owned())
@@ -245,7 +277,8 @@ impl BlockingServer {
                 runtime.block_on(async move {
                     match start(config).await {
                         Ok(server) => {
-                            let _ = ready_tx.send(Ok(server.addr()));
+                            let ready = (server.addr(), server.ca_path().map(Path::to_owned));
+                            let _ = ready_tx.send(Ok(ready));
                             let _ = stopped.await;
                             server.shutdown().await;
                         }
@@ -257,8 +290,9 @@ impl BlockingServer {
             })
             .map_err(DevServerError::Runtime)?;
         match ready_rx.recv() {
-            Ok(Ok(addr)) => Ok(BlockingServer {
+            Ok(Ok((addr, ca_path))) => Ok(BlockingServer {
                 addr,
+                ca_path,
                 stop: Some(stop),
                 thread: Some(thread),
             }),
@@ -280,10 +314,19 @@ impl BlockingServer {
         self.addr
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:40123` (no trailing `/`).
+    /// The base URL, e.g. `http://127.0.0.1:40123` (no trailing `/`; `https` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        base_url(self.addr, self.ca_path.is_some())
     }
+
+    /// The CA certificate (PEM) to trust, when serving HTTPS.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.ca_path.as_deref()
+    }
+}
+
+fn base_url(addr: SocketAddr, tls: bool) -> String {
+    format!("{}://{addr}", if tls { "https" } else { "http" })
 }
 
 impl Drop for BlockingServer {

@@ -5,9 +5,10 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
-use lua_devserver::{AgentSpec, BackupSpec, BackupUpload, Config, Seed, Storage};
+use lua_devserver::{AgentSpec, BackupSpec, BackupUpload, Config, Seed, Storage, TlsConfig};
 
 /// A local Lua platform: the platform API over HTTP with SQLite persistence, an admin dashboard,
 /// a request counter and fault injection for tests.
@@ -57,6 +58,22 @@ struct Args {
     /// The agent whose backup `--backup-from` replaces (it must exist, e.g. from `--agent`).
     #[arg(long, value_name = "ID", requires = "backup_from")]
     backup_agent: Option<String>,
+    /// Serve HTTPS: make a certificate authority and a server certificate for localhost,
+    /// 127.0.0.1, ::1 and --host, and write the CA to `DIR/ca.pem` (printed at start).
+    #[arg(long)]
+    tls: bool,
+    /// Where --tls writes the CA certificate.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".lua-devserver/tls",
+        requires = "tls"
+    )]
+    tls_dir: PathBuf,
+    /// Model a network with this round-trip time: one round trip before a new connection's
+    /// first byte, half of one on every chunk in each direction.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency: u64,
 }
 
 fn main() -> ExitCode {
@@ -110,6 +127,8 @@ fn run(args: Args) -> Result<(), String> {
         faults: args.faults,
         backups,
         allow_hosts: args.allow_hosts,
+        tls: args.tls.then(|| TlsConfig::new(args.tls_dir)),
+        latency: Duration::from_millis(args.latency),
         ..Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -120,7 +139,8 @@ fn run(args: Args) -> Result<(), String> {
         let server = lua_devserver::start(config)
             .await
             .map_err(|e| e.to_string())?;
-        announce(&server.url()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+        announce(&server.url(), server.ca_path())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
         wait_for_stop_signal().await;
         tracing::info!("stopping");
         server.shutdown().await;
@@ -128,10 +148,14 @@ fn run(args: Args) -> Result<(), String> {
     })
 }
 
-/// The one line on stdout that scripts and tests wait for.
+/// The line on stdout that scripts and tests wait for (the last one), after the CA file's
+/// path with `--tls`.
 #[allow(clippy::print_stdout)]
-fn announce(url: &str) -> std::io::Result<()> {
+fn announce(url: &str, ca: Option<&std::path::Path>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
+    if let Some(ca) = ca {
+        writeln!(out, "lua-devserver CA certificate: {}", ca.display())?;
+    }
     writeln!(out, "lua-devserver listening on {url}")?;
     out.flush()
 }

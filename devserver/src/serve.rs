@@ -1,6 +1,7 @@
 //! The accept loop: hyper connections (HTTP/1.1 and HTTP/2) over the application router,
 //! each request tagged with the client's address (`ConnectInfo`, for the sign-in rate limit),
-//! a header read timeout, and graceful shutdown.
+//! a header read timeout, and graceful shutdown; below hyper, optionally TLS (`--tls`) over
+//! a modelled network (`--latency`).
 //!
 //! hyper answers some malformed requests itself, before any route or layer runs: 400 (not
 //! HTTP), 414 (URI longer than 65534 bytes) and 431 (more than 100 headers, or a head over
@@ -18,20 +19,35 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::http::error::ApiError;
 use crate::http::guard::SECURITY_HEADERS;
+use crate::latency;
 
 /// A client that has not sent its request head after this long is disconnected.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What sits between an accepted socket and hyper: the modelled network (`--latency`) and
+/// TLS (`--tls`), and who is told of each new connection (the request counter).
+pub(crate) struct Transport {
+    pub tls: Option<TlsAcceptor>,
+    pub latency: Duration,
+    pub on_connection: Box<dyn Fn() + Send + Sync>,
+}
+
 /// Serves `app` on `listener` until `stop` completes, then lets open connections finish.
-pub(crate) async fn run(listener: TcpListener, app: Router, stop: impl Future<Output = ()>) {
+pub(crate) async fn run(
+    listener: TcpListener,
+    app: Router,
+    transport: Transport,
+    stop: impl Future<Output = ()>,
+) {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -52,25 +68,74 @@ pub(crate) async fn run(listener: TcpListener, app: Router, stop: impl Future<Ou
             },
             () = &mut stop => break,
         };
+        (transport.on_connection)();
         let service = app
             .clone()
             .map_request(move |mut req: Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(remote));
                 req
             });
-        let io = TokioIo::new(JsonParseErrors::new(stream));
-        let conn = builder
-            .serve_connection(io, TowerToHyperService::new(service))
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let connection = Connection {
+            builder: builder.clone(),
+            service: TowerToHyperService::new(service),
+            watcher: graceful.watcher(),
+        };
+        let (tls, latency) = (transport.tls.clone(), transport.latency);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let served = match (latency.is_zero(), tls) {
+                (true, None) => connection.serve(stream).await,
+                (false, None) => connection.serve(latency::delayed(stream, latency)).await,
+                (true, Some(tls)) => connection.serve_tls(&tls, stream).await,
+                (false, Some(tls)) => {
+                    let stream = latency::delayed(stream, latency);
+                    connection.serve_tls(&tls, stream).await
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!("connection from {remote} ended with an error: {e}");
             }
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// One accepted connection, ready to be served over whatever stream the transport made.
+struct Connection<S> {
+    builder: Builder<TokioExecutor>,
+    service: S,
+    watcher: Watcher,
+}
+
+impl<S> Connection<S>
+where
+    S: hyper::service::Service<Request<hyper::body::Incoming>, Response = axum::response::Response>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    async fn serve_tls<I>(self, tls: &TlsAcceptor, io: I) -> Result<(), String>
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        // A client that never finishes its handshake is dropped like a slow request head.
+        let stream = tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(io))
+            .await
+            .map_err(|_| "no TLS handshake in time".to_owned())?
+            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        self.serve(stream).await
+    }
+
+    async fn serve<I>(self, io: I) -> Result<(), String>
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(JsonParseErrors::new(io));
+        let conn = self.builder.serve_connection(io, self.service).into_owned();
+        self.watcher.watch(conn).await.map_err(|e| e.to_string())
+    }
 }
 
 /// A connection whose writes pass through unchanged, except hyper's own bodyless 400, 414 and

@@ -23,9 +23,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::api::agent_segment;
-use crate::client::{PlatformClient, plain_http_client};
+use crate::client::PlatformClient;
 use crate::error::{PlatformError, excerpt};
 use crate::primitives::{Indexed, Shape};
+use crate::transport::Transport;
 use crate::urls::redirect_target;
 
 /// Largest blob accepted (compressed or not), so a hostile URL cannot fill memory.
@@ -309,7 +310,7 @@ pub enum BlobError {
 /// restore.
 #[derive(Clone, Debug)]
 pub struct BlobClient {
-    http: reqwest::Client,
+    transport: Transport,
     limits: Limits,
     timeout: Duration,
     /// The API client whose network budget downloads spend; `None`: only `timeout` bounds.
@@ -319,6 +320,7 @@ pub struct BlobClient {
 }
 
 impl BlobClient {
+    /// A client with a transport of its own (from the environment).
     pub fn new(timeout: Duration) -> Result<Self, BlobError> {
         Self::with_limits(timeout, LIMITS)
     }
@@ -334,14 +336,19 @@ impl BlobClient {
     }
 
     pub fn with_limits(timeout: Duration, limits: Limits) -> Result<Self, BlobError> {
-        let http = plain_http_client(timeout).map_err(|reason| BlobError::Client { reason })?;
-        Ok(Self {
-            http,
+        let transport = Transport::from_env().map_err(|reason| BlobError::Client { reason })?;
+        Ok(Self::on(transport, timeout, limits))
+    }
+
+    /// A client on `transport`: the same connections as the API client of the run.
+    pub fn on(transport: Transport, timeout: Duration, limits: Limits) -> Self {
+        Self {
+            transport,
             limits,
             timeout,
             budget: None,
             held: Arc::default(),
-        })
+        }
     }
 
     /// GET `url` and return the file's bytes, verified against `hash`.
@@ -383,7 +390,8 @@ impl BlobClient {
             }
         };
         let mut resp = self
-            .http
+            .transport
+            .http()
             .get(url)
             .timeout(timeout)
             .send()
@@ -470,10 +478,12 @@ impl Drop for Held<'_> {
 impl PlatformClient {
     /// A blob client for one restore that spends this client's network budget (each
     /// download bounded by the per-attempt timeout and what is left of the deadline).
-    pub fn blob_client(&self) -> Result<BlobClient, BlobError> {
-        let mut blobs = BlobClient::with_limits(self.attempt_limit(), LIMITS)?;
+    /// Its connections are the run's ([`PlatformClient::transport`]): a blob URL on the
+    /// platform's host reuses its connection.
+    pub fn blob_client(&self) -> BlobClient {
+        let mut blobs = BlobClient::on(self.transport().clone(), self.attempt_limit(), LIMITS);
         blobs.budget = Some(self.clone());
-        Ok(blobs)
+        blobs
     }
 }
 
@@ -630,6 +640,18 @@ fn without_query(url: &str) -> String {
 }
 
 fn reqwest_reason(e: &reqwest::Error) -> String {
+    if let Some(tls) = crate::tls::rustls_error(e) {
+        let host = e
+            .url()
+            .and_then(|u| u.host_str())
+            .unwrap_or("the server")
+            .to_owned();
+        let refusal = crate::tls::refusal(tls, &host, None);
+        return format!(
+            "the certificate of {host} {}; {}",
+            refusal.problem, refusal.remedy
+        );
+    }
     if e.is_timeout() {
         "no response in time".into()
     } else if e.is_connect() {

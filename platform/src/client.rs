@@ -17,7 +17,9 @@ use crate::cache::ReadCache;
 use crate::deadline::Budget;
 use crate::envelope::{parse_success, read_limited, redact_bytes, status_error};
 use crate::error::{PlatformError, excerpt};
+use crate::proxy::Proxy;
 use crate::retry::{self, Attempt, millis};
+use crate::transport::Transport;
 use crate::urls::{check_base_url, normalise_path, redirect_target};
 
 /// The real platform, used when nothing else is configured.
@@ -56,6 +58,9 @@ pub struct ClientConfig {
     /// and backoff), summed over the client's life. When it runs out, requests fail with
     /// [`PlatformError::DeadlineExceeded`]. `None`: only the per-attempt timeout bounds.
     pub deadline: Option<Duration>,
+    /// The connections to share (one per host for a whole run, however many clients).
+    /// `None`: a transport of its own, from the environment ([`Transport::from_env`]).
+    pub transport: Option<Transport>,
 }
 
 impl Default for ClientConfig {
@@ -67,12 +72,13 @@ impl Default for ClientConfig {
             retries: DEFAULT_RETRIES,
             client_version: env!("CARGO_PKG_VERSION").to_owned(),
             deadline: Some(DEFAULT_DEADLINE),
+            transport: None,
         }
     }
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     /// Trimmed base URL, as requests use it.
     base_url: String,
     /// The base URL as errors and logs show it (user-info removed).
@@ -181,9 +187,15 @@ impl PlatformClient {
                     config.client_version
                 ),
             })?;
+        let transport = match config.transport {
+            Some(transport) => transport,
+            None => {
+                Transport::from_env().map_err(|reason| PlatformError::InvalidConfig { reason })?
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
-                http: http_client(config.timeout)?,
+                transport,
                 base_url,
                 shown_base,
                 auth,
@@ -200,6 +212,11 @@ impl PlatformClient {
     /// The base URL requests go to (trailing `/` trimmed).
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// The connections this client uses: hand it to other clients of the same run.
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
     }
 
     /// GETs `path` (e.g. `/admin/agents/x`, query allowed) and returns the payload, the
@@ -405,7 +422,8 @@ impl PlatformClient {
     async fn attempt(&self, request: &Request<'_>, timeout: Duration) -> (Option<u16>, Attempt) {
         let mut req = self
             .inner
-            .http
+            .transport
+            .http()
             .request(request.method.reqwest(), &request.url)
             .timeout(timeout)
             .header(AUTHORIZATION, request.auth.clone())
@@ -419,7 +437,7 @@ impl PlatformClient {
             req = req.body(bytes.clone());
         }
         let is_get = request.method == Method::Get;
-        let mut resp = match req.send().await {
+        let mut resp = match self.inner.transport.send(req).await {
             Ok(resp) => resp,
             Err(e) => {
                 let error = self.transport_error(&request.shown, &e, timeout);
@@ -514,6 +532,27 @@ impl PlatformClient {
                 ),
             };
         }
+        let proxy = self
+            .inner
+            .transport
+            .proxy_for(&self.inner.base_url)
+            .map(Proxy::describe);
+        if let Some(tls) = crate::tls::rustls_error(e) {
+            if let Some(reason) = crate::tls::trust_store_failure(tls) {
+                return PlatformError::InvalidConfig { reason };
+            }
+            let host = reqwest::Url::parse(&self.inner.base_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let refusal = crate::tls::refusal(tls, &host, proxy.as_deref());
+            return PlatformError::Tls {
+                url: shown.to_owned(),
+                host,
+                problem: refusal.problem,
+                remedy: refusal.remedy,
+            };
+        }
         let reason = if e.is_timeout() {
             format!("no response within {timeout:?}")
         } else {
@@ -521,7 +560,10 @@ impl PlatformClient {
         };
         PlatformError::Unreachable {
             url: shown.to_owned(),
-            reason,
+            reason: match proxy {
+                Some(proxy) => format!("through {proxy}: {reason}"),
+                None => reason,
+            },
         }
     }
 }
@@ -530,31 +572,6 @@ fn invalid(reason: &str) -> PlatformError {
     PlatformError::InvalidConfig {
         reason: reason.to_owned(),
     }
-}
-
-/// The HTTP client: no redirects followed (a redirect is an error, see
-/// `PlatformError::Redirected`), and TLS whose trust store loads on first use.
-fn http_client(timeout: Duration) -> Result<reqwest::Client, PlatformError> {
-    plain_http_client(timeout).map_err(|reason| PlatformError::InvalidConfig { reason })
-}
-
-/// The transport every client of this crate is built on (the API client and the blob
-/// downloads): redirects never followed (each caller turns a 3xx into its own typed
-/// error), no default headers, and TLS whose trust store loads on the first handshake
-/// ([`crate::tls`]), so building it costs nothing for an `http://` URL.
-pub(crate) fn plain_http_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    // reqwest is built without a bundled crypto provider (avoids the aws-lc C build).
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let tls = crate::tls::client_config(provider)
-        .map_err(|e| format!("cannot build the TLS configuration: {e}"))?;
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// A short cause for a failure to get a response at all.

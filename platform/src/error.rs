@@ -50,6 +50,23 @@ pub enum PlatformError {
         reason: String,
     },
 
+    /// The server's TLS certificate failed verification (or the TLS handshake failed). Not
+    /// "unreachable": something answered, and it could not be trusted. Never retried, never
+    /// retried over plain HTTP.
+    #[error(
+        "cannot trust the Lua platform at {url}: the certificate of {host} {problem}; {remedy}"
+    )]
+    Tls {
+        /// The URL requested.
+        url: String,
+        /// The host whose certificate it is.
+        host: String,
+        /// What is wrong, in words ("has expired").
+        problem: String,
+        /// What to do about it (which variable adds a CA, ...).
+        remedy: String,
+    },
+
     /// One request got no answer (timed out, dropped) while the server answered the run's
     /// other requests: not "unreachable" (the server is there), an error of the component
     /// that made it. See [`PlatformError::answered_elsewhere`].
@@ -214,6 +231,8 @@ impl PlatformError {
             | Self::InvalidConfig { .. }
             | Self::InvalidAgentId { .. }
             | Self::Unreachable { .. }
+            // Something answered the handshake, but not provably the platform.
+            | Self::Tls { .. }
             | Self::Unanswered { .. } => false,
         }
     }
@@ -246,6 +265,7 @@ impl PlatformError {
         match self {
             Self::MissingApiKey | Self::InvalidConfig { .. } | Self::InvalidAgentId { .. } => None,
             Self::Unreachable { url, .. }
+            | Self::Tls { url, .. }
             | Self::Unanswered { url, .. }
             | Self::Unauthorized { url, .. }
             | Self::NotFound { url, .. }
@@ -323,6 +343,12 @@ impl PlatformError {
                 reason,
                 excerpt,
             } => vec![url, reason, excerpt],
+            Self::Tls {
+                url,
+                host,
+                problem,
+                remedy,
+            } => vec![url, host, problem, remedy],
         }
     }
 }

@@ -18,14 +18,18 @@
 //!   (a followed write could be "confirmed" by another server);
 //! - one network budget per client ([`ClientConfig::deadline`]) bounds every attempt and
 //!   backoff sleep, so no `retries` value can make a run hang;
-//! - the trust store is loaded on the first TLS handshake only (never for `http://`);
+//! - one [`Transport`] (connection pool, proxies, extra CAs) per run, shared by its clients:
+//!   one connection per host (HTTP/2 through ALPN where offered); the trust store is loaded
+//!   on the first TLS handshake only (never for `http://`); a certificate that fails
+//!   verification is [`PlatformError::Tls`], never "unreachable";
 //! - GETs are cached per client and single-flight, errors included, so every component of a
 //!   run sees the same server state; `*_fresh` reads bypass the cache (the push guard);
 //! - response bodies are capped at 4 MiB; the API key never appears in any message or log
 //!   (it is scrubbed even from server text that echoes it).
 //!
-//! It must not know about components, the terminal, config files or the environment: the
-//! caller hands it a [`ClientConfig`].
+//! It must not know about components, the terminal or config files; of the environment it
+//! reads only the proxy and CA variables, in [`Transport::from_env`]. The caller hands it a
+//! [`ClientConfig`].
 
 mod api;
 mod backup;
@@ -35,8 +39,10 @@ mod deadline;
 mod envelope;
 mod error;
 mod primitives;
+mod proxy;
 mod retry;
 mod tls;
+mod transport;
 mod types;
 mod urls;
 
@@ -50,4 +56,5 @@ pub use client::{
 };
 pub use error::PlatformError;
 pub use primitives::{McpServer, Primitive, PrimitiveKind, PrimitiveVersion};
+pub use transport::Transport;
 pub use types::{Agent, PersonaVersion, VersionStatus};

@@ -21,6 +21,7 @@ mod interactive;
 mod invariants;
 mod messages;
 mod model;
+mod network;
 mod npm;
 mod output;
 mod persona;

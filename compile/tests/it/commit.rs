@@ -11,6 +11,19 @@ pub(crate) fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A scratch folder on tmpfs where there is one: the crash and race tests run hundreds of
+/// commits, and what they test is the order of steps, not the disk's flushes.
+pub(crate) fn scratch() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if std::env::var_os("LUA_TEST_ON_DISK").is_none()
+        && shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
+    }
+    tempfile::tempdir().unwrap()
+}
+
 /// Every file under `root` (not `.lua/`) -> its bytes.
 pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -37,33 +50,36 @@ pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// A project of `n` files (every third binary), and a commit that replaces each of them and
-/// creates `n / 2` new ones in new folders.
-pub(crate) fn big_project(root: &Path, n: usize) -> Vec<FileWrite> {
+/// The old bytes of file `i` of the big project, and its path.
+fn big_file(i: usize) -> (String, Vec<u8>, Vec<u8>) {
+    let rel = format!(
+        "src/part{}/file{i}.{}",
+        i % 7,
+        if i.is_multiple_of(3) { "bin" } else { "ts" }
+    );
+    let old: Vec<u8> = if i.is_multiple_of(3) {
+        (0..=255u8).cycle().skip(i).take(300 + i).collect()
+    } else {
+        format!("export const v{i} = 'old {i}';\n").into_bytes()
+    };
+    let new: Vec<u8> = if i.is_multiple_of(3) {
+        old.iter()
+            .rev()
+            .copied()
+            .chain([0xff, 0x00, 0xfe])
+            .collect()
+    } else {
+        format!("export const v{i} = 'new {i}';\n").into_bytes()
+    };
+    (rel, old, new)
+}
+
+/// The commit of the big project of `n` files: each replaced, and `n / 2` new ones created
+/// in new folders.
+pub(crate) fn big_project_writes(n: usize) -> Vec<FileWrite> {
     let mut writes = Vec::new();
     for i in 0..n {
-        let rel = format!(
-            "src/part{}/file{i}.{}",
-            i % 7,
-            if i % 3 == 0 { "bin" } else { "ts" }
-        );
-        let old: Vec<u8> = if i % 3 == 0 {
-            (0..=255u8).cycle().skip(i).take(300 + i).collect()
-        } else {
-            format!("export const v{i} = 'old {i}';\n").into_bytes()
-        };
-        let path = root.join(&rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &old).unwrap();
-        let new: Vec<u8> = if i % 3 == 0 {
-            old.iter()
-                .rev()
-                .copied()
-                .chain([0xff, 0x00, 0xfe])
-                .collect()
-        } else {
-            format!("export const v{i} = 'new {i}';\n").into_bytes()
-        };
+        let (rel, old, new) = big_file(i);
         writes.push(FileWrite {
             rel,
             base: Some(sha(&old)),
@@ -80,8 +96,19 @@ pub(crate) fn big_project(root: &Path, n: usize) -> Vec<FileWrite> {
     writes
 }
 
-fn after(
-    root: &Path,
+/// Make the big project of `n` files (every third binary) in `root`; its commit.
+pub(crate) fn big_project(root: &Path, n: usize) -> Vec<FileWrite> {
+    for i in 0..n {
+        let (rel, old, _) = big_file(i);
+        let path = root.join(&rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &old).unwrap();
+    }
+    big_project_writes(n)
+}
+
+/// What `before` becomes once `writes` are in.
+pub(crate) fn after(
     before: &BTreeMap<String, Vec<u8>>,
     writes: &[FileWrite],
 ) -> BTreeMap<String, Vec<u8>> {
@@ -89,7 +116,6 @@ fn after(
     for w in writes {
         want.insert(w.rel.clone(), w.bytes.clone());
     }
-    let _ = root;
     want
 }
 
@@ -102,7 +128,7 @@ fn hundreds_of_files_text_and_binary_new_and_replaced_go_in_together() {
     assert_eq!(report.files.len(), 450);
     assert_eq!(report.created.len(), 150);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    assert_eq!(snapshot(dir.path()), after(dir.path(), &before, &writes));
+    assert_eq!(snapshot(dir.path()), after(&before, &writes));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

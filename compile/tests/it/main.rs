@@ -6,12 +6,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cache;
+mod child;
 mod commit;
+mod crash;
 mod evaluate;
 mod fixtures;
 mod guard;
 mod hardening;
 mod insert;
 mod insert_roundtrip;
+mod lock;
+mod race;
 mod roundtrip;
 mod write_back;

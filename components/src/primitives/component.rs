@@ -411,10 +411,9 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
     } else {
         client.blob_urls(agent, &hashes).await.map_err(platform)?
     };
-    // Downloads spend the run's network budget and count against the restore's limits.
-    let blobs_client = client
-        .blob_client()
-        .map_err(|e| PullError::refused(Reason::Platform, e.to_string()))?;
+    // The run's connections (a blob URL on the platform's host reuses its connection);
+    // downloads spend the run's network budget and count against the restore's limits.
+    let blobs_client = client.blob_client();
     let mut downloads = futures::stream::iter(urls.into_iter().map(|(hash, url)| {
         let blobs_client = blobs_client.clone();
         async move {

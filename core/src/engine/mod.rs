@@ -80,6 +80,7 @@ impl Engine {
             retries: settings.retries,
             client_version: env!("CARGO_PKG_VERSION").to_string(),
             deadline: Some(std::time::Duration::from_secs(settings.deadline_secs)),
+            transport: None,
         })?;
         Ok(Server::new(client, agent_id))
     }

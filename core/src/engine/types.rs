@@ -58,9 +58,12 @@ impl Exit {
             | PlatformError::Unreachable { .. }
             | PlatformError::Unanswered { .. }
             | PlatformError::DeadlineExceeded { .. } => Exit::Unavailable,
+            // A refused certificate is not "unavailable": retrying (what scripts do on 11)
+            // cannot help, and lua-cli only lands there by matching "fetch failed".
             PlatformError::InvalidConfig { .. }
             | PlatformError::InvalidAgentId { .. }
             | PlatformError::Redirected { .. }
+            | PlatformError::Tls { .. }
             | PlatformError::Protocol { .. } => Exit::Error,
         }
     }

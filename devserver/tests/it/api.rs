@@ -653,12 +653,17 @@ async fn request_counter_counts_api_requests_by_route_template() {
                 "GET /admin/agents/{agentId}": 3,
                 "GET /developer/agents/{agentId}/persona/versions": 1,
                 "POST /developer/agents/{agentId}/persona/version": 1
-            }
+            },
+            // One client, kept alive: one connection.
+            "connections": 1
         })
     );
     let (status, body) = json(s.delete("/_devserver/requests").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"], json!({"total": 0, "byRoute": {}}));
+    assert_eq!(
+        body["data"],
+        json!({"total": 0, "byRoute": {}, "connections": 0})
+    );
     s.patch("/agents/baseAgent/sub-agent")
         .json(&json!({"id": "agent_123", "name": "n"}))
         .send()
@@ -667,7 +672,7 @@ async fn request_counter_counts_api_requests_by_route_template() {
     let (_, body) = json(s.get("/_devserver/requests").send().await.unwrap()).await;
     assert_eq!(
         body["data"],
-        json!({"total": 1, "byRoute": {"PATCH /agents/{baseAgentId}/sub-agent": 1}})
+        json!({"total": 1, "byRoute": {"PATCH /agents/{baseAgentId}/sub-agent": 1}, "connections": 0})
     );
 }
 

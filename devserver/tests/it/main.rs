@@ -16,6 +16,7 @@ mod faults;
 mod governance;
 mod in_process;
 mod load;
+mod network;
 mod primitives;
 mod security;
 mod startup;

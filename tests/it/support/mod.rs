@@ -2,6 +2,7 @@
 //! a temporary project made from a fixture, the real `lua` binary, and snapshots of what
 //! the user sees (exit code, stdout, stderr) with temp paths and ports filtered.
 
+pub mod proxy;
 pub mod pty;
 pub mod reference;
 pub mod scripted;
@@ -59,15 +60,33 @@ impl Platform {
     pub fn with_config(config: lua_devserver::Config) -> Platform {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let server = lua_devserver::BlockingServer::start(config).expect("devserver starts");
+        // Over --tls the test's own requests trust the devserver's CA, and only it.
+        let http = match server.ca_path() {
+            Some(ca) => {
+                let pem = std::fs::read(ca).expect("CA file");
+                reqwest::Client::builder()
+                    .tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("CA PEM")])
+                    .build()
+                    .expect("client")
+            }
+            None => reqwest::Client::new(),
+        };
         Platform {
             server,
             runtime: runtime(),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// TCP connections the devserver accepted since the counter was last reset.
+    pub fn connections(&self) -> u64 {
+        self.requests()["connections"]
+            .as_u64()
+            .expect("connections")
     }
 
     fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {

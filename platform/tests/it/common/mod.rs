@@ -243,6 +243,7 @@ pub fn config(base_url: &str) -> ClientConfig {
         retries: 2,
         client_version: "1.2.3".to_owned(),
         deadline: Some(Duration::from_secs(60)),
+        transport: None,
     }
 }
 
