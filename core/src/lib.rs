@@ -20,6 +20,7 @@ pub mod project;
 pub mod registry;
 pub mod report;
 pub mod server;
+pub mod session;
 pub mod state;
 pub mod value;
 
