@@ -182,7 +182,7 @@ fn active() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// Whether a commit of this process is writing the journal in `dir` now.
 pub(crate) fn in_flight(dir: &Path) -> bool {
     let key = key(dir);
-    active().iter().any(|d| *d == key)
+    active().contains(&key)
 }
 
 /// The same journal folder however the root was spelled.
