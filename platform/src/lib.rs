@@ -48,7 +48,8 @@ mod types;
 mod urls;
 
 pub use backup::{
-    BackupFile, BackupInfo, BackupManifest, BlobClient, BlobError, MAX_BLOB_BYTES, verify,
+    BackupFile, BackupInfo, BackupManifest, BlobClient, BlobError, LIMITS, Limits, MAX_BLOB_BYTES,
+    verify,
 };
 pub use client::{
     ClientConfig, DEFAULT_BASE_URL, DEFAULT_DEADLINE, DEFAULT_RETRIES, DEFAULT_TIMEOUT,

@@ -331,3 +331,47 @@ async fn a_redirected_blob_url_is_an_error_naming_both_urls_and_is_not_followed(
     let paths: Vec<_> = mock.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/moved?X-Sig=s3cr3t"]);
 }
+
+#[tokio::test]
+async fn a_restore_is_bounded_while_streaming() {
+    let text = vec![b'x'; 3000];
+    let zeros = vec![0u8; 2 * 1024 * 1024];
+    let (t, bomb) = (text.clone(), gzip(&zeros));
+    assert!(bomb.len() * 100 < zeros.len(), "{}", bomb.len());
+    let mock = serve(move |req, _| match req.path.as_str() {
+        "/text" => Reply::raw(200, t.clone()),
+        "/bomb" => Reply::raw(200, bomb.clone()),
+        _ => Reply::raw(404, ""),
+    })
+    .await;
+    let url = |p: &str| format!("{}{p}", mock.base_url);
+    // A bomb: refused at the ratio, naming it.
+    let blobs = BlobClient::new(Duration::from_secs(5)).unwrap();
+    let e = blobs
+        .download(&url("/bomb"), &sha(&zeros))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BlobError::Ratio { ratio: 100, .. }), "{e}");
+    assert!(e.to_string().contains("decompression bomb"), "{e}");
+    // One restore's bytes: two files fit, the third trips the limit (shared by clones).
+    let limits = lua_platform::Limits {
+        restore_bytes: 8000,
+        ..lua_platform::LIMITS
+    };
+    let blobs = BlobClient::with_limits(Duration::from_secs(5), limits).unwrap();
+    let clone = blobs.clone();
+    blobs.download(&url("/text"), &sha(&text)).await.unwrap();
+    clone.download(&url("/text"), &sha(&text)).await.unwrap();
+    let e = blobs
+        .download(&url("/text"), &sha(&text))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, BlobError::RestoreTooLarge { limit: 8000, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("limit of 8000 bytes per restore"),
+        "{e}"
+    );
+}
