@@ -18,6 +18,7 @@ mod faults;
 mod governance;
 mod interactive;
 mod invariants;
+mod many;
 mod messages;
 mod model;
 mod network;
