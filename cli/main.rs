@@ -157,7 +157,19 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
+/// [`run_command`], and a session the platform revoked signed out (lua-cli's rule).
 async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
+    match run_command(cli, printer).await {
+        Err(CliError::Core(CoreError::Platform(
+            e @ lua_core::platform::PlatformError::SessionRevoked { .. },
+        ))) => Err(commands::revoked()
+            .await
+            .unwrap_or(CliError::Core(CoreError::Platform(e)))),
+        other => other,
+    }
+}
+
+async fn run_command(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
     let start_dir = match &cli.global.directory {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()
@@ -195,16 +207,21 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 None => options,
             };
             // The project first: outside one, that is the thing to say, in every mode.
-            let config = commands::load_config(&options, printer)?;
+            let mut config = commands::load_config(&options, printer)?;
             if mode == Mode::Interactive && !commands::can_prompt(cli.global.ci) {
                 return Err(CliError::NoTerminal(cli.global.ci));
             }
+            commands::sign_in(&mut config, printer).await?;
             let engine = Engine::new(config)?;
             let compiled = engine.compile()?;
             sync(&engine, printer, &compiled, mode, args.force, args.format).await
         }
         Command::Compile(args) => {
-            let engine = Engine::new(commands::load_config(&options, printer)?)?;
+            let mut config = commands::load_config(&options, printer)?;
+            if args.sync {
+                commands::sign_in(&mut config, printer).await?;
+            }
+            let engine = Engine::new(config)?;
             // One compile serves both the drift check and the compile report.
             let compiled = engine.compile()?;
             let exit = if args.sync {
@@ -346,6 +363,15 @@ async fn present(
         printer.warn(w);
     }
     if report_errors(engine, printer, report, format) {
+        if report.items.iter().any(|i| {
+            matches!(
+                i.status,
+                Status::Error(lua_core::platform::PlatformError::SessionRevoked { .. })
+            )
+        }) && let Some(signed_out) = commands::revoked().await
+        {
+            return Err(signed_out);
+        }
         // What the other components found is still worth seeing (JSON and GitHub
         // output carry it too); nothing is resolved while part of the check failed.
         if format == Format::Human && report.has_drift() {

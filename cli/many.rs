@@ -83,11 +83,13 @@ fn options_for(options: &LoadOptions, dir: &Path) -> LoadOptions {
 }
 
 /// Loads and compiles one agent (sequentially: each may print its own notes).
-fn prepare(
+async fn prepare(
     options: &LoadOptions,
     printer: &Printer,
 ) -> Result<(Engine, (Compiled, CacheStatus)), CliError> {
-    let engine = Engine::new(commands::load_config(options, printer)?)?;
+    let mut config = commands::load_config(options, printer)?;
+    commands::sign_in(&mut config, printer).await?;
+    let engine = Engine::new(config)?;
     let compiled = engine.compile()?;
     Ok((engine, compiled))
 }
@@ -102,14 +104,15 @@ async fn check(
     // One pool for every agent: one connection per host for the whole run.
     let transport =
         Transport::from_env().map_err(|reason| CliError::Classed(Exit::Error, reason))?;
-    let prepared: Vec<Result<_, CliError>> = dirs
-        .iter()
-        .map(|dir| {
-            let (engine, compiled) = prepare(&options_for(options, dir), printer)?;
+    let mut prepared: Vec<Result<_, CliError>> = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        let agent = async {
+            let (engine, compiled) = prepare(&options_for(options, dir), printer).await?;
             let server = engine.server_on(Some(transport.clone()))?;
             Ok((engine, compiled, server))
-        })
-        .collect();
+        };
+        prepared.push(agent.await);
+    }
     let ready: Vec<Prepared<'_>> = prepared
         .iter()
         .filter_map(|p| p.as_ref().ok())
@@ -217,7 +220,7 @@ async fn resolve_each(
     for (dir, label) in dirs.iter().zip(labels) {
         printer.out(&format!("── {label} ──"));
         let run = async {
-            let (engine, compiled) = prepare(&options_for(options, dir), printer)?;
+            let (engine, compiled) = prepare(&options_for(options, dir), printer).await?;
             let agent_id = engine.config().agent_id().ok().map(str::to_owned);
             let exit = sync(&engine, printer, &compiled, how.mode, how.force, how.format).await?;
             Ok::<_, CliError>((agent_id, exit))

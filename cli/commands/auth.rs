@@ -114,10 +114,17 @@ fn status(options: &LoadOptions, printer: &Printer) -> Result<Exit, CliError> {
             false,
         ),
     };
+    // lua-cli's e-mail sign-in session comes before the credentials file.
+    let session = session_row(&root);
+    let session_used = session.2;
+    rows.insert(2, session);
     rows.push((name, text, set));
 
     let used = rows.iter().position(|(_, _, set)| *set);
     match used {
+        Some(2) if session_used => {
+            printer.out(&format!("Signed in: {} ({})", rows[2].0, rows[2].1));
+        }
         Some(i) => printer.out(&format!("API key: from {}", rows[i].0)),
         None => printer.out("API key: none found"),
     }
@@ -139,6 +146,40 @@ fn status(options: &LoadOptions, printer: &Printer) -> Result<Exit, CliError> {
         return Err(CliError::Core(CoreError::MissingApiKey));
     }
     Ok(Exit::Ok)
+}
+
+/// The session row of `status`: lua-cli's session file of the current environment (the
+/// project's `.env` counts for it), what it holds (kind, user id; never a token).
+fn session_row(root: &std::path::Path) -> (String, String, bool) {
+    use lua_core::session::{Lookup, SessionEnv, lookup};
+    let Some(home) = credentials::home(&ProcessEnv) else {
+        return (
+            "e-mail sign-in session".into(),
+            "HOME is not set".into(),
+            false,
+        );
+    };
+    let env = match lua_core::config::ProjectEnv::load(&ProcessEnv, root) {
+        Ok(project_env) => SessionEnv::from_env(&project_env),
+        Err(_) => SessionEnv::from_env(&ProcessEnv),
+    };
+    let path = env.path(&home);
+    let name = format!("e-mail sign-in session {}", path.display());
+    match lookup(&env, &home) {
+        Ok(Lookup::Found(s)) => (name, format!("user {}, for {}", s.uid, env.api_url), true),
+        Ok(Lookup::None) => (name, format!("none for {}", env.api_url), false),
+        Ok(Lookup::OtherEnvironment(_)) => (
+            name,
+            "a session for a different environment (not used)".into(),
+            false,
+        ),
+        Ok(Lookup::Invalid(_)) => (
+            name,
+            "invalid (not used); run `lua auth configure` to sign in again".into(),
+            false,
+        ),
+        Err(e) => (name, format!("unreadable: {e}"), false),
+    }
 }
 
 fn configure(

@@ -43,7 +43,43 @@ pub fn key_source_text(source: &KeySource) -> String {
         KeySource::Environment => "LUA_API_KEY (environment)".to_string(),
         KeySource::DotEnv(path) => format!("LUA_API_KEY in {}", path.display()),
         KeySource::File { path, .. } => path.display().to_string(),
+        KeySource::Session { path, uid } => {
+            format!("e-mail sign-in session {} (user {uid})", path.display())
+        }
     }
+}
+
+/// The sign-in session whose ID token this run sends, for signing it out when the
+/// platform says it was revoked.
+static SESSION_IN_USE: std::sync::OnceLock<lua_core::session::Session> = std::sync::OnceLock::new();
+
+/// With lua-cli's e-mail sign-in (no key anywhere before it): a fresh ID token from the
+/// token endpoint becomes the run's bearer (the rotated refresh token is written back).
+pub async fn sign_in(config: &mut Config, printer: &Printer) -> Result<(), CliError> {
+    if config.api_key.is_some() {
+        return Ok(());
+    }
+    let Some(session) = config.session.clone() else {
+        return Ok(());
+    };
+    let token = lua_core::session::bearer(&session)
+        .await
+        .map_err(lua_core::CoreError::from)?;
+    printer.detail(&format!(
+        "signed in with the e-mail session of user {} (ID token refreshed)",
+        session.uid
+    ));
+    config.api_key = Some(token);
+    let _ = SESSION_IN_USE.set(session);
+    Ok(())
+}
+
+/// After the platform answered `SESSION_REVOKED`: the session in use is signed out (its
+/// file removed) and the error says so. `None` when no session was in use.
+pub async fn revoked() -> Option<CliError> {
+    let session = SESSION_IN_USE.get()?;
+    let e = lua_core::session::revoked(session).await;
+    Some(CliError::Core(lua_core::CoreError::Credentials(e)))
 }
 
 /// Warn when the credentials file in use is readable or writable by the group or others.

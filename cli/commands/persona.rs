@@ -220,7 +220,9 @@ pub async fn run(
     ci: bool,
     printer: &Printer,
 ) -> Result<Exit, CliError> {
-    let engine = Engine::new(super::load_config(options, printer)?)?;
+    let mut config = super::load_config(options, printer)?;
+    super::sign_in(&mut config, printer).await?;
+    let engine = Engine::new(config)?;
     match command {
         Lifecycle::Persona(args) => {
             let command = match args.command {

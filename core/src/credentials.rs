@@ -6,8 +6,9 @@
 //! 3. the file `~/.lua-cli/credentials`: the key alone, whitespace-trimmed, mode 0600
 //!    (written by [`configure`], removed by [`logout`]).
 //!
-//! The key is only ever held in a [`SecretString`]; no error or source names it. The
-//! e-mail sign-in sessions of the reference (`~/.lua-cli/sessions/`) are out of scope.
+//! Between 2 and 3, in lua-cli's order, its e-mail sign-in session (`crate::session`,
+//! chosen by `Config`: it needs the session's environment). The key is only ever held in a
+//! [`SecretString`]; no error or source names it.
 //! This module must not know clap or the terminal: it returns data, the CLI words it.
 
 use std::io::Write;
@@ -39,6 +40,9 @@ pub enum KeySource {
         path: PathBuf,
         loose_mode: Option<u32>,
     },
+    /// lua-cli's e-mail sign-in session (`crate::session`): the bearer is an ID token got
+    /// when the server is first needed.
+    Session { path: PathBuf, uid: String },
 }
 
 /// A key and where it came from.
@@ -81,6 +85,24 @@ pub enum CredentialsError {
         path.display()
     )]
     SignedOut { path: PathBuf, reason: String },
+    /// The token endpoint gave no usable answer (5xx, 429, timeout): the session is kept.
+    #[error("{reason}; the sign-in session {} is kept, try again", path.display())]
+    SessionUnavailable { path: PathBuf, reason: String },
+    #[error(
+        "the sign-in session {} answered for another user; run `lua auth configure` to sign in again",
+        path.display()
+    )]
+    SessionIdentity { path: PathBuf },
+    #[error(
+        "the stored Lua CLI session {} is invalid; run `lua auth configure` to sign in again",
+        path.display()
+    )]
+    SessionInvalid { path: PathBuf },
+    #[error(
+        "timed out waiting for another Lua CLI process to finish updating the session (lock {})",
+        path.display()
+    )]
+    SessionLocked { path: PathBuf },
     #[error("the API key is empty")]
     EmptyKey,
     #[error("the API key contains whitespace; pass the key alone")]
@@ -118,6 +140,21 @@ pub fn resolve(
     env: &dyn Environment,
     project_root: &Path,
 ) -> Result<Option<Found>, CredentialsError> {
+    if let Some(found) = resolve_key(env, project_root)? {
+        return Ok(Some(found));
+    }
+    match home(env) {
+        Some(home) => from_file(&credentials_path(&home)),
+        None => Ok(None),
+    }
+}
+
+/// The key set as `LUA_API_KEY`: the environment's, else the project `.env`'s (what lua-cli
+/// sees as `process.env.LUA_API_KEY`, tried before a sign-in session).
+pub fn resolve_key(
+    env: &dyn Environment,
+    project_root: &Path,
+) -> Result<Option<Found>, CredentialsError> {
     if let Some(key) = env.var(KEY_VAR).filter(|k| !k.trim().is_empty()) {
         return Ok(Some(Found {
             key: SecretString::from(key.trim().to_string()),
@@ -125,16 +162,10 @@ pub fn resolve(
         }));
     }
     let dotenv = project_root.join(DOTENV_FILE);
-    if let Some(key) = from_dotenv(&dotenv)? {
-        return Ok(Some(Found {
-            key,
-            source: KeySource::DotEnv(dotenv),
-        }));
-    }
-    match home(env) {
-        Some(home) => from_file(&credentials_path(&home)),
-        None => Ok(None),
-    }
+    Ok(from_dotenv(&dotenv)?.map(|key| Found {
+        key,
+        source: KeySource::DotEnv(dotenv),
+    }))
 }
 
 /// `LUA_API_KEY` from a dotenv file (`None` when the file or the variable is absent or

@@ -46,7 +46,7 @@ pub enum CoreError {
     #[error("component registered as `{registered}` reports the id `{actual}`")]
     RegistrationMismatch { registered: String, actual: String },
     #[error(
-        "no API key: set LUA_API_KEY in the environment, add LUA_API_KEY=<key> to the project's .env, or run `lua auth configure --api-key <key>` (writes ~/.lua-cli/credentials)"
+        "no API key or sign-in session: set LUA_API_KEY in the environment, add LUA_API_KEY=<key> to the project's .env, sign in with lua-cli's `lua auth configure` (e-mail), or run `lua auth configure --api-key <key>` (writes ~/.lua-cli/credentials)"
     )]
     MissingApiKey,
     #[error(transparent)]

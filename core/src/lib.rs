@@ -21,6 +21,7 @@ pub mod project;
 pub mod registry;
 pub mod report;
 pub mod server;
+pub mod session;
 pub mod state;
 pub mod value;
 

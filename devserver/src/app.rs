@@ -11,7 +11,7 @@ use crate::http::error::{method_not_allowed, not_found};
 use crate::http::extract::BODY_LIMIT;
 use crate::http::guard::{check_host, json_errors, require_json, security_headers};
 use crate::http::observe::{count_requests, inject_faults};
-use crate::routes::{api, backup, control, dashboard, primitives};
+use crate::routes::{api, backup, control, dashboard, primitives, signin};
 use crate::state::AppState;
 
 /// The whole application. API and dashboard share the `/agents` prefix but never a method and
@@ -27,12 +27,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), count_requests));
     let control = control::router(state.faults_enabled)
         .merge(primitives::control_router())
+        .merge(signin::control_router())
         .merge(backup::control_router())
         .route_layer(from_fn(require_json))
         .route_layer(from_fn_with_state(state.clone(), require_bearer));
-    // Blob downloads are counted and can be faulted like API requests, but carry no Bearer key:
-    // their signature is the credential.
+    // Blob downloads and the sign-in token endpoint are counted and can be faulted like API
+    // requests, but carry no Bearer key: their signature (the refresh token) is the credential.
     let blobs = backup::blob_router()
+        .merge(signin::token_router())
         .route_layer(from_fn_with_state(state.clone(), inject_faults))
         .route_layer(from_fn_with_state(state.clone(), count_requests));
     // Every route and the fallbacks: security headers, JSON errors, Host check, body limit.

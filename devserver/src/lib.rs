@@ -44,6 +44,7 @@ mod secret;
 mod seed;
 mod serve;
 mod sessions;
+mod signin;
 mod spec;
 mod state;
 mod store;

@@ -13,6 +13,7 @@ use crate::hosts::AllowedHosts;
 use crate::ratelimit::RateLimiter;
 use crate::secret::{KeyDigest, random_token};
 use crate::sessions::SessionPolicy;
+use crate::signin::SignIns;
 
 /// What the running server was configured with (checked by `lib.rs` from a `Config`).
 pub(crate) struct Settings {
@@ -45,6 +46,8 @@ pub(crate) struct Inner {
     pub anonymous_secret: String,
     pub counter: Mutex<Counter>,
     pub faults: Mutex<FaultQueue>,
+    /// lua-cli's e-mail sign-in, emulated (in memory).
+    pub signins: Mutex<SignIns>,
 }
 
 impl std::ops::Deref for AppState {
@@ -73,6 +76,7 @@ impl AppState {
             anonymous_secret: random_token(),
             counter: Mutex::new(Counter::default()),
             faults: Mutex::new(FaultQueue::default()),
+            signins: Mutex::new(SignIns::new()),
         }))
     }
 

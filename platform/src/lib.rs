@@ -42,6 +42,7 @@ mod primitives;
 mod proxy;
 mod retry;
 mod tls;
+pub mod token;
 mod transport;
 mod types;
 mod urls;

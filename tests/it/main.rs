@@ -30,6 +30,7 @@ mod primitives;
 mod projects;
 mod scripts;
 mod secrets;
+mod session;
 mod state;
 mod sync;
 mod terminal;

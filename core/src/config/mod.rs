@@ -63,8 +63,12 @@ pub struct Config {
     pub settings: Settings,
     /// The API key (see [`crate::credentials`]); never printed, logged or written.
     pub api_key: Option<SecretString>,
-    /// Where `api_key` came from.
+    /// Where `api_key` came from (for a session: where the bearer will come from).
     pub api_key_source: Option<crate::credentials::KeySource>,
+    /// The e-mail sign-in session in use (no key then: the CLI gets a bearer from it).
+    pub session: Option<crate::session::Session>,
+    /// What was found instead of a usable session, when nothing else was used either.
+    pub session_lookup: crate::session::Lookup,
     server_url_source: UrlSource,
     entry: Entry,
     positions: Positions,
@@ -122,15 +126,16 @@ impl Config {
             &files.positions,
         );
         let entry = find_entry(&root, settings.agent.entry.as_deref());
-        // `resolve` reads `.env` itself, to name it as the key's source.
-        let found = crate::credentials::resolve(env, &root)?;
-        let (api_key, api_key_source) = found.map(|f| (f.key, f.source)).unzip();
+        let (api_key, api_key_source, session, session_lookup) =
+            credential(env, &project_env, &root)?;
         Ok(Config {
             root,
             source: files.source,
             settings,
             api_key,
             api_key_source,
+            session,
+            session_lookup,
             server_url_source,
             entry,
             positions: files.positions,
@@ -206,6 +211,42 @@ impl Config {
         }
         Ok(())
     }
+}
+
+type Credential = (
+    Option<SecretString>,
+    Option<crate::credentials::KeySource>,
+    Option<crate::session::Session>,
+    crate::session::Lookup,
+);
+
+/// lua-cli's credential order: `LUA_API_KEY` (environment, then `.env`), the e-mail
+/// sign-in session of the current environment, `~/.lua-cli/credentials`.
+fn credential(
+    env: &dyn Environment,
+    project_env: &ProjectEnv<'_>,
+    root: &Path,
+) -> Result<Credential, CoreError> {
+    use crate::credentials::{self, KeySource};
+    use crate::session::{self, Lookup};
+    // `resolve_key` reads `.env` itself, to name it as the key's source.
+    if let Some(found) = credentials::resolve_key(env, root)? {
+        return Ok((Some(found.key), Some(found.source), None, Lookup::None));
+    }
+    let Some(home) = credentials::home(env) else {
+        return Ok((None, None, None, Lookup::None));
+    };
+    let lookup = session::lookup(&session::SessionEnv::from_env(project_env), &home)?;
+    if let Lookup::Found(s) = &lookup {
+        let source = KeySource::Session {
+            path: s.path.clone(),
+            uid: s.uid.clone(),
+        };
+        return Ok((None, Some(source), Some(s.clone()), lookup));
+    }
+    let found = credentials::from_file(&credentials::credentials_path(&home))?;
+    let (key, source) = found.map(|f| (f.key, f.source)).unzip();
+    Ok((key, source, None, lookup))
 }
 
 /// `agent.entry`, else the first of lua-cli's candidates that is a file under `root`.

@@ -74,6 +74,9 @@ impl Exit {
             crate::CoreError::Platform(e) => Exit::of_platform(e),
             crate::CoreError::MissingApiKey => Exit::NotAuthenticated,
             crate::CoreError::Credentials(e) if e.signed_out() => Exit::NotAuthenticated,
+            crate::CoreError::Credentials(
+                crate::credentials::CredentialsError::SessionUnavailable { .. },
+            ) => Exit::Unavailable,
             _ => Exit::Error,
         }
     }

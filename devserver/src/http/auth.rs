@@ -5,12 +5,13 @@
 //! in constant time (`secret::KeyDigest`), so neither its bytes nor its length show in timing.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::ApiError;
-use crate::state::AppState;
+use crate::signin::Bearer;
+use crate::state::{AppState, lock};
 
 /// The token of a strict `Bearer <token>` header value, or `None`.
 pub(crate) fn bearer_token(value: &HeaderValue) -> Option<&str> {
@@ -35,7 +36,23 @@ pub(crate) async fn require_bearer(
     };
     match bearer_token(value) {
         Some(token) if expected.matches(token) => next.run(req).await,
-        Some(_) => ApiError::unauthorized("Invalid API key").into_response(),
+        // Or an ID token of lua-cli's e-mail sign-in (`signin`).
+        Some(token) => {
+            // The lock is released before the handler runs (a guard is not `Send`).
+            let refused = match lock(&state.signins).bearer(token) {
+                Bearer::Valid => None,
+                Bearer::Revoked => Some(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "SESSION_REVOKED",
+                    "This sign-in session was revoked",
+                )),
+                Bearer::Unknown => Some(ApiError::unauthorized("Invalid API key")),
+            };
+            match refused {
+                None => next.run(req).await,
+                Some(e) => e.into_response(),
+            }
+        }
         None => ApiError::unauthorized(
             "Malformed Authorization header: expected exactly `Bearer <LUA_API_KEY>` \
              (scheme `Bearer`, one space, the key)",

@@ -7,3 +7,4 @@ pub(crate) mod backup_push;
 pub(crate) mod control;
 pub(crate) mod dashboard;
 pub(crate) mod primitives;
+pub(crate) mod signin;

@@ -298,7 +298,8 @@ impl Run {
 }
 
 /// The one normalisation of snapshots, as insta filters on the current settings: the
-/// project's temp dir (as given and canonical) becomes `[PROJECT]`, loopback ports `PORT`.
+/// project's temp dir (as given and canonical) becomes `[PROJECT]`, loopback ports `PORT`,
+/// a session file's hash `[K]`.
 pub fn snapshot_settings(root: &Path) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(&regex::escape(&root.display().to_string()), "[PROJECT]");
@@ -306,6 +307,8 @@ pub fn snapshot_settings(root: &Path) -> insta::Settings {
         settings.add_filter(&regex::escape(&canon.display().to_string()), "[PROJECT]");
     }
     settings.add_filter(r"127\.0\.0\.1:[0-9]+", "127.0.0.1:PORT");
+    // A lua-cli session file is named by a hash of the server URL, so of the port.
+    settings.add_filter(r"sessions/[0-9a-f]{16}\.json", "sessions/[K].json");
     settings
 }
 
