@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod delegate;
 mod difference;
+mod many;
 mod printer;
 mod prompt;
 mod render;
@@ -105,6 +106,13 @@ fn delegated(printer: &Printer, args: &[std::ffi::OsString], dir: Option<PathBuf
 /// The one place errors become messages and exit codes (2, or the class of a platform
 /// or credential error: [`Exit::of_error`]).
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
+    let (exit, message) = describe(error);
+    printer.error(&message);
+    ExitCode::from(exit as u8)
+}
+
+/// An error's exit class and message.
+fn describe(error: CliError) -> (Exit, String) {
     let exit = match &error {
         CliError::Core(e) => Exit::of_error(e),
         CliError::Classed(exit, _) => *exit,
@@ -118,8 +126,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
         CliError::Core(e) => e.to_string(),
         CliError::Io(e) => e,
     };
-    printer.error(&message);
-    ExitCode::from(exit as u8)
+    (exit, message)
 }
 
 fn init_tracing(verbose: u8) {
@@ -177,6 +184,23 @@ async fn run_command(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 Mode::Push
             } else {
                 Mode::Interactive
+            };
+            if args.all || args.projects.len() > 1 {
+                let how = Presentation {
+                    mode,
+                    force: args.force,
+                    dry_run: args.dry_run,
+                    format: args.format,
+                    emit_machine: false,
+                };
+                return many::run(&args, &options, cli.global.ci, how, printer).await;
+            }
+            let options = match args.projects.first() {
+                Some(dir) => LoadOptions {
+                    start_dir: options.start_dir.join(dir),
+                    ..options
+                },
+                None => options,
             };
             // The project first: outside one, that is the thing to say, in every mode.
             let mut config = commands::load_config(&options, printer)?;
@@ -376,10 +400,67 @@ async fn sync(
     Ok(result)
 }
 
+/// How a checked agent's report is shown (several agents: `many`).
+#[derive(Clone, Copy)]
+struct Presentation {
+    mode: Mode,
+    force: bool,
+    dry_run: bool,
+    format: Format,
+    /// Print the JSON or GitHub output here (several agents print theirs combined).
+    emit_machine: bool,
+}
+
+/// A check's report shown as `lua sync --check` shows it (errors and notes, the headline,
+/// the summary, the machine output if `how` says so); returns the exit code. Used for
+/// several agents checked at once, which share one pool and are never resolved here.
+async fn present(
+    engine: &Engine,
+    printer: &Printer,
+    report: &Report,
+    how: Presentation,
+) -> Result<Exit, CliError> {
+    let format = how.format;
+    for w in &report.warnings {
+        printer.warn(w);
+    }
+    let exit = lua_core::engine::exit::code(report, None, Mode::Check, true);
+    if report_errors(engine, printer, report, format) {
+        if report.items.iter().any(|i| {
+            matches!(
+                i.status,
+                Status::Error(lua_core::platform::PlatformError::SessionRevoked { .. })
+            )
+        }) && let Some(signed_out) = commands::revoked().await
+        {
+            return Err(signed_out);
+        }
+        if format == Format::Human && report.has_drift() {
+            print_headline(printer, report, Mode::Check);
+            printer.out(&render::not_resolved_after_errors(report));
+        }
+    } else {
+        report_notes(printer, report, Mode::Check);
+        if format == Format::Human {
+            print_headline(printer, report, Mode::Check);
+        }
+        check_summary(printer, format, report);
+    }
+    if how.emit_machine {
+        emit(printer, format, report, None, None, exit);
+    }
+    Ok(exit)
+}
+
 /// The end of `--check`: the summary, the drift a `warn` policy lets through, the machine
 /// output.
 fn finish_check(printer: &Printer, format: Format, result: &RunResult) {
-    let report = &result.report;
+    check_summary(printer, format, &result.report);
+    emit_machine(printer, format, result);
+}
+
+/// The summary of a check, and the drift a `warn` policy lets through.
+fn check_summary(printer: &Printer, format: Format, report: &Report) {
     if format == Format::Human && report.has_drift() {
         printer.out_rendered(&render::check_summary(report, printer.color));
     }
@@ -394,7 +475,6 @@ fn finish_check(printer: &Printer, format: Format, result: &RunResult) {
             item.id
         ));
     }
-    emit_machine(printer, format, result);
 }
 
 /// Errors first: a failed fetch is never "no drift". The same kind of failure in several
@@ -472,16 +552,28 @@ fn print_headline(printer: &Printer, report: &Report, mode: Mode) {
 }
 
 fn emit_machine(printer: &Printer, format: Format, result: &RunResult) {
-    let report = &result.report;
+    emit(
+        printer,
+        format,
+        &result.report,
+        result.outcome.as_ref(),
+        Some(&result.plan),
+        result.exit,
+    );
+}
+
+fn emit(
+    printer: &Printer,
+    format: Format,
+    report: &Report,
+    outcome: Option<&lua_core::engine::Outcome>,
+    plan: Option<&lua_core::engine::Plan>,
+    exit: Exit,
+) {
     match format {
         Format::Human => {}
         Format::Json => {
-            printer.out_json(&lua_core::report::to_json_text(
-                report,
-                result.outcome.as_ref(),
-                Some(&result.plan),
-                result.exit,
-            ));
+            printer.out_json(&lua_core::report::to_json_text(report, outcome, plan, exit));
         }
         Format::Github => {
             let commands = render::github(report);

@@ -17,6 +17,7 @@ pub mod credentials;
 pub mod disk;
 pub mod engine;
 pub mod error;
+pub mod fleet;
 pub mod project;
 pub mod registry;
 pub mod report;
