@@ -56,6 +56,6 @@ pub use client::{
     MAX_BODY_BYTES, PlatformClient,
 };
 pub use error::PlatformError;
-pub use primitives::{McpServer, Primitive, PrimitiveKind, PrimitiveVersion};
+pub use primitives::{McpServer, Primitive, PrimitiveVersion};
 pub use transport::Transport;
 pub use types::{Agent, PersonaVersion, VersionStatus};

@@ -1,5 +1,5 @@
 //! One generic component for every kind of deployed primitive, instantiated per kind from
-//! the table in [`super::kinds`]. Items are keyed by name.
+//! the table in [`super::kinds`] (or a row registered from outside). Items are keyed by name.
 //!
 //! - Local side: the kind's section of `lua.skill.yaml`, read from the run's snapshot
 //!   (taken before anything rewrites it). Value: the recorded `version`.
@@ -25,7 +25,7 @@ use lua_core::{
 };
 use serde_json::Value;
 
-use super::kinds::Kind;
+use super::kind::Kind;
 use super::restore::{self, ChangeKind, Plan};
 use super::skill_yaml::{FILE_NAME, SkillYaml, YamlError};
 
