@@ -1,0 +1,3 @@
+//! Integration tests of `lua-components`, one binary (modules by area).
+
+mod architecture;
