@@ -16,7 +16,7 @@ if ! command -v hyperfine >/dev/null; then
 fi
 
 . scripts/lib/bins.sh
-cargo build --quiet --locked --release -p lua-cli -p lua-devserver
+build_bins "lua and lua-devserver, release" --release -p lua-cli -p lua-devserver
 release=$(target_dir)/release
 lua=$(require_bin LUA_BIN lua "$release/lua" "cargo build --release -p lua-cli")
 devserver=$(require_bin LUA_DEVSERVER_BIN lua-devserver "$release/lua-devserver" "cargo build --release -p lua-devserver")

@@ -29,8 +29,8 @@ warmup=${WARMUP:-5}
 command -v python3 >/dev/null || { echo "python3 is needed (it reads the child's rusage)" >&2; exit 2; }
 
 if [ -z "${BIN:-}" ]; then
-  cargo build --quiet --locked --release -p lua-cli -p lua-devserver
   . scripts/lib/bins.sh
+  build_bins "lua and lua-devserver, release" --release -p lua-cli -p lua-devserver
   BIN=$(target_dir)/release
 fi
 . scripts/lib/bench-setup.sh

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 keep=${1:-}
 
 if [ -z "${LUA_BIN:-}${LUA_DEVSERVER_BIN:-}" ] && [ -z "${LUA_DEMO_NO_BUILD:-}" ]; then
-  cargo build --quiet --locked -p lua-cli -p lua-devserver
+  build_bins "lua and lua-devserver" -p lua-cli -p lua-devserver
 fi
 if [ -n "${LUA_BIN:-}" ] && [ -n "${LUA_DEVSERVER_BIN:-}" ]; then
   debug=""

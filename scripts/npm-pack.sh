@@ -25,7 +25,8 @@ exe=""
 
 binary=${LUA_NPM_BINARY:-}
 if [ -z "$binary" ]; then
-  (cd "$root" && cargo build --release --locked --bin lua)
+  echo "building lua, release (the first build takes a few minutes)" >&2
+  (cd "$root" && cargo build --release --locked --bin lua >&2)
   binary="$target_dir/release/lua$exe"
 fi
 [ -x "$binary" ] || { echo "error: $binary is not an executable" >&2; exit 2; }

@@ -1,6 +1,8 @@
 //! Compile speed for entry files of 1 KB, 100 KB and 1 MB (a persona in a template literal,
 //! plus one import), generated here: cold evaluation from disk, evaluation from memory, and a
-//! cached `compile` (hash check only). Also write-back of a new persona into the 1 MB file.
+//! cached `compile` (hash check only). Also write-back of a new persona into the 1 MB file,
+//! and long text expressions: a `+` chain and a template literal of 50k to 400k terms on one
+//! line, whose time must grow linearly with the number of terms (figures in README).
 
 // A bench is test code that is not `cfg(test)`: a panic there fails the bench, no user sees it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -99,9 +101,58 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// An entry whose persona is `terms` string literals joined by `+`, on one line.
+fn plus_chain(terms: usize) -> String {
+    let mut persona = String::with_capacity(terms * 12);
+    for i in 0..terms {
+        if i > 0 {
+            persona.push_str(" + ");
+        }
+        persona.push_str(&format!("\"t{i} \""));
+    }
+    format!(
+        "import {{ LuaAgent }} from \"lua-cli\";\nexport default new LuaAgent({{\n  name: \"Bot\",\n  persona: {persona},\n}});\n"
+    )
+}
+
+/// An entry whose persona is one template literal with `terms` substitutions, on one line.
+fn template(terms: usize) -> String {
+    let mut persona = String::with_capacity(terms * 14);
+    for i in 0..terms {
+        persona.push_str(&format!("t{i} ${{\"s{i}\"}} "));
+    }
+    format!(
+        "import {{ LuaAgent }} from \"lua-cli\";\nexport default new LuaAgent({{\n  name: \"Bot\",\n  persona: `{persona}`,\n}});\n"
+    )
+}
+
+fn bench_text(c: &mut Criterion) {
+    let mut group = c.benchmark_group("text_terms");
+    group.sample_size(10);
+    for terms in [50_000, 100_000, 200_000, 400_000] {
+        group.throughput(Throughput::Elements(terms as u64));
+        for (label, make) in [
+            ("plus_chain", plus_chain as fn(usize) -> String),
+            ("template", template),
+        ] {
+            let mut files = BTreeMap::new();
+            files.insert("src/index.ts".to_owned(), make(terms));
+            let check = evaluate_files(&files, "src/index.ts").expect("compiles");
+            assert!(
+                check.fields["persona"].to_json().is_ok(),
+                "the generated persona must be readable"
+            );
+            group.bench_with_input(BenchmarkId::new(label, terms), &files, |b, files| {
+                b.iter(|| evaluate_files(black_box(files), "src/index.ts").expect("compiles"));
+            });
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = bench
+    targets = bench, bench_text
 }
 criterion_main!(benches);

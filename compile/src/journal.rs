@@ -164,7 +164,36 @@ pub(crate) fn command_line() -> String {
 /// A commit's journal on disk, while the commit runs.
 pub(crate) struct Journal {
     dir: PathBuf,
+    /// The folder's real path, as registered in [`ACTIVE`].
+    key: PathBuf,
     record: Record,
+}
+
+/// The journals of this process's commits in flight: a journal of our own pid is only an
+/// interrupted one if no thread of ours is still writing it.
+static ACTIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn active() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    ACTIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether a commit of this process is writing the journal in `dir` now.
+pub(crate) fn in_flight(dir: &Path) -> bool {
+    let key = key(dir);
+    active().contains(&key)
+}
+
+/// The same journal folder however the root was spelled.
+fn key(dir: &Path) -> PathBuf {
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        active().retain(|d| *d != self.key);
+    }
 }
 
 impl Journal {
@@ -189,7 +218,9 @@ impl Journal {
                 io_at(&dir)(e)
             });
         }
-        let journal = Journal { dir, record };
+        let key = key(&dir);
+        active().push(key.clone());
+        let journal = Journal { dir, key, record };
         if let Err(e) = journal.write() {
             journal.end_quietly();
             return Err(e);

@@ -38,6 +38,7 @@ mod eval;
 mod fsio;
 mod guard;
 mod insert;
+mod install;
 mod journal;
 mod layout;
 mod literal;

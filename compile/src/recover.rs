@@ -56,7 +56,8 @@ pub fn recover(root: &Path) -> Result<Option<Recovered>, WriteError> {
             ..Recovered::default()
         }));
     };
-    if record.pid != std::process::id() && is_running(record.pid) && !is_stale(&dir) {
+    let ours = record.pid == std::process::id();
+    if (ours && journal::in_flight(&dir)) || (!ours && is_running(record.pid) && !is_stale(&dir)) {
         return Err(WriteError::Locked {
             holder: record.holder(),
         });

@@ -224,22 +224,53 @@ pub(crate) fn entry_rel(root: &Path, entry: &str) -> String {
     normalize_rel(entry)
 }
 
+/// Bytes between two entries of [`SourceText`]'s char index.
+const CHAR_STEP: usize = 256;
+
 /// A file's text with a line index, for turning byte offsets into line/column.
 pub(crate) struct SourceText {
     pub rel: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// For each `k`: the chars before the first char boundary at or after `k * CHAR_STEP`,
+    /// and that boundary. A column is then a difference of two lookups, each counting at
+    /// most `CHAR_STEP` bytes: constant per value, so a `+` chain of 400k terms on one line
+    /// (an origin per operand) stays linear instead of counting its line once per operand.
+    char_index: Vec<(usize, usize)>,
 }
 
 impl SourceText {
     pub fn new(rel: String, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut char_index = Vec::with_capacity(text.len() / CHAR_STEP + 1);
+        let (mut at, mut chars) = (0, 0);
+        for k in 0..=text.len() / CHAR_STEP {
+            let mut boundary = (k * CHAR_STEP).max(at);
+            while !text.is_char_boundary(boundary) {
+                boundary += 1;
+            }
+            chars += text[at..boundary].chars().count();
+            at = boundary;
+            char_index.push((chars, at));
+        }
         SourceText {
             rel,
             text,
             line_starts,
+            char_index,
         }
+    }
+
+    /// Chars before byte `offset` (a char boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let mut k = (offset / CHAR_STEP).min(self.char_index.len().saturating_sub(1));
+        // The entry's boundary may lie past `offset` (inside a char at the step).
+        while k > 0 && self.char_index[k].1 > offset {
+            k -= 1;
+        }
+        let (chars, at) = self.char_index.get(k).copied().unwrap_or((0, 0));
+        chars + self.text.get(at..offset).map_or(0, |s| s.chars().count())
     }
 
     /// 0-based line index of byte `offset`.
@@ -255,10 +286,7 @@ impl SourceText {
         let offset = self.clamp(offset as usize);
         let line = self.line_index(offset);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let col = self.chars_before(offset) - self.chars_before(start.min(offset));
         (to_u32(line + 1), to_u32(col + 1))
     }
 
@@ -494,4 +522,43 @@ fn render_frame(diag: &FrameDiagnostic) -> String {
     };
     let line_start = out[..pos].rfind('\n').map_or(0, |i| i + 1);
     out[line_start..].trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Line and column as counted from the start of the line, char by char.
+    fn naive(text: &str, offset: usize) -> (u32, u32) {
+        let before = &text[..offset];
+        let line = before.matches('\n').count();
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        (
+            to_u32(line + 1),
+            to_u32(text[start..offset].chars().count() + 1),
+        )
+    }
+
+    #[test]
+    fn columns_count_chars_across_the_index_steps() {
+        // Multi-byte chars straddle the steps; long and short lines, CRLF.
+        let mut text = String::new();
+        for i in 0..2000 {
+            text.push_str(["a", "é", "€", "𝄞", "\r\n", "\n", "bc"][i % 7]);
+            if i % 500 == 499 {
+                text.push_str(&"ü".repeat(300));
+            }
+        }
+        let src = SourceText::new("x.ts".into(), text.clone());
+        for offset in (0..=text.len()).filter(|o| text.is_char_boundary(*o)) {
+            assert_eq!(
+                src.line_col(u32::try_from(offset).unwrap()),
+                naive(&text, offset),
+                "at {offset}"
+            );
+        }
+        let empty = SourceText::new("e.ts".into(), String::new());
+        assert_eq!(empty.line_col(0), (1, 1));
+        assert_eq!(empty.line_col(10), (1, 1));
+    }
 }

@@ -1,9 +1,8 @@
 //! Write-back: put a new value into the source that defines a [`Node`], exactly and atomically.
 //!
 //! [`crate::plan`] turns (node, new value) into byte-span edits, reading each touched file once
-//! and refusing if its hash differs from the one compile recorded; [`crate::fsio`] writes every
-//! file through a temp file in the same folder, only after checking all files again, so either
-//! every file is written or none is (short of a crash between two renames).
+//! and refusing if its hash differs from the one compile recorded; the guarded writer
+//! (`commit.rs`) commits every file, guarded by those hashes, all or nothing.
 
 use std::collections::BTreeMap;
 use std::path::Path;

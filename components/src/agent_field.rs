@@ -1,25 +1,44 @@
 //! Shared plumbing for components that live on the agent object (`name`, `model`,
-//! `governance`): read with the per-run cached `GET /admin/agents/{id}` (one request
-//! for all of them), pushed with `PATCH /agents/{base}/sub-agent`.
+//! `governance`, or one registered from outside): the component names its key, and this
+//! reads it from the per-run cached `GET /admin/agents/{id}` (one request for all of them)
+//! and pushes it with `PATCH /agents/{base}/sub-agent`. Nothing here, in `lua-platform` or
+//! in the devserver knows which keys exist: a new agent field is one component file.
+//!
+//! Uses `lua-core` (the `Server`, the item types) and `lua-platform` (errors); no other
+//! module of this crate.
 
-use lua_core::platform::{Agent, PlatformError};
 use lua_core::{Remote, Remotes, SINGLE, Server, Version};
+use lua_platform::PlatformError;
 use serde_json::{Map, Value};
 
-/// The agent's field as the component's one item; empty when the server has none.
+/// What the field holds, as the component expects it from the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldShape {
+    /// A string; anything else (but `null`) is a protocol error naming the URL and key.
+    String,
+    /// Any JSON value.
+    Json,
+}
+
+/// The agent's field `key` as the component's one item; empty when the server has none
+/// (absent or `null`).
 pub async fn fetch(
     server: &Server,
-    field: impl FnOnce(Agent) -> Option<Value>,
+    key: &str,
+    shape: FieldShape,
 ) -> Result<Remotes, PlatformError> {
     let agent = server.agent().await?;
-    Ok(field(agent)
-        .filter(|v| !v.is_null())
+    let value = match shape {
+        FieldShape::String => agent.string(key)?.map(|s| Value::String(s.to_owned())),
+        FieldShape::Json => agent.get(key).cloned(),
+    };
+    Ok(value
         .map(|value| (SINGLE.to_string(), Remote::value(value)))
         .into_iter()
         .collect())
 }
 
-/// Update one field of the agent (`None` sends `null`). The agent object is not
+/// Update the field `key` of the agent (`None` sends `null`). The agent object is not
 /// versioned: no version.
 pub async fn push(
     server: &Server,

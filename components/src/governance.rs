@@ -5,15 +5,15 @@
 //! defines it, or, when the code has none, into a new `src/governance.ts` imported by the
 //! entry file.
 
-use lua_core::compile::NewModule;
-use lua_core::platform::PlatformError;
+use lua_compile::NewModule;
 use lua_core::{
     Local, OneSided, PullCtx, PullError, PullItem, Pulled, Registration, Remotes, Server, Syncable,
     Version, async_trait,
 };
+use lua_platform::PlatformError;
 use serde_json::Value;
 
-use crate::agent_field;
+use crate::agent_field::{self, FieldShape};
 
 /// Where a pull puts governance when the code has none (as the reference does).
 const MODULE: &str = "src/governance.ts";
@@ -44,7 +44,7 @@ impl Syncable for Governance {
     }
 
     async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
-        agent_field::fetch(server, |agent| agent.governance).await
+        agent_field::fetch(server, "governance", FieldShape::Json).await
     }
 
     fn canonical(&self, value: &Value) -> Value {

@@ -3,14 +3,14 @@
 //! `lua push` sends `model: null` when the code has none); both absent says nothing.
 //! Shares the per-run cached agent request with `name`: one GET for both.
 
-use lua_core::platform::PlatformError;
 use lua_core::{
     Local, OneSided, PullCtx, PullError, PullItem, Pulled, Registration, Remotes, Server, Syncable,
     Version, async_trait,
 };
+use lua_platform::PlatformError;
 use serde_json::Value;
 
-use crate::agent_field;
+use crate::agent_field::{self, FieldShape};
 
 pub struct Model;
 
@@ -29,7 +29,7 @@ impl Syncable for Model {
     }
 
     async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
-        agent_field::fetch(server, |agent| agent.model.map(Value::String)).await
+        agent_field::fetch(server, "model", FieldShape::String).await
     }
 
     async fn pull(&self, ctx: &PullCtx<'_>, item: &PullItem<'_>) -> Result<Pulled, PullError> {

@@ -1,11 +1,11 @@
 //! `name`: the agent's display name (`LuaAgent({ name: "..." })`, `GET /admin/agents/{id}`).
 //! Compared only when both sides have one.
 
-use lua_core::platform::PlatformError;
 use lua_core::{Registration, Remotes, Server, Syncable, Version, async_trait};
+use lua_platform::PlatformError;
 use serde_json::Value;
 
-use crate::agent_field;
+use crate::agent_field::{self, FieldShape};
 
 pub struct Name;
 
@@ -20,7 +20,7 @@ impl Syncable for Name {
     }
 
     async fn fetch(&self, server: &Server) -> Result<Remotes, PlatformError> {
-        agent_field::fetch(server, |agent| agent.name.map(Value::String)).await
+        agent_field::fetch(server, "name", FieldShape::String).await
     }
 
     async fn push(

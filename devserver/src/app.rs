@@ -11,7 +11,7 @@ use crate::http::error::{method_not_allowed, not_found};
 use crate::http::extract::BODY_LIMIT;
 use crate::http::guard::{check_host, json_errors, require_json, security_headers};
 use crate::http::observe::{count_requests, inject_faults};
-use crate::routes::{api, backup, control, dashboard, primitives, signin};
+use crate::routes::{api, backup, backup_push, control, dashboard, primitives, signin};
 use crate::state::AppState;
 
 /// The whole application. API and dashboard share the `/agents` prefix but never a method and
@@ -21,6 +21,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let api = api::router()
         .merge(primitives::api_router())
         .merge(backup::api_router())
+        .merge(backup_push::api_router())
         .route_layer(from_fn(require_json))
         .route_layer(from_fn_with_state(state.clone(), require_bearer))
         .route_layer(from_fn_with_state(state.clone(), inject_faults))
@@ -34,6 +35,7 @@ pub(crate) fn router(state: AppState) -> Router {
     // Blob downloads and the sign-in token endpoint are counted and can be faulted like API
     // requests, but carry no Bearer key: their signature (the refresh token) is the credential.
     let blobs = backup::blob_router()
+        .merge(backup_push::blob_router())
         .merge(signin::token_router())
         .route_layer(from_fn_with_state(state.clone(), inject_faults))
         .route_layer(from_fn_with_state(state.clone(), count_requests));

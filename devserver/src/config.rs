@@ -229,11 +229,11 @@ impl SeedAgent {
     pub(crate) fn primitives(&self) -> [(spec::Kind, &[PrimitiveSpec]); 5] {
         use spec::Kind;
         [
-            (Kind::Skills, &self.skills),
-            (Kind::Webhooks, &self.webhooks),
-            (Kind::Jobs, &self.jobs),
-            (Kind::Preprocessors, &self.preprocessors),
-            (Kind::Postprocessors, &self.postprocessors),
+            (Kind::SKILLS, &self.skills),
+            (Kind::WEBHOOKS, &self.webhooks),
+            (Kind::JOBS, &self.jobs),
+            (Kind::PREPROCESSORS, &self.preprocessors),
+            (Kind::POSTPROCESSORS, &self.postprocessors),
         ]
     }
 }

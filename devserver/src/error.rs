@@ -1,6 +1,7 @@
 //! The crate's one error type: everything that can stop the server from starting.
 //!
-//! Errors inside a running server are answers (JSON or HTML), not `DevServerError`s.
+//! Errors inside a running server are answers (JSON or HTML), not `DevServerError`s; the one
+//! they start from, a failed database call, is [`DbError`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -110,3 +111,7 @@ pub enum DevServerError {
     #[error("the server stopped unexpectedly while starting: {0}")]
     Internal(String),
 }
+
+/// A database call failed (SQLite error, or the blocking task died).
+#[derive(Debug)]
+pub(crate) struct DbError(pub String);

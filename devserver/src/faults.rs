@@ -1,18 +1,12 @@
-//! Fault injection's data: the rules a test queues with `POST /_devserver/faults`, the FIFO
-//! queue that picks what happens to each API request, and the responses a fault produces.
+//! Fault injection's data: the rules a test queues with `POST /_devserver/faults` and the
+//! FIFO queue that picks what happens to each API request.
 //!
-//! It knows no routes and no state: the control routes fill the queue, a layer in `http`
-//! consults it in front of the API routes.
+//! A leaf: it uses no module of this crate. The control routes fill the queue (turning a
+//! refused rule's message into a JSON error); a layer in `http::observe` consults it in front
+//! of the API routes and builds the response a fault answers.
 
-use std::time::Duration;
-
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures::StreamExt as _;
+use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
-
-use crate::http::error::ApiError;
 
 /// Longest latency a fault may add.
 const MAX_LATENCY_MS: u64 = 600_000;
@@ -123,57 +117,6 @@ impl FaultQueue {
     }
 }
 
-fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    r
-}
-
-/// The response a fault answers instead of the route.
-pub(crate) fn fault_response(effect: Effect) -> Response {
-    match effect {
-        Effect::Status(status) => ApiError::new(
-            status,
-            "INJECTED_FAULT",
-            format!("Injected fault: status {}", status.as_u16()),
-        )
-        .into_response(),
-        Effect::Malformed(status) => json_response(
-            status,
-            "<!doctype html><title>Bad Gateway</title>injected malformed body, not JSON",
-        ),
-        Effect::Literal(status, body) => json_response(status, body),
-        Effect::Truncated(status) => {
-            let full = json!({"success": true, "data": {"versions": [{"version": 1, "persona": "this document was cut short by lua-devserver fault injection", "createdDate": 0, "isCurrent": true, "status": "published", "createdBy": "fault"}]}}).to_string();
-            let cut = Bytes::from(full[..full.len() / 2].to_owned());
-            // Send half, pause so hyper flushes it, then fail the body: hyper closes the
-            // connection short of the promised Content-Length.
-            let stream = futures::stream::iter([Ok::<_, std::io::Error>(cut)]).chain(
-                futures::stream::once(async {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Err(std::io::Error::other("injected truncation"))
-                }),
-            );
-            let mut r = json_response(status, Body::from_stream(stream));
-            r.headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
-            r
-        }
-        Effect::Drop => {
-            // A body that fails before yielding anything: hyper aborts the connection with the
-            // response head still unsent, so the client sees a closed connection, no status.
-            let stream = futures::stream::once(async {
-                Err::<Bytes, _>(std::io::Error::other("injected connection drop"))
-            });
-            Response::new(Body::from_stream(stream))
-        }
-    }
-}
-
 const FAULT_FIELDS: &[&str] = &[
     "count",
     "pathPrefix",
@@ -185,32 +128,30 @@ const FAULT_FIELDS: &[&str] = &[
 ];
 
 /// Parses the body of `POST /_devserver/faults`; errors name the field.
-pub(crate) fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError> {
+pub(crate) fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, String> {
     if let Some(unknown) = obj.keys().find(|k| !FAULT_FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(format!(
+        return Err(format!(
             "unknown field `{unknown}`: expected one of {}",
             FAULT_FIELDS.join(", ")
-        )));
+        ));
     }
     let count = uint_field(&obj, "count")?;
     let latency_ms = uint_field(&obj, "latencyMs")?.unwrap_or(0);
     if latency_ms > MAX_LATENCY_MS {
-        return Err(ApiError::bad_request(format!(
-            "`latencyMs` must be at most {MAX_LATENCY_MS}"
-        )));
+        return Err(format!("`latencyMs` must be at most {MAX_LATENCY_MS}"));
     }
     let path_prefix = string_field(&obj, "pathPrefix")?.map(str::to_owned);
     if path_prefix.as_deref().is_some_and(|p| !p.starts_with('/')) {
-        return Err(ApiError::bad_request("`pathPrefix` must start with `/`"));
+        return Err("`pathPrefix` must start with `/`".to_owned());
     }
     let method = string_field(&obj, "method")?
         .map(parse_method)
         .transpose()?;
     let effect = parse_effect(&obj)?;
     if effect.is_none() && latency_ms == 0 {
-        return Err(ApiError::bad_request(
-            "a fault needs at least one of `status`, `body`, `drop` or `latencyMs`",
-        ));
+        return Err(
+            "a fault needs at least one of `status`, `body`, `drop` or `latencyMs`".to_owned(),
+        );
     }
     Ok(FaultRule {
         remaining: count.filter(|n| *n > 0),
@@ -223,27 +164,25 @@ pub(crate) fn parse_rule(obj: Map<String, Value>) -> Result<FaultRule, ApiError>
 }
 
 /// What the matched request gets instead of its answer: `drop`, or `status` and `body`.
-fn parse_effect(obj: &Map<String, Value>) -> Result<Option<Effect>, ApiError> {
+fn parse_effect(obj: &Map<String, Value>) -> Result<Option<Effect>, String> {
     let status = uint_field(obj, "status")?
         .map(|s| {
             u16::try_from(s)
                 .ok()
                 .filter(|s| (200..=599).contains(s))
                 .and_then(|s| StatusCode::from_u16(s).ok())
-                .ok_or_else(|| ApiError::bad_request("`status` must be between 200 and 599"))
+                .ok_or_else(|| "`status` must be between 200 and 599".to_owned())
         })
         .transpose()?;
     let body = string_field(obj, "body")?;
     let drop = match obj.get("drop") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(ApiError::bad_request("`drop` must be a boolean")),
+        Some(_) => return Err("`drop` must be a boolean".to_owned()),
     };
     if drop {
         if status.is_some() || body.is_some() {
-            return Err(ApiError::bad_request(
-                "`drop` cannot be combined with `status` or `body`",
-            ));
+            return Err("`drop` cannot be combined with `status` or `body`".to_owned());
         }
         return Ok(Some(Effect::Drop));
     }
@@ -259,27 +198,28 @@ fn parse_effect(obj: &Map<String, Value>) -> Result<Option<Effect>, ApiError> {
     })
 }
 
-fn parse_method(m: &str) -> Result<Method, ApiError> {
+fn parse_method(m: &str) -> Result<Method, String> {
     Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-        .map_err(|_| ApiError::bad_request(format!("`method` {m:?} is not an HTTP method")))
+        .map_err(|_| format!("`method` {m:?} is not an HTTP method"))
 }
 
 /// An optional non-negative integer field.
-fn uint_field(obj: &Map<String, Value>, field: &str) -> Result<Option<u64>, ApiError> {
+fn uint_field(obj: &Map<String, Value>, field: &str) -> Result<Option<u64>, String> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-            ApiError::bad_request(format!("`{field}` must be a non-negative integer"))
-        }),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| format!("`{field}` must be a non-negative integer")),
     }
 }
 
 /// An optional string field.
-fn string_field<'o>(obj: &'o Map<String, Value>, field: &str) -> Result<Option<&'o str>, ApiError> {
+fn string_field<'o>(obj: &'o Map<String, Value>, field: &str) -> Result<Option<&'o str>, String> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(ApiError::bad_request(format!("`{field}` must be a string"))),
+        Some(_) => Err(format!("`{field}` must be a string")),
     }
 }
 
@@ -287,7 +227,7 @@ fn string_field<'o>(obj: &'o Map<String, Value>, field: &str) -> Result<Option<&
 mod tests {
     use super::*;
 
-    fn rule(json: Value) -> Result<FaultRule, ApiError> {
+    fn rule(json: Value) -> Result<FaultRule, String> {
         match json {
             Value::Object(m) => parse_rule(m),
             _ => unreachable!("test input is an object"),
@@ -356,7 +296,7 @@ mod tests {
         ];
         for (input, needle) in cases {
             let err = rule(input.clone()).unwrap_err();
-            assert!(err.message.contains(needle), "{input}: {}", err.message);
+            assert!(err.contains(needle), "{input}: {err}");
         }
     }
 }

@@ -183,10 +183,8 @@ fn apply(
 /// `validate`, so refusals cannot happen and are ignored).
 fn apply_extras(conn: &Connection, agent: &SeedAgent) -> rusqlite::Result<()> {
     if agent.governance.is_some() {
-        let patch = store::AgentPatch {
-            governance: Some(agent.governance.clone()),
-            ..store::AgentPatch::default()
-        };
+        let governance = agent.governance.clone().unwrap_or_default();
+        let patch = store::AgentPatch::from([("governance", governance)]);
         store::patch_agent(conn, &agent.id, &patch)?;
     }
     let now = store::now_ms();
@@ -235,7 +233,7 @@ mod tests {
         );
         let b = get_agent(&conn, "b_1").unwrap().unwrap();
         assert_eq!(b.current_version, Some(1));
-        assert_eq!(b.name, None);
+        assert_eq!(b.string("name"), None);
     }
 
     #[test]
@@ -253,10 +251,10 @@ mod tests {
         // Second start: the seed must not add versions again.
         let conn = open_and_seed(&storage, Some(&s), &specs, &[]).unwrap();
         let a = get_agent(&conn, "a_1").unwrap().unwrap();
-        assert_eq!(a.name.as_deref(), Some("Seeded"));
+        assert_eq!(a.string("name"), Some("Seeded"));
         assert_eq!(list_versions(&conn, &a, None).unwrap().len(), 1);
         let c = get_agent(&conn, "c_1").unwrap().unwrap();
-        assert_eq!(c.name.as_deref(), Some("New"));
+        assert_eq!(c.string("name"), Some("New"));
     }
 
     #[test]
@@ -277,20 +275,19 @@ mod tests {
         let conn = open_and_seed(&Storage::Memory, Some(&s), &[], &[]).unwrap();
         let a = get_agent(&conn, "a_1").unwrap().unwrap();
         assert_eq!(
-            a.governance,
-            Some(serde_json::json!({"mode": "sdk", "rules": {"tokenBudget": 5}}))
+            a.field("governance"),
+            Some(&serde_json::json!({"mode": "sdk", "rules": {"tokenBudget": 5}}))
         );
-        let counts: Vec<usize> = crate::spec::Kind::ALL
-            .iter()
+        let counts: Vec<usize> = crate::spec::Kind::all()
             .map(|k| {
-                store::primitives::list_items(&conn, "a_1", *k)
+                store::primitives::list_items(&conn, "a_1", k)
                     .unwrap()
                     .unwrap()
                     .len()
             })
             .collect();
         assert_eq!(counts, [1, 1, 1, 1, 1]);
-        let skills = store::primitives::list_items(&conn, "a_1", crate::spec::Kind::Skills)
+        let skills = store::primitives::list_items(&conn, "a_1", crate::spec::Kind::SKILLS)
             .unwrap()
             .unwrap();
         assert_eq!(skills[0].active_version(), Some("1"));

@@ -10,6 +10,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
+use lua_contract::{PRIMITIVE_KINDS, PrimitiveKind};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -42,49 +43,37 @@ pub(crate) fn check_governance(value: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// The five kinds of versioned primitives, in the contract's order.
+/// A kind of versioned primitive: a row of `lua-contract`'s table, the one the client reads
+/// too. Routes, listings and the dashboard go over [`Kind::all`]; a new row there is served
+/// without a change here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Kind {
-    Skills,
-    Webhooks,
-    Jobs,
-    Preprocessors,
-    Postprocessors,
-}
+pub(crate) struct Kind(&'static PrimitiveKind);
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 5] = [
-        Kind::Skills,
-        Kind::Webhooks,
-        Kind::Jobs,
-        Kind::Preprocessors,
-        Kind::Postprocessors,
-    ];
+    /// The rows the seed file names one by one (its `skills`, `webhooks`, ... fields).
+    pub(crate) const SKILLS: Kind = Kind(&lua_contract::SKILL);
+    pub(crate) const WEBHOOKS: Kind = Kind(&lua_contract::WEBHOOK);
+    pub(crate) const JOBS: Kind = Kind(&lua_contract::JOB);
+    pub(crate) const PREPROCESSORS: Kind = Kind(&lua_contract::PREPROCESSOR);
+    pub(crate) const POSTPROCESSORS: Kind = Kind(&lua_contract::POSTPROCESSOR);
+
+    /// Every kind served, in the contract's order.
+    pub(crate) fn all() -> impl Iterator<Item = Kind> {
+        PRIMITIVE_KINDS.iter().map(Kind)
+    }
 
     /// The listing's key and path segment (`/developer/skills/{agentId}` -> `{"skills": [...]}`).
     pub(crate) fn key(self) -> &'static str {
-        match self {
-            Kind::Skills => "skills",
-            Kind::Webhooks => "webhooks",
-            Kind::Jobs => "jobs",
-            Kind::Preprocessors => "preprocessors",
-            Kind::Postprocessors => "postprocessors",
-        }
+        self.0.plural
     }
 
     /// Prefix of generated item ids (`skill_3f2a...`).
     pub(crate) fn singular(self) -> &'static str {
-        match self {
-            Kind::Skills => "skill",
-            Kind::Webhooks => "webhook",
-            Kind::Jobs => "job",
-            Kind::Preprocessors => "preprocessor",
-            Kind::Postprocessors => "postprocessor",
-        }
+        self.0.singular
     }
 
     pub(crate) fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.key() == s)
+        PrimitiveKind::by_plural(s).map(Kind)
     }
 }
 

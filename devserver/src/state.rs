@@ -8,6 +8,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use crate::counter::Counter;
+use crate::error::DbError;
 use crate::faults::FaultQueue;
 use crate::hosts::AllowedHosts;
 use crate::ratelimit::RateLimiter;
@@ -56,10 +57,6 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
-
-/// A database call failed (SQLite error, or the blocking task died).
-#[derive(Debug)]
-pub(crate) struct DbError(pub String);
 
 impl AppState {
     pub(crate) fn new(conn: Connection, settings: Settings) -> Self {

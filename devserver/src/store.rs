@@ -1,4 +1,5 @@
-//! SQLite persistence: the schema and its migration, and agents (with governance); the
+//! SQLite persistence: the schema and its migration, and agents (their fields one JSON
+//! document each: name, model, governance and whatever else a client PATCHes); the
 //! submodules keep persona versions (`versions`), idempotent answers and dashboard session
 //! rows (`records`), deployed primitives (`primitives`) and backups (`backup`).
 //!
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub(crate) mod backup;
 pub(crate) mod primitives;
@@ -28,15 +29,15 @@ pub(crate) use versions::{
 /// Bumped when the schema changes; checked at open so an old file is not misread.
 /// 2: `agents.governance`, primitives, MCP servers, backups, `idempotency.request`, sessions.
 /// 3: `backups.project_hash`, `staged_blobs` (lua-cli's backup push).
-const SCHEMA_VERSION: i64 = 3;
+/// 4: `agents.fields` (one JSON object) instead of the `name`, `model`, `governance` columns.
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS agents (
     id                TEXT PRIMARY KEY NOT NULL,
-    name              TEXT,
-    model             TEXT,
-    -- JSON object, or NULL for none.
-    governance        TEXT,
+    -- The agent's fields as one JSON object (name, model, governance, any other): stored and
+    -- served as given; only the API's PATCH handler checks the fields the platform validates.
+    fields            TEXT NOT NULL DEFAULT '{}',
     created_date      INTEGER NOT NULL,
     current_version   INTEGER,
     -- Highest version number ever handed out: numbers are never reused.
@@ -93,15 +94,42 @@ pub(crate) fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
         )));
     }
     conn.execute_batch(SCHEMA)?;
-    // A version-1 file (or an early version-2 one) lacks these columns: `CREATE TABLE IF NOT
-    // EXISTS` keeps the old tables as they are.
-    add_column_if_missing(&conn, "agents", "governance", "TEXT")?;
+    // An older file lacks these columns: `CREATE TABLE IF NOT EXISTS` keeps the old tables as
+    // they are.
+    migrate_agent_fields(&conn)?;
     add_column_if_missing(&conn, "idempotency", "request", "TEXT")?;
     conn.execute_batch(primitives::SCHEMA)?;
     conn.execute_batch(backup::SCHEMA)?;
     add_column_if_missing(&conn, "backups", "project_hash", "TEXT")?;
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(conn)
+}
+
+/// Before version 4 an agent's fields were columns (`governance` only since version 2): they
+/// move into the one JSON document, and the columns go.
+fn migrate_agent_fields(conn: &Connection) -> rusqlite::Result<()> {
+    if !has_column(conn, "agents", "name")? {
+        return Ok(());
+    }
+    add_column_if_missing(conn, "agents", "governance", "TEXT")?;
+    add_column_if_missing(conn, "agents", "fields", "TEXT NOT NULL DEFAULT '{}'")?;
+    conn.execute_batch(
+        "UPDATE agents SET fields = json_object(
+             'name', name, 'model', model,
+             -- Written as JSON by earlier versions; an unreadable value was served as none.
+             'governance', CASE WHEN json_valid(governance) THEN json(governance) END);
+         ALTER TABLE agents DROP COLUMN name;
+         ALTER TABLE agents DROP COLUMN model;
+         ALTER TABLE agents DROP COLUMN governance;",
+    )
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names.iter().any(|n| n == column))
 }
 
 /// Adds a nullable column to an existing table unless it is already there.
@@ -111,11 +139,7 @@ fn add_column_if_missing(
     column: &str,
     decl: &str,
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
-    let names = stmt
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    if !names.iter().any(|n| n == column) {
+    if !has_column(conn, table, column)? {
         conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
     }
     Ok(())
@@ -133,33 +157,51 @@ pub(crate) fn now_ms() -> i64 {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Agent {
     pub id: String,
-    pub name: Option<String>,
-    pub model: Option<String>,
-    /// A JSON object, or `None`.
-    pub governance: Option<Value>,
+    /// Its fields, as stored (a `null` field is kept: a PATCH that clears a field is answered
+    /// with it).
+    pub fields: Map<String, Value>,
     pub created_date: i64,
     pub current_version: Option<i64>,
 }
 
-/// Which agent fields an update sets: `None` leaves a field as it is; `Some(None)` clears a
-/// nullable one.
+/// The fields an update sets, as given (`null` clears). Fields it does not name keep their
+/// value.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct AgentPatch {
-    pub name: Option<String>,
-    pub model: Option<Option<String>>,
-    pub governance: Option<Option<Value>>,
+pub(crate) struct AgentPatch(pub Map<String, Value>);
+
+impl<const N: usize> From<[(&str, Value); N]> for AgentPatch {
+    fn from(fields: [(&str, Value); N]) -> Self {
+        AgentPatch(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
 }
 
+/// The fields every agent answer carries, `null` when the agent has none (the contract).
+const ALWAYS_SHOWN: [&str; 3] = ["name", "model", "governance"];
+
 impl Agent {
-    /// The API's view of an agent (the payload of `GET /admin/agents/{agentId}`).
+    /// The field `key` when it is a string (the dashboard's name and model).
+    pub(crate) fn string(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
+    }
+
+    /// The field `key` unless absent or `null` (the dashboard's governance).
+    pub(crate) fn field(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key).filter(|v| !v.is_null())
+    }
+
+    /// The API's view of an agent (the payload of `GET /admin/agents/{agentId}`): its id,
+    /// `name`, `model` and `governance` (`null` when none), every other field, `createdDate`.
     pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "model": self.model,
-            "governance": self.governance,
-            "createdDate": self.created_date,
-        })
+        let mut out = Map::with_capacity(self.fields.len() + 4);
+        out.insert("id".to_owned(), Value::String(self.id.clone()));
+        for key in ALWAYS_SHOWN {
+            out.insert(key.to_owned(), Value::Null);
+        }
+        for (key, value) in &self.fields {
+            out.insert(key.clone(), value.clone());
+        }
+        out.insert("createdDate".to_owned(), json!(self.created_date));
+        Value::Object(out)
     }
 }
 
@@ -172,19 +214,17 @@ pub(crate) struct AgentSummary {
 }
 
 fn agent_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Agent> {
-    let governance: Option<String> = r.get(5)?;
+    let fields: String = r.get(1)?;
     Ok(Agent {
         id: r.get(0)?,
-        name: r.get(1)?,
-        model: r.get(2)?,
-        // Written by this module as JSON; an unreadable value is served as none.
-        governance: governance.and_then(|g| serde_json::from_str(&g).ok()),
-        created_date: r.get(3)?,
-        current_version: r.get(4)?,
+        // Written by this module as a JSON object; an unreadable one is served as no fields.
+        fields: serde_json::from_str(&fields).unwrap_or_default(),
+        created_date: r.get(2)?,
+        current_version: r.get(3)?,
     })
 }
 
-const AGENT_COLUMNS: &str = "id, name, model, created_date, current_version, governance";
+const AGENT_COLUMNS: &str = "id, fields, created_date, current_version";
 
 pub(crate) fn get_agent(conn: &Connection, id: &str) -> rusqlite::Result<Option<Agent>> {
     conn.query_row(
@@ -202,9 +242,10 @@ pub(crate) fn insert_agent(
     name: Option<&str>,
     model: Option<&str>,
 ) -> rusqlite::Result<bool> {
+    let fields = json!({ "name": name, "model": model });
     let n = conn.execute(
-        "INSERT OR IGNORE INTO agents (id, name, model, created_date) VALUES (?1, ?2, ?3, ?4)",
-        params![id, name, model, now_ms()],
+        "INSERT OR IGNORE INTO agents (id, fields, created_date) VALUES (?1, ?2, ?3)",
+        params![id, fields.to_string(), now_ms()],
     )?;
     Ok(n == 1)
 }
@@ -216,44 +257,43 @@ pub(crate) fn update_agent(
     name: Option<&str>,
     model: Option<&str>,
 ) -> rusqlite::Result<Option<Agent>> {
-    let patch = AgentPatch {
-        name: name.map(str::to_owned),
-        model: model.map(|m| Some(m.to_owned())),
-        governance: None,
-    };
+    let mut patch = AgentPatch::default();
+    if let Some(name) = name {
+        patch.0.insert("name".to_owned(), json!(name));
+    }
+    if let Some(model) = model {
+        patch.0.insert("model".to_owned(), json!(model));
+    }
     patch_agent(conn, id, &patch)
 }
 
-/// Applies a patch. Returns the updated agent, None if unknown.
+/// Applies a patch: each field it names is set as given. Returns the updated agent, None if
+/// unknown. The caller holds the connection (one writer), so read, merge and write are one
+/// step.
 pub(crate) fn patch_agent(
     conn: &Connection,
     id: &str,
     patch: &AgentPatch,
 ) -> rusqlite::Result<Option<Agent>> {
-    if let Some(name) = &patch.name {
-        conn.execute(
-            "UPDATE agents SET name = ?2 WHERE id = ?1",
-            params![id, name],
-        )?;
+    let Some(mut agent) = get_agent(conn, id)? else {
+        return Ok(None);
+    };
+    if patch.0.is_empty() {
+        return Ok(Some(agent));
     }
-    if let Some(model) = &patch.model {
-        conn.execute(
-            "UPDATE agents SET model = ?2 WHERE id = ?1",
-            params![id, model],
-        )?;
+    for (key, value) in &patch.0 {
+        agent.fields.insert(key.clone(), value.clone());
     }
-    if let Some(governance) = &patch.governance {
-        conn.execute(
-            "UPDATE agents SET governance = ?2 WHERE id = ?1",
-            params![id, governance.as_ref().map(Value::to_string)],
-        )?;
-    }
-    get_agent(conn, id)
+    conn.execute(
+        "UPDATE agents SET fields = ?2 WHERE id = ?1",
+        params![id, Value::Object(agent.fields.clone()).to_string()],
+    )?;
+    Ok(Some(agent))
 }
 
 pub(crate) fn list_agents(conn: &Connection) -> rusqlite::Result<Vec<AgentSummary>> {
     let mut stmt = conn.prepare(
-        "SELECT a.id, a.name, a.model, a.created_date, a.current_version, a.governance,
+        "SELECT a.id, a.fields, a.created_date, a.current_version,
                 (SELECT v.version FROM persona_versions v
                   WHERE v.agent_id = a.id AND v.status = 'published'
                   ORDER BY v.created_date DESC LIMIT 1)
@@ -262,7 +302,7 @@ pub(crate) fn list_agents(conn: &Connection) -> rusqlite::Result<Vec<AgentSummar
     let rows = stmt.query_map([], |r| {
         Ok(AgentSummary {
             agent: agent_from_row(r)?,
-            latest_published: r.get(6)?,
+            latest_published: r.get(4)?,
         })
     })?;
     rows.collect()
@@ -283,8 +323,8 @@ mod tests {
         let conn = db_with_agent();
         assert!(!insert_agent(&conn, "a_1", Some("Other"), Some("m")).unwrap());
         let a = get_agent(&conn, "a_1").unwrap().unwrap();
-        assert_eq!(a.name.as_deref(), Some("Bot"));
-        assert_eq!(a.model, None);
+        assert_eq!(a.string("name"), Some("Bot"));
+        assert_eq!(a.field("model"), None);
     }
 
     #[test]
@@ -373,17 +413,16 @@ mod tests {
         let conn = open(Some(&path)).unwrap();
         let agent = get_agent(&conn, "a_1").unwrap().unwrap();
         assert_eq!(
-            (agent.name.as_deref(), agent.governance),
+            (agent.string("name"), agent.field("governance")),
             (Some("Old"), None)
         );
-        let patch = AgentPatch {
-            governance: Some(Some(json!({"mode": "sdk"}))),
-            model: Some(None),
-            ..AgentPatch::default()
-        };
+        let patch = AgentPatch::from([
+            ("governance", json!({"mode": "sdk"})),
+            ("model", Value::Null),
+        ]);
         let patched = patch_agent(&conn, "a_1", &patch).unwrap().unwrap();
-        assert_eq!(patched.governance, Some(json!({"mode": "sdk"})));
-        assert_eq!(patched.model, None);
+        assert_eq!(patched.field("governance"), Some(&json!({"mode": "sdk"})));
+        assert_eq!(patched.field("model"), None);
         drop(conn);
         // Opening again is a no-op (the column is not added twice).
         let conn = open(Some(&path)).unwrap();
@@ -392,9 +431,45 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         assert_eq!(
-            get_agent(&conn, "a_1").unwrap().unwrap().governance,
-            Some(json!({"mode": "sdk"}))
+            get_agent(&conn, "a_1")
+                .unwrap()
+                .unwrap()
+                .field("governance"),
+            Some(&json!({"mode": "sdk"}))
         );
+    }
+
+    #[test]
+    fn a_version_3_database_moves_its_agent_columns_into_the_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE agents (id TEXT PRIMARY KEY NOT NULL, name TEXT, model TEXT,
+                   governance TEXT, created_date INTEGER NOT NULL, current_version INTEGER,
+                   last_version INTEGER NOT NULL DEFAULT 0,
+                   last_created_date INTEGER NOT NULL DEFAULT 0);
+                 INSERT INTO agents (id, name, model, governance, created_date)
+                   VALUES ('a_1', 'Old', NULL, '{\"mode\":\"sdk\"}', 5),
+                          ('a_2', NULL, 'm', 'not json', 6);
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let conn = open(Some(&path)).unwrap();
+        let a = get_agent(&conn, "a_1").unwrap().unwrap();
+        assert_eq!(
+            a.to_json(),
+            json!({"id": "a_1", "name": "Old", "model": null,
+                   "governance": {"mode": "sdk"}, "createdDate": 5})
+        );
+        let b = get_agent(&conn, "a_2").unwrap().unwrap();
+        assert_eq!(
+            (b.string("model"), b.field("governance")),
+            (Some("m"), None)
+        );
+        assert!(!has_column(&conn, "agents", "name").unwrap());
     }
 
     #[test]

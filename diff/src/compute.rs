@@ -8,7 +8,8 @@ use similar::{
     capture_diff_slices_deadline,
 };
 
-use crate::drift::{Drift, Hunk, Line, LineEnding, LineTag, Segment, ShowWhitespace};
+use crate::drift::{Drift, Hunk, Line, LineTag, Segment, ShowWhitespace};
+use crate::lines::LineEnding;
 use crate::lines::{SplitLine, ending_note, split_lines};
 
 /// Unchanged lines kept around each change.

@@ -2,7 +2,7 @@
 //! [`Segment`]s. Plain values with accessors; computing them is `compute.rs`, turning them
 //! into text is `render.rs`.
 
-use crate::lines::EndingNote;
+use crate::lines::{EndingNote, LineEnding};
 
 /// A computed diff between a `server` value (old, shown as `-`) and a
 /// `local` value (new, shown as `+`).
@@ -112,21 +112,6 @@ pub enum LineTag {
     Delete,
     /// Only in the local value.
     Insert,
-}
-
-/// How a line ended in its value. Lines are split at `\n`, `\r\n` and a
-/// lone `\r` (as `similar` does); the terminator is kept apart from the text,
-/// which alone is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LineEnding {
-    /// Last line of a value without a final newline.
-    None,
-    /// `\n`
-    Lf,
-    /// `\r\n`
-    CrLf,
-    /// A lone `\r`.
-    Cr,
 }
 
 /// One line of a hunk.

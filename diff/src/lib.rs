@@ -92,7 +92,7 @@ mod text;
 
 pub use compute::compute;
 pub use display::{push_terminal_safe, terminal_safe};
-pub use drift::{Drift, Hunk, Line, LineEnding, LineTag, Segment};
-pub use lines::{EndingNote, Side, Terminators};
+pub use drift::{Drift, Hunk, Line, LineTag, Segment};
+pub use lines::{EndingNote, LineEnding, Side, Terminators};
 pub use render::{Style, render, render_block, render_block_between, render_short};
 pub use text::{preview, unified};

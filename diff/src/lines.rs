@@ -1,7 +1,20 @@
 //! Splitting a value into lines with their terminators kept apart, and the
 //! note for values whose only difference is how their lines end.
 
-use crate::drift::LineEnding;
+/// How a line ended in its value. Lines are split at `\n`, `\r\n` and a
+/// lone `\r` (as `similar` does); the terminator is kept apart from the text,
+/// which alone is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineEnding {
+    /// Last line of a value without a final newline.
+    None,
+    /// `\n`
+    Lf,
+    /// `\r\n`
+    CrLf,
+    /// A lone `\r`.
+    Cr,
+}
 
 /// A line's text (without terminator) and its terminator.
 pub(crate) type SplitLine<'a> = (&'a str, LineEnding);

@@ -9,8 +9,8 @@ use std::time::Instant;
 use anstyle::AnsiColor;
 
 use crate::compute::{TIME_BUDGET, compute, inline_segments};
-use crate::drift::{Drift, Line, LineEnding, LineTag, ShowWhitespace};
-use crate::lines::{EndingNote, Side};
+use crate::drift::{Drift, Line, LineTag, ShowWhitespace};
+use crate::lines::{EndingNote, LineEnding, Side};
 
 /// The `====` rule above and below a block: 60 `=`.
 const RULE: &str = "============================================================";

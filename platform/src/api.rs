@@ -130,7 +130,8 @@ impl PlatformClient {
                 excerpt: excerpt(&payload.to_string()),
             });
         }
-        self.decode(&path, "the updated agent", &payload)
+        let agent: Agent = self.decode(&path, "the updated agent", &payload)?;
+        Ok(agent.from(self.shown_url(&path)))
     }
 
     async fn agent_inner(&self, agent_id: &str, fresh: bool) -> Result<Agent, PlatformError> {
@@ -147,7 +148,8 @@ impl PlatformClient {
                 excerpt: excerpt(&payload.to_string()),
             });
         }
-        self.decode(&path, "the agent", &payload)
+        let agent: Agent = self.decode(&path, "the agent", &payload)?;
+        Ok(agent.from(self.shown_url(&path)))
     }
 
     async fn versions_inner(

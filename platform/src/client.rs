@@ -376,6 +376,21 @@ impl PlatformClient {
         })
     }
 
+    /// Marks a request outside this client (a blob download) as spending the budget.
+    pub(crate) fn enter_budget(&self) -> crate::deadline::InFlight<'_> {
+        self.inner.budget.enter()
+    }
+
+    /// What is left of the budget and the budget itself; `None` when unbounded.
+    pub(crate) fn budget_left(&self) -> Option<(Duration, Duration)> {
+        Some((self.inner.budget.remaining()?, self.inner.budget.limit()?))
+    }
+
+    /// The per-attempt timeout (`server.timeout_secs`).
+    pub(crate) fn attempt_limit(&self) -> Duration {
+        self.inner.timeout
+    }
+
     /// The next attempt's timeout: the configured one, shortened to what is left of the
     /// budget; `None` once the budget is spent.
     fn attempt_timeout(&self) -> Option<Duration> {

@@ -48,13 +48,14 @@ mod types;
 mod urls;
 
 pub use backup::{
-    BackupFile, BackupInfo, BackupManifest, BlobClient, BlobError, MAX_BLOB_BYTES, verify,
+    BackupFile, BackupInfo, BackupManifest, BlobClient, BlobError, LIMITS, Limits, MAX_BLOB_BYTES,
+    verify,
 };
 pub use client::{
     ClientConfig, DEFAULT_BASE_URL, DEFAULT_DEADLINE, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
     MAX_BODY_BYTES, PlatformClient,
 };
 pub use error::PlatformError;
-pub use primitives::{McpServer, Primitive, PrimitiveKind, PrimitiveVersion};
+pub use primitives::{McpServer, Primitive, PrimitiveVersion};
 pub use transport::Transport;
 pub use types::{Agent, PersonaVersion, VersionStatus};

@@ -1,6 +1,7 @@
-//! Deployed primitives: the listings of skills, webhooks, jobs, preprocessors,
-//! postprocessors (one generic reader over a table of kind -> path and payload key) and
-//! the agent's MCP servers, as `API_CONTRACT.md` ("Primitives") defines them.
+//! Deployed primitives: the listings of versioned kinds (one generic reader over any
+//! [`PrimitiveKind`], a row of `lua-contract`'s table or one a caller builds: path and payload
+//! key are its plural) and the agent's MCP servers, as `API_CONTRACT.md` ("Primitives")
+//! defines them.
 //!
 //! A listing that fails, or answers with the wrong shape, is an error: never an empty
 //! list (the reference CLI's empty list on failure reports false "local only" drift).
@@ -9,48 +10,19 @@ use std::fmt::{self, Display};
 
 use serde_json::Value;
 
+use lua_contract::PrimitiveKind;
+
 use crate::api::agent_segment;
 use crate::client::PlatformClient;
 use crate::error::{PlatformError, excerpt};
 
-/// The versioned kinds of primitive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PrimitiveKind {
-    Skill,
-    Webhook,
-    Job,
-    Preprocessor,
-    Postprocessor,
-}
-
-impl PrimitiveKind {
-    pub const ALL: [Self; 5] = [
-        Self::Skill,
-        Self::Webhook,
-        Self::Job,
-        Self::Preprocessor,
-        Self::Postprocessor,
-    ];
-
-    /// The plural used in the listing's path and as its payload key (`skills`).
-    pub fn plural(self) -> &'static str {
-        match self {
-            Self::Skill => "skills",
-            Self::Webhook => "webhooks",
-            Self::Job => "jobs",
-            Self::Preprocessor => "preprocessors",
-            Self::Postprocessor => "postprocessors",
-        }
-    }
-
-    /// `GET /developer/<plural>/{agentId}`.
-    fn path(self, agent_id: &str) -> Result<String, PlatformError> {
-        Ok(format!(
-            "/developer/{}/{}",
-            self.plural(),
-            agent_segment(agent_id)?
-        ))
-    }
+/// `GET /developer/<plural>/{agentId}`.
+fn listing_path(kind: &PrimitiveKind, agent_id: &str) -> Result<String, PlatformError> {
+    Ok(format!(
+        "/developer/{}/{}",
+        kind.plural,
+        agent_segment(agent_id)?
+    ))
 }
 
 /// One deployed primitive with its versions.
@@ -123,16 +95,16 @@ impl PlatformClient {
     pub async fn primitives(
         &self,
         agent_id: &str,
-        kind: PrimitiveKind,
+        kind: &PrimitiveKind,
         fresh: bool,
     ) -> Result<Vec<Primitive>, PlatformError> {
-        let path = kind.path(agent_id)?;
+        let path = listing_path(kind, agent_id)?;
         let payload = self.read(&path, fresh).await?;
         let shape = Shape {
             client: self,
             path: &path,
         };
-        let key = kind.plural();
+        let key = kind.plural;
         let list = payload.get(key).ok_or_else(|| {
             shape.error(
                 format!("expected an object with a \"{key}\" list"),
@@ -397,13 +369,13 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(
-            PrimitiveKind::Job.path("a_b").unwrap(),
+            listing_path(&lua_contract::JOB, "a_b").unwrap(),
             "/developer/jobs/a_b"
         );
         assert_eq!(
-            PrimitiveKind::Postprocessor.path("a/b").unwrap(),
+            listing_path(&lua_contract::POSTPROCESSOR, "a/b").unwrap(),
             "/developer/postprocessors/a%2Fb"
         );
-        assert!(PrimitiveKind::Skill.path(" ").is_err());
+        assert!(listing_path(&lua_contract::SKILL, " ").is_err());
     }
 }

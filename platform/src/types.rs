@@ -3,21 +3,50 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// The agent, from `GET /admin/agents/{agentId}` (also the payload of the sub-agent PATCH).
+use crate::error::PlatformError;
+
+/// The agent, from `GET /admin/agents/{agentId}` (also the payload of the sub-agent PATCH):
+/// its fields as data, read by key. It names no field: which key a component syncs, and
+/// which shape it expects, is the component's.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(transparent)]
 pub struct Agent {
-    /// The agent's display name; `None` when the server has none (`null` or absent).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The model id; `None` when `null` or absent.
-    #[serde(default)]
-    pub model: Option<String>,
-    /// Governance settings, kept as raw JSON; `None` when `null` or absent.
-    #[serde(default, deserialize_with = "null_as_none")]
-    pub governance: Option<Value>,
-    /// Every other field, untouched.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    fields: Map<String, Value>,
+    /// The URL it was read from, as messages show it (for an error about a field's shape).
+    #[serde(skip)]
+    source: String,
+}
+
+impl Agent {
+    /// The field `key`; `None` when absent or `null`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key).filter(|v| !v.is_null())
+    }
+
+    /// The field `key` as a string; `None` when absent or `null`, a protocol error naming
+    /// the URL and the key when it is something else.
+    pub fn string(&self, key: &str) -> Result<Option<&str>, PlatformError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(PlatformError::Protocol {
+                url: self.source.clone(),
+                reason: format!("the agent's \"{key}\" is not a string"),
+                excerpt: crate::error::excerpt(&other.to_string()),
+            }),
+        }
+    }
+
+    /// Every field, as the server sent them.
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.fields
+    }
+
+    /// Remembers where it was read from, for [`Agent::string`]'s errors.
+    pub(crate) fn from(mut self, url: String) -> Self {
+        self.source = url;
+        self
+    }
 }
 
 /// One persona version, from `GET /developer/agents/{agentId}/persona/versions`.
@@ -75,12 +104,6 @@ impl VersionStatus {
     }
 }
 
-/// `Option<Value>` where JSON `null` means `None` (serde would otherwise give `Some(Null)`).
-fn null_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok(if v.is_null() { None } else { Some(v) })
-}
-
 /// Epoch milliseconds: an integer, or a float with no fractional part (JavaScript servers
 /// may serialise `Date.now()`-derived values as floats). Anything else is an error that
 /// names the field, so the caller's protocol error says what was wrong.
@@ -116,15 +139,24 @@ mod tests {
             "name": null, "model": "gpt", "governance": null, "id": "x", "skills": []
         }))
         .unwrap();
-        assert_eq!(a.name, None);
-        assert_eq!(a.model.as_deref(), Some("gpt"));
-        assert_eq!(a.governance, None);
-        assert_eq!(a.extra.get("id"), Some(&json!("x")));
-        assert!(!a.extra.contains_key("name"));
+        assert_eq!(a.string("name").unwrap(), None);
+        assert_eq!(a.string("model").unwrap(), Some("gpt"));
+        assert_eq!(a.get("governance"), None);
+        assert_eq!(a.get("id"), Some(&json!("x")));
+        assert!(a.fields().contains_key("name"));
         let b: Agent = serde_json::from_value(json!({})).unwrap();
-        assert_eq!(b.name, None);
+        assert_eq!(b.string("name").unwrap(), None);
         let g: Agent = serde_json::from_value(json!({"governance": {"a": 1}})).unwrap();
-        assert_eq!(g.governance, Some(json!({"a": 1})));
+        assert_eq!(g.get("governance"), Some(&json!({"a": 1})));
+    }
+
+    #[test]
+    fn a_field_of_another_shape_is_an_error_naming_url_and_key() {
+        let a: Agent = serde_json::from_value(json!({"name": 5})).unwrap();
+        let a = a.from("http://h/admin/agents/x".to_owned());
+        let err = a.string("name").unwrap_err().to_string();
+        assert!(err.contains("http://h/admin/agents/x"), "{err}");
+        assert!(err.contains("\"name\" is not a string"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 # Sourced by scripts: find the binaries cargo built, wherever its target directory is.
 #   target_dir            CARGO_TARGET_DIR, else cargo metadata's target_directory
 #                         (which also knows .cargo/config.toml's build.target-dir)
+#   build_bins WHAT ARGS...
+#                         say what is built, and that the first build takes minutes, then
+#                         `cargo build --locked ARGS...` with cargo's progress shown (stderr)
 #   require_bin VAR NAME PATH HINT
 #                         use $VAR if set (a prebuilt binary), else PATH; exit 2 saying
 #                         which binary is missing where, and how to build it
@@ -17,6 +20,13 @@ target_dir() {
     exit 2
   fi
   echo "$meta" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'
+}
+
+build_bins() {
+  local what=$1
+  shift
+  echo "building $what (the first build takes a few minutes)" >&2
+  cargo build --locked "$@" >&2
 }
 
 require_bin() {

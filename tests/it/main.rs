@@ -16,6 +16,7 @@ mod extension_keyed;
 mod fail_closed;
 mod faults;
 mod governance;
+mod hostile_backup;
 mod interactive;
 mod invariants;
 mod messages;

@@ -142,7 +142,7 @@ fn write_journal(root: &Path, json: &serde_json::Value) {
 }
 
 /// A pid that no process has now.
-fn dead_pid() -> u32 {
+pub(crate) fn dead_pid() -> u32 {
     let mut child = std::process::Command::new("true").spawn().unwrap();
     let pid = child.id();
     child.wait().unwrap();

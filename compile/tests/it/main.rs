@@ -17,5 +17,6 @@ mod insert;
 mod insert_roundtrip;
 mod lock;
 mod race;
+mod recover;
 mod roundtrip;
 mod write_back;

@@ -126,3 +126,73 @@ fn no_save_is_lost_while_hundreds_of_files_are_committed() {
         "no race: {written} written, {refused} refused"
     );
 }
+
+#[test]
+fn two_commits_of_one_process_never_mix() {
+    let mut locked = 0;
+    for trial in 0..10 {
+        let dir = scratch();
+        let first = big_project(dir.path(), 300);
+        let second: Vec<_> = first
+            .iter()
+            .map(|w| lua_compile::FileWrite {
+                bytes: [w.bytes.as_slice(), b"second"].concat(),
+                ..w.clone()
+            })
+            .collect();
+        let before = snapshot(dir.path());
+        let barrier = Arc::new(Barrier::new(2));
+        let other = {
+            let (barrier, root, second) = (
+                Arc::clone(&barrier),
+                dir.path().to_path_buf(),
+                second.clone(),
+            );
+            std::thread::spawn(move || {
+                barrier.wait();
+                commit_files(&root, &second, &WriteOptions::default())
+            })
+        };
+        barrier.wait();
+        let mine = commit_files(dir.path(), &first, &WriteOptions::default());
+        let theirs = other.join().unwrap();
+        let now = snapshot(dir.path());
+        let all = |writes: &[lua_compile::FileWrite]| {
+            writes.iter().all(|w| now.get(&w.rel) == Some(&w.bytes))
+        };
+        let state = if all(&first) {
+            "first"
+        } else if all(&second) {
+            "second"
+        } else {
+            assert_eq!(now, before, "trial {trial}: mixed ({mine:?}, {theirs:?})");
+            "before"
+        };
+        // At most one of them went in, and it said so; the other was refused.
+        assert!(
+            !(mine.is_ok() && theirs.is_ok()),
+            "trial {trial}: both said written"
+        );
+        match state {
+            "first" => assert!(mine.is_ok(), "trial {trial}: {mine:?}"),
+            "second" => assert!(theirs.is_ok(), "trial {trial}: {theirs:?}"),
+            _ => assert!(mine.is_err() && theirs.is_err()),
+        }
+        for refused in [&mine, &theirs]
+            .into_iter()
+            .filter_map(|r| r.as_ref().err())
+        {
+            locked += usize::from(matches!(refused, WriteError::Locked { .. }));
+            assert!(
+                matches!(
+                    refused,
+                    WriteError::Locked { .. } | WriteError::Changed { .. }
+                ),
+                "trial {trial}: {refused}"
+            );
+        }
+        assert!(leftovers(dir.path()).is_empty(), "trial {trial}");
+    }
+    // They did overlap: the second found the first's commit in flight.
+    assert!(locked > 0, "the two commits never overlapped");
+}

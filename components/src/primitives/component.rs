@@ -1,5 +1,5 @@
 //! One generic component for every kind of deployed primitive, instantiated per kind from
-//! the table in [`super::kinds`]. Items are keyed by name.
+//! the table in [`super::kinds`] (or a row registered from outside). Items are keyed by name.
 //!
 //! - Local side: the kind's section of `lua.skill.yaml`, read from the run's snapshot
 //!   (taken before anything rewrites it). Value: the recorded `version`.
@@ -18,14 +18,14 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
 use lua_core::compile::Unreadable;
-use lua_core::platform::{BlobClient, PlatformError};
+use lua_core::platform::PlatformError;
 use lua_core::{
     Local, LocalValue, Locals, OneSided, Place, Project, PullCtx, PullError, PullItem, Pulled,
     Reason, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
 };
 use serde_json::Value;
 
-use super::kinds::Kind;
+use super::kind::Kind;
 use super::restore::{self, ChangeKind, Plan};
 use super::skill_yaml::{FILE_NAME, SkillYaml, YamlError};
 
@@ -54,7 +54,8 @@ const RUN_BACKUP: &str = "primitives.backup";
 #[derive(Clone)]
 struct Backup {
     files: Vec<lua_core::platform::BackupFile>,
-    blobs: BTreeMap<String, Vec<u8>>,
+    /// Shared, not copied, by every reader of the run's backup.
+    blobs: Arc<BTreeMap<String, Vec<u8>>>,
     created_at: Option<String>,
 }
 
@@ -410,32 +411,33 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
     } else {
         client.blob_urls(agent, &hashes).await.map_err(platform)?
     };
-    // The run's connections: blob URLs on the platform's host reuse its connection.
-    let blobs_client = BlobClient::on(
-        client.transport().clone(),
-        lua_core::platform::DEFAULT_TIMEOUT,
-        lua_core::platform::MAX_BLOB_BYTES,
-    );
-    let downloads = futures::stream::iter(urls.into_iter().map(|(hash, url)| {
+    // The run's connections (a blob URL on the platform's host reuses its connection);
+    // downloads spend the run's network budget and count against the restore's limits.
+    let blobs_client = client.blob_client();
+    let mut downloads = futures::stream::iter(urls.into_iter().map(|(hash, url)| {
         let blobs_client = blobs_client.clone();
         async move {
             let bytes = blobs_client.download(&url, &hash).await;
             (hash, bytes)
         }
     }))
-    .buffer_unordered(PARALLEL_DOWNLOADS)
-    .collect::<Vec<_>>()
-    .await;
+    .buffer_unordered(PARALLEL_DOWNLOADS);
     let mut blobs = BTreeMap::new();
-    for (hash, bytes) in downloads {
+    // The first failure ends the restore: returning drops the downloads still running.
+    while let Some((hash, bytes)) = downloads.next().await {
         let bytes = bytes.map_err(|e| {
-            PullError::refused(Reason::Platform, format!("{e}; nothing was written"))
+            // The file the blob is for: what the user knows it by.
+            let file = files
+                .iter()
+                .find(|f| f.hash == hash)
+                .map_or(String::new(), |f| format!("{}: ", f.relative_path));
+            PullError::refused(Reason::Platform, format!("{file}{e}; nothing was written"))
         })?;
         blobs.insert(hash, bytes);
     }
     Ok(Backup {
         files,
-        blobs,
+        blobs: Arc::new(blobs),
         created_at: manifest.created_at,
     })
 }

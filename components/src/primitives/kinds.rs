@@ -1,51 +1,14 @@
 //! The table of primitive kinds: one row per component, all served by the generic
-//! [`Primitives`] component, each registered like any other component.
+//! [`Primitives`] component, each registered like any other component. The listings are the
+//! rows of `lua-contract`'s table, which the devserver serves too.
+//!
+//! Uses `kind` (the row type), `component` (the generic component) and `skill_yaml`.
 
 use lua_core::Registration;
-use lua_core::platform::PrimitiveKind;
 
 use super::component::Primitives;
+use super::kind::Kind;
 use super::skill_yaml::Section;
-
-/// One kind of primitive.
-pub struct Kind {
-    /// Component id (`lua.toml`, JSON, sync state).
-    pub id: &'static str,
-    pub title: &'static str,
-    pub order: i32,
-    /// Its section of `lua.skill.yaml`.
-    pub section: Section,
-    /// Its listing; `None` for MCP servers (a listing of their own, without versions).
-    pub platform: Option<PrimitiveKind>,
-    /// The noun of the reference CLI's `lua push <noun>`; `None`: no such command.
-    pub push_noun: Option<&'static str>,
-    /// The listing's path, for messages.
-    pub path_hint: &'static str,
-}
-
-impl Kind {
-    /// How to deploy `name` instead (sync does not push primitives).
-    pub fn deploy_hint(&self, name: &str) -> String {
-        match self.push_noun {
-            Some(noun) => format!("deploy it with the Lua CLI: `lua push {noun} --name {name}`"),
-            None => format!("add or remove `{name}` among the agent's MCP servers on the platform"),
-        }
-    }
-
-    /// What `--push` and the prompt say for this item.
-    pub fn push_hint(&self, name: &str) -> String {
-        match self.push_noun {
-            Some(noun) => format!(
-                "lua sync does not deploy {}; deploy with the Lua CLI: `lua push {noun} --name {name}`",
-                self.id
-            ),
-            None => format!(
-                "lua sync does not change the platform's MCP servers; {}",
-                self.deploy_hint(name)
-            ),
-        }
-    }
-}
 
 const fn versioned(key: &'static str, id_field: &'static str) -> Section {
     Section {
@@ -60,7 +23,7 @@ pub static SKILLS: Kind = Kind {
     title: "Skill",
     order: 100,
     section: versioned("skills", "skillId"),
-    platform: Some(PrimitiveKind::Skill),
+    platform: Some(&lua_contract::SKILL),
     push_noun: Some("skill"),
     path_hint: "/developer/skills",
 };
@@ -69,7 +32,7 @@ pub static WEBHOOKS: Kind = Kind {
     title: "Webhook",
     order: 110,
     section: versioned("webhooks", "webhookId"),
-    platform: Some(PrimitiveKind::Webhook),
+    platform: Some(&lua_contract::WEBHOOK),
     push_noun: Some("webhook"),
     path_hint: "/developer/webhooks",
 };
@@ -78,7 +41,7 @@ pub static JOBS: Kind = Kind {
     title: "Job",
     order: 120,
     section: versioned("jobs", "jobId"),
-    platform: Some(PrimitiveKind::Job),
+    platform: Some(&lua_contract::JOB),
     push_noun: Some("job"),
     path_hint: "/developer/jobs",
 };
@@ -87,7 +50,7 @@ pub static PREPROCESSORS: Kind = Kind {
     title: "Preprocessor",
     order: 130,
     section: versioned("preprocessors", "preprocessorId"),
-    platform: Some(PrimitiveKind::Preprocessor),
+    platform: Some(&lua_contract::PREPROCESSOR),
     push_noun: Some("preprocessor"),
     path_hint: "/developer/preprocessors",
 };
@@ -96,7 +59,7 @@ pub static POSTPROCESSORS: Kind = Kind {
     title: "Postprocessor",
     order: 140,
     section: versioned("postprocessors", "postprocessorId"),
-    platform: Some(PrimitiveKind::Postprocessor),
+    platform: Some(&lua_contract::POSTPROCESSOR),
     push_noun: Some("postprocessor"),
     path_hint: "/developer/postprocessors",
 };

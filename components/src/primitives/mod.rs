@@ -2,7 +2,7 @@
 //! postprocessors and MCP servers.
 //!
 //! - [`skill_yaml`]: the local side, `lua.skill.yaml` (entries with lines; lossless edits).
-//! - [`component`] + [`kinds`]: one generic [`component::Primitives`] component,
+//! - [`component`] + [`kind`] + [`kinds`]: one generic [`component::Primitives`] component,
 //!   instantiated per kind from a table (ids `skills`, `webhooks`, `jobs`,
 //!   `preprocessors`, `postprocessors`, `mcp_servers`).
 //! - [`restore`]: pulling source files from the agent's backup, safely.
@@ -11,6 +11,7 @@
 
 pub mod component;
 mod fsio;
+pub mod kind;
 pub mod kinds;
 pub mod restore;
 pub mod skill_yaml;

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::state::DbError;
+use crate::error::DbError;
 
 /// A NestJS-style error: `{"message", "statusCode", "error", "code"}`.
 #[derive(Debug, Clone)]

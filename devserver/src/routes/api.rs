@@ -68,28 +68,32 @@ pub(crate) fn router() -> Router<AppState> {
     r
 }
 
-/// An optional string field: absent is `None`, anything but a string is a 400 naming the field.
-fn optional_string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
-    match obj.get(field) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::bad_request(format!("`{field}` must be a string"))),
+/// The fields a sub-agent PATCH sets: every key but `id`, stored as given, after the checks
+/// the platform makes (`API_CONTRACT.md`): `name` a string, `model` a string or null,
+/// `governance` an object or null without `apiKey`; `createdDate` is the platform's own.
+/// Other fields are data: stored and answered back, never dropped.
+fn agent_patch(obj: &Map<String, Value>) -> Result<store::AgentPatch, ApiError> {
+    let mut fields = Map::new();
+    for (key, value) in obj {
+        match (key.as_str(), value) {
+            ("id", _) | ("name", Value::String(_)) | ("model", Value::String(_) | Value::Null) => {}
+            ("name", _) => return Err(ApiError::bad_request("`name` must be a string")),
+            ("model", _) => {
+                return Err(ApiError::bad_request("`model` must be a string or null"));
+            }
+            ("governance", g) => check_governance(g).map_err(ApiError::bad_request)?,
+            ("createdDate", _) => {
+                return Err(ApiError::bad_request(
+                    "`createdDate` is set by the platform and cannot be changed",
+                ));
+            }
+            _ => {}
+        }
+        if key != "id" {
+            fields.insert(key.clone(), value.clone());
+        }
     }
-}
-
-/// A nullable string field: absent is `None` (leave it), `null` is `Some(None)` (clear it).
-fn nullable_string(
-    obj: &Map<String, Value>,
-    field: &str,
-) -> Result<Option<Option<String>>, ApiError> {
-    match obj.get(field) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(ApiError::bad_request(format!(
-            "`{field}` must be a string or null"
-        ))),
-    }
+    Ok(store::AgentPatch(fields))
 }
 
 /// An `X-Idempotency-Key` and the fingerprint of the request that carries it.
@@ -193,17 +197,7 @@ async fn patch_sub_agent(
             Some(_) => return Err(ApiError::bad_request("`id` must be a string")),
             None => return Err(ApiError::bad_request("`id` is required")),
         };
-        let patch = store::AgentPatch {
-            name: optional_string(&obj, "name")?,
-            model: nullable_string(&obj, "model")?,
-            governance: match obj.get("governance") {
-                None => None,
-                Some(g) => {
-                    check_governance(g).map_err(ApiError::bad_request)?;
-                    Some(Some(g.clone()).filter(|g| !g.is_null()))
-                }
-            },
-        };
+        let patch = agent_patch(&obj)?;
         Ok((key, format!("{base}_{id}"), patch))
     })();
     let (key, agent_id, patch) = match parsed {

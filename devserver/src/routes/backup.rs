@@ -35,22 +35,11 @@ pub(crate) const URL_LIFETIME_SECS: i64 = 15 * 60;
 const MAX_HASHES: usize = 10_000;
 
 /// `GET .../backup`, `GET .../backup/manifest`, `POST .../backup/blob-urls` (API layers applied by
-/// the app).
+/// the app; the push protocol's routes are `backup_push`'s).
 pub(crate) fn api_router() -> Router<AppState> {
     Router::new()
         .route("/developer/agents/{agentId}/backup", get(summary))
-        .route(
-            "/developer/agents/{agentId}/backup/manifest",
-            get(manifest).post(super::backup_push::save_manifest),
-        )
-        .route(
-            "/developer/agents/{agentId}/backup/check-blobs",
-            post(super::backup_push::check_blobs),
-        )
-        .route(
-            "/developer/agents/{agentId}/backup/blob-upload-urls",
-            post(super::backup_push::upload_urls),
-        )
+        .route("/developer/agents/{agentId}/backup/manifest", get(manifest))
         .route(
             "/developer/agents/{agentId}/backup/blob-urls",
             post(blob_urls),
@@ -59,10 +48,7 @@ pub(crate) fn api_router() -> Router<AppState> {
 
 /// `GET /_blobs/{agentId}/{hash}?expires=..&sig=..`: no Bearer auth (the signature is the auth).
 pub(crate) fn blob_router() -> Router<AppState> {
-    Router::new().route(
-        "/_blobs/{agentId}/{hash}",
-        get(blob).put(super::backup_push::put_blob),
-    )
+    Router::new().route("/_blobs/{agentId}/{hash}", get(blob))
 }
 
 /// `POST /_devserver/agents/{agentId}/backup` (Bearer auth applied by the app).

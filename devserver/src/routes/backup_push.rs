@@ -10,10 +10,12 @@
 use std::collections::HashMap;
 use std::io::Read as _;
 
+use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
@@ -24,6 +26,29 @@ use crate::http::extract::{ApiPath, RawBody, parse_body};
 use crate::spec::PreparedFile;
 use crate::state::AppState;
 use crate::store;
+
+/// `POST .../backup/manifest`, `.../backup/check-blobs`, `.../backup/blob-upload-urls` (API
+/// layers applied by the app, which merges them with `backup`'s reads of the same paths).
+pub(crate) fn api_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/developer/agents/{agentId}/backup/manifest",
+            post(save_manifest),
+        )
+        .route(
+            "/developer/agents/{agentId}/backup/check-blobs",
+            post(check_blobs),
+        )
+        .route(
+            "/developer/agents/{agentId}/backup/blob-upload-urls",
+            post(upload_urls),
+        )
+}
+
+/// `PUT /_blobs/{agentId}/{hash}?expires=..&sig=..`: no Bearer auth (the signature is the auth).
+pub(crate) fn blob_router() -> Router<AppState> {
+    Router::new().route("/_blobs/{agentId}/{hash}", put(put_blob))
+}
 
 /// Most hashes one check-blobs or upload-URL request may name (lua-cli sends at most 500).
 const MAX_HASHES: usize = 500;
@@ -63,7 +88,7 @@ fn parse_hashes(body: &[u8]) -> Result<Vec<String>, ApiError> {
 
 /// `POST .../backup/check-blobs` `{"hashes"}`: `{"missing", "existing", "results": {hash: bool}}`;
 /// a hash exists when it was uploaded or is in the agent's backup.
-pub(super) async fn check_blobs(
+async fn check_blobs(
     State(state): State<AppState>,
     ApiPath(agent): ApiPath<String>,
     RawBody(body): RawBody,
@@ -103,7 +128,7 @@ pub(super) async fn check_blobs(
 
 /// `POST .../backup/blob-upload-urls` `{"hashes", "checksums"?}`: `{"urls": {hash: url}}`, each a
 /// signed `PUT http://HOST/_blobs/{agentId}/{hash}?expires=..&sig=..&op=put` URL.
-pub(super) async fn upload_urls(
+async fn upload_urls(
     State(state): State<AppState>,
     ApiPath(agent): ApiPath<String>,
     headers: HeaderMap,
@@ -148,7 +173,7 @@ fn plaintext(body: &[u8]) -> Result<(bool, Vec<u8>), String> {
 /// `PUT /_blobs/{agentId}/{hash}?expires&sig&op=put`: stores the body (as sent: gzip-compressed
 /// bodies are served compressed) once its plaintext hashes to `hash`. Like a storage service it
 /// refuses an Authorization header, a bad or expired signature, and a body that is not the blob.
-pub(crate) async fn put_blob(
+async fn put_blob(
     State(state): State<AppState>,
     ApiPath((agent, hash)): ApiPath<(String, String)>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
@@ -215,7 +240,7 @@ struct PushedManifest {
 /// `POST .../backup/manifest`: replaces the agent's backup with the named files, each taken from
 /// an uploaded blob or the current backup (400 naming the first hash it has neither of), and
 /// keeps `projectHash`. 201 with the summary (`{"fileCount", "createdAt", "projectHash"}`).
-pub(super) async fn save_manifest(
+async fn save_manifest(
     State(state): State<AppState>,
     ApiPath(agent): ApiPath<String>,
     RawBody(body): RawBody,

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::counter::Counter;
 use crate::faults::parse_rule;
-use crate::http::error::Answer;
+use crate::http::error::{Answer, ApiError};
 use crate::http::extract::{RawBody, parse_object};
 use crate::state::{AppState, lock};
 
@@ -42,7 +42,9 @@ async fn reset_requests(State(state): State<AppState>) -> Answer {
 }
 
 async fn add_fault(State(state): State<AppState>, RawBody(body): RawBody) -> Response {
-    let rule = match parse_object(&body, false).and_then(parse_rule) {
+    let rule = match parse_object(&body, false)
+        .and_then(|obj| parse_rule(obj).map_err(ApiError::bad_request))
+    {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };

@@ -29,6 +29,7 @@ use crate::state::{AppState, lock};
 use crate::store::{self, Status, VersionRefusal};
 use crate::validate::{check_persona, validate_agent_id};
 use guard::{LoggedIn, Visitor};
+use views::error_answer as error_page;
 use views::{Chrome, agent_href};
 
 /// `createdBy` of versions created from the dashboard.
@@ -366,12 +367,6 @@ fn chrome(state: &AppState, visitor: &Visitor) -> Chrome {
 
 fn login_page(status: StatusCode, error: Option<&str>) -> Response {
     (status, Html(views::login_page(error).into_string())).into_response()
-}
-
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let reason = status.canonical_reason().unwrap_or("Error");
-    let page = views::error_page(status.as_u16(), reason, message);
-    (status, Html(page.into_string())).into_response()
 }
 
 fn agents_page(state: &AppState, visitor: &Visitor, agents: &[store::AgentSummary]) -> Response {

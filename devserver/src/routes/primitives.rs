@@ -26,7 +26,7 @@ const MCP: &str = "mcp-servers";
 /// `GET /developer/agents/{agentId}/mcp-servers`.
 pub(crate) fn api_router() -> Router<AppState> {
     let mut r = Router::new().route("/developer/agents/{agentId}/mcp-servers", get(list_mcp));
-    for kind in Kind::ALL {
+    for kind in Kind::all() {
         r = r.route(
             &format!("/developer/{}/{{agentId}}", kind.key()),
             get(move |state: State<AppState>, path: ApiPath<String>| list(state, path, kind)),
@@ -99,7 +99,7 @@ fn target(kind: &str) -> Result<Target, ApiError> {
         return Ok(Target::Mcp);
     }
     Kind::parse(kind).map(Target::Versioned).ok_or_else(|| {
-        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.key()).collect();
+        let known: Vec<&str> = Kind::all().map(Kind::key).collect();
         ApiError::new(
             StatusCode::NOT_FOUND,
             "KIND_NOT_FOUND",

@@ -540,7 +540,7 @@ mod tests {
         let skill = add_item(
             &conn,
             "a_1",
-            Kind::Skills,
+            Kind::SKILLS,
             &spec(json!({"id": "s1", "name": "orders", "versions": ["1.0.0", "1.0.1"]})),
             1,
         )
@@ -557,7 +557,7 @@ mod tests {
         let job = add_item(
             &conn,
             "a_1",
-            Kind::Jobs,
+            Kind::JOBS,
             &spec(json!({"name": "nightly", "versions": ["1", "2"], "active": "1"})),
             1,
         )
@@ -566,52 +566,52 @@ mod tests {
         assert_eq!(job.active_version(), Some("1"));
         assert!(job.id.starts_with("job_"), "{}", job.id);
         // Kinds are separate: the skill is not a job.
-        let jobs = list_items(&conn, "a_1", Kind::Jobs).unwrap().unwrap();
+        let jobs = list_items(&conn, "a_1", Kind::JOBS).unwrap().unwrap();
         assert_eq!(jobs.len(), 1);
-        assert_eq!(list_items(&conn, "ghost", Kind::Jobs).unwrap(), None);
+        assert_eq!(list_items(&conn, "ghost", Kind::JOBS).unwrap(), None);
     }
 
     #[test]
     fn publish_set_active_and_delete() {
         let conn = db();
         let s = spec(json!({"id": "w", "name": "hook", "versions": ["1"]}));
-        add_item(&conn, "a_1", Kind::Webhooks, &s, 1)
+        add_item(&conn, "a_1", Kind::WEBHOOKS, &s, 1)
             .unwrap()
             .unwrap();
         assert_eq!(
-            add_item(&conn, "a_1", Kind::Webhooks, &s, 1).unwrap(),
+            add_item(&conn, "a_1", Kind::WEBHOOKS, &s, 1).unwrap(),
             Err(Refusal::DuplicateName)
         );
-        let staged = publish_version(&conn, "a_1", Kind::Webhooks, "hook", "2", false, 2)
+        let staged = publish_version(&conn, "a_1", Kind::WEBHOOKS, "hook", "2", false, 2)
             .unwrap()
             .unwrap();
         assert_eq!(staged.active_version(), Some("1"));
-        let item = publish_version(&conn, "a_1", Kind::Webhooks, "hook", "3", true, 3)
+        let item = publish_version(&conn, "a_1", Kind::WEBHOOKS, "hook", "3", true, 3)
             .unwrap()
             .unwrap();
         assert_eq!(item.active_version(), Some("3"));
         assert_eq!(item.versions[2].id, "w_v3");
         assert_eq!(
-            publish_version(&conn, "a_1", Kind::Webhooks, "hook", "3", true, 3).unwrap(),
+            publish_version(&conn, "a_1", Kind::WEBHOOKS, "hook", "3", true, 3).unwrap(),
             Err(Refusal::DuplicateVersion)
         );
-        let back = set_active(&conn, "a_1", Kind::Webhooks, "hook", "1")
+        let back = set_active(&conn, "a_1", Kind::WEBHOOKS, "hook", "1")
             .unwrap()
             .unwrap();
         assert_eq!(back.active_version(), Some("1"));
         assert_eq!(
-            set_active(&conn, "a_1", Kind::Webhooks, "hook", "9").unwrap(),
+            set_active(&conn, "a_1", Kind::WEBHOOKS, "hook", "9").unwrap(),
             Err(Refusal::NoSuchVersion)
         );
-        delete_item(&conn, "a_1", Kind::Webhooks, "hook")
+        delete_item(&conn, "a_1", Kind::WEBHOOKS, "hook")
             .unwrap()
             .unwrap();
         assert_eq!(
-            delete_item(&conn, "a_1", Kind::Webhooks, "hook").unwrap(),
+            delete_item(&conn, "a_1", Kind::WEBHOOKS, "hook").unwrap(),
             Err(Refusal::NoSuchItem)
         );
         assert!(
-            list_items(&conn, "a_1", Kind::Webhooks)
+            list_items(&conn, "a_1", Kind::WEBHOOKS)
                 .unwrap()
                 .unwrap()
                 .is_empty()
@@ -625,7 +625,7 @@ mod tests {
             add_item(
                 &conn,
                 "a_1",
-                Kind::Skills,
+                Kind::SKILLS,
                 &spec(json!({"id": "s", "name": "n", "versions": ["1", "2"], "active": "1", "activeBy": by})),
                 1,
             )

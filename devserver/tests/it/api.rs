@@ -150,6 +150,59 @@ async fn patch_sub_agent_updates_name_and_model() {
 }
 
 #[tokio::test]
+async fn any_agent_field_is_stored_and_answered_back() {
+    let s = start().await;
+    let patch = |body: Value| {
+        let req = s.patch("/agents/baseAgent/sub-agent").json(&body);
+        async move { json(req.send().await.unwrap()).await }
+    };
+    // A field the devserver has never heard of: stored, answered, read back, kept by a
+    // patch of another field, cleared with null (and answered as null).
+    let (status, body) =
+        patch(json!({"id": "agent_123", "description": "Answers billing", "limits": {"daily": 3}}))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["description"], "Answers billing");
+    assert_eq!(body["data"]["limits"], json!({"daily": 3}));
+    patch(json!({"id": "agent_123", "name": "Renamed"})).await;
+    let (_, body) = json(
+        s.get(&format!("/admin/agents/{AGENT}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["description"], "Answers billing", "{body}");
+    assert_eq!(body["data"]["limits"], json!({"daily": 3}));
+    assert_eq!(body["data"]["name"], "Renamed");
+    assert_eq!(body["data"]["id"], AGENT);
+    let (_, body) = patch(json!({"id": "agent_123", "description": null})).await;
+    assert_eq!(body["data"]["description"], Value::Null);
+    assert!(
+        body["data"]
+            .as_object()
+            .unwrap()
+            .contains_key("description")
+    );
+    // The platform's own fields are not data: the id comes from the path, createdDate stays.
+    let created = body["data"]["createdDate"].clone();
+    let (status, body) = patch(json!({"id": "agent_123", "createdDate": 5})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("`createdDate`"),
+        "{body}"
+    );
+    let (_, body) = json(
+        s.get(&format!("/admin/agents/{AGENT}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["createdDate"], created);
+}
+
+#[tokio::test]
 async fn bad_bodies_are_json_400s_naming_the_field() {
     let s = start().await;
     let version_path = format!("/developer/agents/{AGENT}/persona/version");

@@ -191,14 +191,20 @@ async fn agent_reads_the_admin_endpoint() {
     .await;
     let client = client(&mock.base_url);
     let agent = client.agent(AGENT).await.unwrap();
-    assert_eq!(agent.name.as_deref(), Some("Support Bot"));
-    assert_eq!(agent.model, None);
-    assert_eq!(agent.governance, Some(json!({"maxTokens": 5})));
-    assert_eq!(agent.extra.get("id"), Some(&json!("agent_123")));
+    assert_eq!(agent.string("name").unwrap(), Some("Support Bot"));
+    assert_eq!(agent.get("model"), None);
+    assert_eq!(agent.get("governance"), Some(&json!({"maxTokens": 5})));
+    assert_eq!(agent.get("id"), Some(&json!("agent_123")));
 
-    assert_eq!(client.agent("x_nameless").await.unwrap().name, None);
+    let nameless = client.agent("x_nameless").await.unwrap();
+    assert_eq!(nameless.string("name").unwrap(), None);
     for id in ["x_list", "x_number"] {
-        let err = client.agent(id).await.unwrap_err();
+        // The agent's shape, or its `name`'s when read as the string it must be.
+        let err = client
+            .agent(id)
+            .await
+            .and_then(|agent| agent.string("name").map(drop))
+            .unwrap_err();
         assert!(matches!(err, PlatformError::Protocol { .. }), "{id}: {err}");
     }
     let err = client.agent("x_missing").await.unwrap_err();
@@ -235,8 +241,8 @@ async fn update_agent_splits_the_id_into_path_and_body() {
     fields.insert("name".into(), json!("New Name"));
     fields.insert("id".into(), json!("ignored"));
     let agent = client.update_agent(AGENT, fields).await.unwrap();
-    assert_eq!(agent.name.as_deref(), Some("New Name"));
-    assert_eq!(agent.model.as_deref(), Some("gpt-x"));
+    assert_eq!(agent.string("name").unwrap(), Some("New Name"));
+    assert_eq!(agent.string("model").unwrap(), Some("gpt-x"));
 
     let requests = mock.requests();
     assert_eq!(requests.len(), 1);
@@ -318,17 +324,17 @@ async fn concurrent_reads_of_one_path_share_one_request() {
     let spawned = tokio::spawn(async move { other.agent(AGENT).await });
     let a = client.agent(AGENT).await;
     let b = spawned.await.unwrap();
-    assert_eq!(a.unwrap().name.as_deref(), Some("name 0"));
-    assert_eq!(b.unwrap().name.as_deref(), Some("name 0"));
+    assert_eq!(a.unwrap().string("name").unwrap(), Some("name 0"));
+    assert_eq!(b.unwrap().string("name").unwrap(), Some("name 0"));
     assert_eq!(mock.count(), 1);
 
     let fresh = client.agent_fresh(AGENT).await.unwrap();
-    assert_eq!(fresh.name.as_deref(), Some("name 1"));
+    assert_eq!(fresh.string("name").unwrap(), Some("name 1"));
     assert_eq!(mock.count(), 2);
 
     // The fresh answer replaced the cached one.
     let again = client.agent(AGENT).await.unwrap();
-    assert_eq!(again.name.as_deref(), Some("name 1"));
+    assert_eq!(again.string("name").unwrap(), Some("name 1"));
     assert_eq!(mock.count(), 2);
 }
 
@@ -356,19 +362,19 @@ async fn a_write_empties_the_cache() {
     .await;
     let client = client(&mock.base_url);
     assert_eq!(
-        client.agent(AGENT).await.unwrap().name.as_deref(),
-        Some("read 0")
+        client.agent(AGENT).await.unwrap().get("name"),
+        Some(&json!("read 0"))
     );
     assert_eq!(
-        client.agent(AGENT).await.unwrap().name.as_deref(),
-        Some("read 0")
+        client.agent(AGENT).await.unwrap().get("name"),
+        Some(&json!("read 0"))
     );
     let mut fields = Map::new();
     fields.insert("name".into(), json!("written"));
     client.update_agent(AGENT, fields).await.unwrap();
     assert_eq!(
-        client.agent(AGENT).await.unwrap().name.as_deref(),
-        Some("read 1")
+        client.agent(AGENT).await.unwrap().get("name"),
+        Some(&json!("read 1"))
     );
     assert_eq!(mock.count(), 3);
 }

@@ -8,7 +8,10 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use crate::common::{KEY, Reply, assert_no_key, client, client_with, serve};
-use lua_platform::{BlobClient, BlobError, PlatformError, PrimitiveKind};
+use lua_contract::{
+    JOB, POSTPROCESSOR, PREPROCESSOR, PRIMITIVE_KINDS, PrimitiveKind, SKILL, WEBHOOK,
+};
+use lua_platform::{BlobClient, BlobError, PlatformError};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -31,7 +34,7 @@ async fn every_kind_lists_from_its_path_with_the_active_version() {
     })
     .await;
     let c = client(&mock.base_url);
-    for kind in PrimitiveKind::ALL {
+    for kind in PRIMITIVE_KINDS {
         let items = c.primitives(AGENT, kind, false).await.unwrap();
         let active: Vec<_> = items
             .iter()
@@ -81,26 +84,26 @@ async fn a_failed_listing_is_a_typed_error_never_an_empty_list() {
     })
     .await;
     let c = client_with(&mock.base_url, 0, Duration::from_secs(5));
-    let err = |kind| {
+    let err = |kind: &'static PrimitiveKind| {
         let c = c.clone();
         async move { c.primitives(AGENT, kind, false).await.unwrap_err() }
     };
-    let e = err(PrimitiveKind::Skill).await;
+    let e = err(&SKILL).await;
     assert!(
         matches!(e, PlatformError::Server { status: 500, .. }),
         "{e}"
     );
-    let e = err(PrimitiveKind::Webhook).await;
+    let e = err(&WEBHOOK).await;
     assert!(
         matches!(e, PlatformError::Unauthorized { status: 401, .. }),
         "{e}"
     );
     assert_no_key(&e);
-    let e = err(PrimitiveKind::Job).await.to_string();
+    let e = err(&JOB).await.to_string();
     assert!(e.contains("expected an object with a \"jobs\" list"), "{e}");
-    let e = err(PrimitiveKind::Preprocessor).await.to_string();
+    let e = err(&PREPROCESSOR).await.to_string();
     assert!(e.contains("preprocessors[0].name is not a string"), "{e}");
-    let e = err(PrimitiveKind::Postprocessor).await.to_string();
+    let e = err(&POSTPROCESSOR).await.to_string();
     assert!(
         e.contains("postprocessors[0].versions[0].version is not a string"),
         "{e}"
@@ -327,4 +330,48 @@ async fn a_redirected_blob_url_is_an_error_naming_both_urls_and_is_not_followed(
     // Never followed: the target was not asked.
     let paths: Vec<_> = mock.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/moved?X-Sig=s3cr3t"]);
+}
+
+#[tokio::test]
+async fn a_restore_is_bounded_while_streaming() {
+    let text = vec![b'x'; 3000];
+    let zeros = vec![0u8; 2 * 1024 * 1024];
+    let (t, bomb) = (text.clone(), gzip(&zeros));
+    assert!(bomb.len() * 100 < zeros.len(), "{}", bomb.len());
+    let mock = serve(move |req, _| match req.path.as_str() {
+        "/text" => Reply::raw(200, t.clone()),
+        "/bomb" => Reply::raw(200, bomb.clone()),
+        _ => Reply::raw(404, ""),
+    })
+    .await;
+    let url = |p: &str| format!("{}{p}", mock.base_url);
+    // A bomb: refused at the ratio, naming it.
+    let blobs = BlobClient::new(Duration::from_secs(5)).unwrap();
+    let e = blobs
+        .download(&url("/bomb"), &sha(&zeros))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BlobError::Ratio { ratio: 100, .. }), "{e}");
+    assert!(e.to_string().contains("decompression bomb"), "{e}");
+    // One restore's bytes: two files fit, the third trips the limit (shared by clones).
+    let limits = lua_platform::Limits {
+        restore_bytes: 8000,
+        ..lua_platform::LIMITS
+    };
+    let blobs = BlobClient::with_limits(Duration::from_secs(5), limits).unwrap();
+    let clone = blobs.clone();
+    blobs.download(&url("/text"), &sha(&text)).await.unwrap();
+    clone.download(&url("/text"), &sha(&text)).await.unwrap();
+    let e = blobs
+        .download(&url("/text"), &sha(&text))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, BlobError::RestoreTooLarge { limit: 8000, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("limit of 8000 bytes per restore"),
+        "{e}"
+    );
 }

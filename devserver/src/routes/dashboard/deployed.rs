@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::deployed_views::Deployed;
-use super::views::agent_href;
-use super::{LoggedIn, error_page};
+use super::guard::LoggedIn;
+use super::views::{agent_href, error_answer as error_page};
 use crate::spec::{self, ActiveBy, Kind, McpServerSpec, PrimitiveSpec};
 use crate::state::AppState;
 use crate::store::{self, primitives::Refusal};
@@ -39,9 +39,8 @@ pub(super) fn router() -> Router<AppState> {
 
 /// Everything the agent page's extra sections show.
 pub(super) fn load(conn: &Connection, agent_id: &str) -> rusqlite::Result<Deployed> {
-    let governance = store::get_agent(conn, agent_id)?.and_then(|a| a.governance);
-    let kinds = Kind::ALL
-        .into_iter()
+    let governance = store::get_agent(conn, agent_id)?.and_then(|a| a.field("governance").cloned());
+    let kinds = Kind::all()
         .map(|k| {
             let items = store::primitives::list_items(conn, agent_id, k)?.unwrap_or_default();
             Ok((k, items))
@@ -151,10 +150,7 @@ async fn set_governance(
             &format!("{e}; nothing was changed."),
         );
     }
-    let patch = store::AgentPatch {
-        governance: Some(Some(value).filter(|v| !v.is_null())),
-        ..store::AgentPatch::default()
-    };
+    let patch = store::AgentPatch::from([("governance", value)]);
     let agent = id.clone();
     change(&state, &id, "", move |conn| {
         Ok(store::patch_agent(conn, &agent, &patch)?

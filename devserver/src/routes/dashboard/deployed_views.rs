@@ -19,14 +19,13 @@ pub(super) struct Deployed {
     pub manifest: Vec<Entry>,
 }
 
-fn title(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Skills => "Skills",
-        Kind::Webhooks => "Webhooks",
-        Kind::Jobs => "Jobs",
-        Kind::Preprocessors => "Preprocessors",
-        Kind::Postprocessors => "Postprocessors",
-    }
+/// The section's heading: the plural, capitalised (`Skills`).
+fn title(kind: Kind) -> String {
+    let key = kind.key();
+    let mut chars = key.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// Where an item's forms post: `/agents/{id}/primitives/{kind}/{name}`.

@@ -4,6 +4,8 @@
 //!
 //! Views take plain data and return markup; they know no state, no session, no database.
 
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde_json::Value;
 
@@ -18,6 +20,13 @@ pub(super) const ICON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "
 /// The stylesheet itself.
 pub(super) const CSS: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/dashboard.css"));
+
+/// An error page as the answer, with its status.
+pub(super) fn error_answer(status: StatusCode, message: &str) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let page = error_page(status.as_u16(), reason, message);
+    (status, Html(page.into_string())).into_response()
+}
 
 /// What every page's frame needs to know about the visitor.
 pub(super) struct Chrome {
@@ -122,7 +131,7 @@ pub(super) fn agents_page(chrome: &Chrome, agents: &[AgentSummary]) -> Markup {
                             tr {
                                 td {
                                     a href=(agent_href(&a.agent.id)) {
-                                        @match &a.agent.name {
+                                        @match a.agent.string("name") {
                                             Some(name) => (name),
                                             None => em { "(no name)" },
                                         }
@@ -181,10 +190,10 @@ pub(super) fn agent_page(
     let body = html! {
         p.meta { a href="/" { "← Agents" } }
         section {
-            h1 { (agent.name.as_deref().unwrap_or("(no name)")) }
+            h1 { (agent.string("name").unwrap_or("(no name)")) }
             p.meta {
                 "Id " code { (agent.id) } " · model "
-                @match &agent.model {
+                @match agent.string("model") {
                     Some(m) => code { (m) },
                     None => em { "none" },
                 }
@@ -192,7 +201,7 @@ pub(super) fn agent_page(
             }
             form method="post" action={ (href) "/name" } {
                 (csrf_field(chrome))
-                label { "Name " input type="text" name="name" value=(agent.name.as_deref().unwrap_or("")); }
+                label { "Name " input type="text" name="name" value=(agent.string("name").unwrap_or("")); }
                 " "
                 button { "Save name" }
             }
@@ -229,7 +238,7 @@ pub(super) fn agent_page(
         }
         (extra)
     };
-    let title = agent.name.clone().unwrap_or_else(|| agent.id.clone());
+    let title = agent.string("name").unwrap_or(&agent.id).to_owned();
     page(&title, chrome, body)
 }
 
