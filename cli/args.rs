@@ -78,7 +78,9 @@ Examples:
   lua sync --check     # CI: exit 1 if drift is found, change nothing
   lua sync --accept    # pull the server's values into your code
   lua sync --push      # push your code's values to the server
-  lua sync --check --format github   # GitHub Actions annotations")]
+  lua sync --check --format github   # GitHub Actions annotations
+  lua sync --check --all             # every agent (lua.skill.yaml) under this folder
+  lua sync --check agents/a agents/b # these agents, one combined report")]
     Sync(SyncArgs),
     /// Compile the project to .lua/manifest.json (fast; no server access unless --sync).
     #[command(after_help = "\
@@ -121,6 +123,15 @@ pub struct SyncArgs {
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Every agent project (a folder with lua.skill.yaml) under the current folder,
+    /// .gitignore respected: checked concurrently, one combined report.
+    #[arg(long, conflicts_with = "projects")]
+    pub all: bool,
+    /// Agent project folders (default: the current one). With several, `--check` checks
+    /// them concurrently and prints one combined report; `--accept`/`--push` and the prompt
+    /// resolve them one after another.
+    #[arg(value_name = "PROJECT")]
+    pub projects: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

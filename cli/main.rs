@@ -6,6 +6,7 @@ mod commands;
 mod delegate;
 mod difference;
 mod exit;
+mod many;
 mod printer;
 mod prompt;
 mod render;
@@ -108,6 +109,13 @@ fn delegated(printer: &Printer, args: &[std::ffi::OsString], dir: Option<PathBuf
 /// The one place errors become messages and exit codes (2, or the class of a platform
 /// or credential error: [`Exit::of_error`]).
 fn fail(printer: &Printer, error: CliError) -> ExitCode {
+    let (exit, message) = describe(error);
+    printer.error(&message);
+    ExitCode::from(exit as u8)
+}
+
+/// An error's exit class and message.
+fn describe(error: CliError) -> (Exit, String) {
     let exit = match &error {
         CliError::Core(e) => Exit::of_error(e),
         CliError::Classed(exit, _) => *exit,
@@ -130,8 +138,7 @@ fn fail(printer: &Printer, error: CliError) -> ExitCode {
         CliError::Core(e) => e.to_string(),
         CliError::Io(e) => e,
     };
-    printer.error(&message);
-    ExitCode::from(exit as u8)
+    (exit, message)
 }
 
 fn init_tracing(verbose: u8) {
@@ -182,6 +189,22 @@ async fn run_command(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
                 Mode::Push
             } else {
                 Mode::Interactive
+            };
+            if args.all || args.projects.len() > 1 {
+                let how = Presentation {
+                    mode,
+                    force: args.force,
+                    format: args.format,
+                    emit_machine: false,
+                };
+                return many::run(&args, &options, cli.global.ci, how, printer).await;
+            }
+            let options = match args.projects.first() {
+                Some(dir) => LoadOptions {
+                    start_dir: options.start_dir.join(dir),
+                    ..options
+                },
+                None => options,
             };
             // The project first: outside one, that is the thing to say, in every mode.
             let mut config = commands::load_config(&options, printer)?;
@@ -291,10 +314,55 @@ async fn sync(
         )
         .await,
     );
+    present(
+        engine,
+        printer,
+        &server,
+        &report,
+        Presentation {
+            mode,
+            force,
+            format,
+            emit_machine: true,
+        },
+    )
+    .await
+}
+
+/// How a checked agent's report is shown and resolved.
+#[derive(Clone, Copy)]
+struct Presentation {
+    mode: Mode,
+    force: bool,
+    format: Format,
+    /// Print the JSON or GitHub output here (several agents print theirs combined).
+    emit_machine: bool,
+}
+
+/// Everything after the check: errors and notes, the headline, resolution, the summary
+/// and the machine output; returns the exit code.
+async fn present(
+    engine: &Engine,
+    printer: &Printer,
+    server: &lua_core::Server,
+    report: &Report,
+    how: Presentation,
+) -> Result<Exit, CliError> {
+    let Presentation {
+        mode,
+        force,
+        format,
+        emit_machine: emit,
+    } = how;
+    let machine = |printer: &Printer, format, report: &Report, outcome, exit| {
+        if emit {
+            emit_machine(printer, format, report, outcome, exit);
+        }
+    };
     for w in &report.warnings {
         printer.warn(w);
     }
-    if report_errors(engine, printer, &report, format) {
+    if report_errors(engine, printer, report, format) {
         if report.items.iter().any(|i| {
             matches!(
                 i.status,
@@ -307,16 +375,16 @@ async fn sync(
         // What the other components found is still worth seeing (JSON and GitHub
         // output carry it too); nothing is resolved while part of the check failed.
         if format == Format::Human && report.has_drift() {
-            print_headline(printer, &report, Mode::Check);
-            printer.out(&render::not_resolved_after_errors(&report));
+            print_headline(printer, report, Mode::Check);
+            printer.out(&render::not_resolved_after_errors(report));
         }
-        let exit = exit::code(&report, None, mode);
-        emit_machine(printer, format, &report, None, exit);
+        let exit = exit::code(report, None, mode);
+        machine(printer, format, report, None, exit);
         return Ok(exit);
     }
-    report_notes(printer, &report, mode);
+    report_notes(printer, report, mode);
     if format == Format::Human {
-        print_headline(printer, &report, mode);
+        print_headline(printer, report, mode);
     }
 
     let mut terminal = prompt::TerminalDecider { printer };
@@ -326,24 +394,24 @@ async fn sync(
         &mut NoDecider
     };
     let outcome = engine
-        .resolve(&report, &server, ResolveOptions { mode, force }, decider)
+        .resolve(report, server, ResolveOptions { mode, force }, decider)
         .await?;
-    let exit = exit::code(&report, Some(&outcome), mode);
+    let exit = exit::code(report, Some(&outcome), mode);
 
     if mode == Mode::Check {
-        finish_check(printer, format, &report, exit);
+        finish_check(printer, format, report, exit, emit);
         return Ok(exit);
     }
     if format == Format::Human && (!outcome.resolutions.is_empty() || outcome.aborted) {
         printer.out(&render::outcome_summary(&outcome));
     }
-    emit_machine(printer, format, &report, Some(&outcome), exit);
+    machine(printer, format, report, Some(&outcome), exit);
     Ok(exit)
 }
 
 /// The end of `--check`: the summary, the drift a `warn` policy lets through, the machine
 /// output.
-fn finish_check(printer: &Printer, format: Format, report: &Report, exit: Exit) {
+fn finish_check(printer: &Printer, format: Format, report: &Report, exit: Exit, emit: bool) {
     if format == Format::Human && report.has_drift() {
         printer.out_rendered(&render::check_summary(report, printer.color));
     }
@@ -358,7 +426,9 @@ fn finish_check(printer: &Printer, format: Format, report: &Report, exit: Exit) 
             item.id
         ));
     }
-    emit_machine(printer, format, report, None, exit);
+    if emit {
+        emit_machine(printer, format, report, None, exit);
+    }
 }
 
 /// Errors first: a failed fetch is never "no drift". The same kind of failure in several

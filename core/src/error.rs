@@ -55,6 +55,9 @@ pub enum CoreError {
     Compile(#[from] CompileError),
     #[error(transparent)]
     Platform(#[from] PlatformError),
+    /// `lua sync --all` could not list the folders under it.
+    #[error("cannot look for agents under {}: {reason}", path.display())]
+    Discover { path: PathBuf, reason: String },
     #[error("cannot write {}: {source}", path.display())]
     StateWrite {
         path: PathBuf,

@@ -16,6 +16,7 @@ pub mod config;
 pub mod credentials;
 pub mod engine;
 pub mod error;
+pub mod fleet;
 pub mod project;
 pub mod registry;
 pub mod report;

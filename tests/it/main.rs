@@ -19,6 +19,7 @@ mod governance;
 mod hostile_backup;
 mod interactive;
 mod invariants;
+mod many;
 mod messages;
 mod model;
 mod network;

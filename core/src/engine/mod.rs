@@ -66,6 +66,15 @@ impl Engine {
 
     /// The platform, as components see it. Needs an agent id and an API key.
     pub fn server(&self) -> Result<Server, CoreError> {
+        self.server_on(None)
+    }
+
+    /// [`Engine::server`] on the connections of `transport` (shared by every agent of a
+    /// run); `None`: connections of its own.
+    pub fn server_on(
+        &self,
+        transport: Option<lua_platform::Transport>,
+    ) -> Result<Server, CoreError> {
         let agent_id = self.config.agent_id()?.to_string();
         let api_key = self
             .config
@@ -80,7 +89,7 @@ impl Engine {
             retries: settings.retries,
             client_version: env!("CARGO_PKG_VERSION").to_string(),
             deadline: Some(std::time::Duration::from_secs(settings.deadline_secs)),
-            transport: None,
+            transport,
         })?;
         Ok(Server::new(client, agent_id))
     }
