@@ -173,6 +173,9 @@ impl Primitives {
         }
         let run = ctx.server.shared::<RunBackup>(RUN_BACKUP);
         let already = run.restored.lock().map(|r| r.clone()).unwrap_or(None);
+        // What the restore skipped (dot-folders, lua's own files...) is said with the item
+        // that restored, each with the rule that skipped it.
+        let mut notes = Vec::new();
         let mut files = match already {
             Some(_) => Vec::new(),
             None => {
@@ -182,6 +185,11 @@ impl Primitives {
                 if let Ok(mut r) = run.restored.lock() {
                     *r = Some(written.clone());
                 }
+                notes.extend(
+                    plan.skipped
+                        .iter()
+                        .map(|s| format!("not restored from the backup: {} ({})", s.path, s.rule)),
+                );
                 written
             }
         };
@@ -215,10 +223,7 @@ impl Primitives {
         .map_err(|e| yaml_refused(&e))?;
         write_yaml(ctx, yaml, &editor)?;
         files.push(FILE_NAME.to_string());
-        Ok(Pulled {
-            files,
-            notes: Vec::new(),
-        })
+        Ok(Pulled { files, notes })
     }
 }
 
@@ -459,11 +464,8 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
         ));
     }
     let manifest = client.backup_manifest(agent).await.map_err(platform)?;
-    // lua.skill.yaml is the file sync edits itself; the backup's copy is not restored.
-    let mut manifest = manifest;
-    manifest
-        .files
-        .retain(|f| f.external || f.relative_path.trim_start_matches("./") != FILE_NAME);
+    // What may be restored is decided once, after normalising each path
+    // (`restore_paths`, in `restore::plan`): the backup's lua.skill.yaml is skipped there.
     let mut hashes: Vec<String> = manifest.files.iter().map(|f| f.hash.clone()).collect();
     hashes.sort();
     hashes.dedup();

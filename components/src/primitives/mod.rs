@@ -13,5 +13,6 @@ pub mod component;
 pub mod kind;
 pub mod kinds;
 pub mod restore;
+pub mod restore_paths;
 pub mod skill_yaml;
 mod yaml_tree;
