@@ -139,7 +139,7 @@ fn a_kind_added_from_outside_reads_the_devservers_listing() {
         .map(|(_, action)| action);
     assert!(
         matches!(unresolved, Some(Action::Unresolved { message, .. })
-            if message.contains("lua push workflow --name nightly-report")),
+            if message.contains("npx lua-cli push workflow --name nightly-report")),
         "{actions:?}"
     );
     // The devserver answered the kind's listing itself.

@@ -127,7 +127,7 @@ fn gzip_bombs_are_refused_while_inflating_with_bounded_memory() {
         .map(|i| json!({"relativePath": format!("src/bomb{i:02}.ts"), "content": format!("{i}{zeros}"), "gzip": true}))
         .collect();
     files.push(
-        json!({"relativePath": "src/skills/order.ts", "content": "export const order = 1;\n"}),
+        json!({"relativePath": "src/skills/order.ts", "content": "export const order = { name: \"order-skill\" };\n"}),
     );
     let platform = platform(Value::Array(files));
     let project = project();
@@ -311,7 +311,7 @@ fn a_restore_writes_only_the_agents_source() {
         .map(|p| json!({"relativePath": p, "content": "[core]\n\tfsmonitor = touch /tmp/pwned\n"}))
         .collect();
     files.push(
-        json!({"relativePath": "src/skills/order.ts", "content": "export const order = 1;\n"}),
+        json!({"relativePath": "src/skills/order.ts", "content": "export const order = { name: \"order-skill\" };\n"}),
     );
     files.push(json!({"relativePath": "vendor/lib.js", "content": "lib\n", "external": true}));
     let platform = platform(Value::Array(files));
@@ -325,7 +325,7 @@ fn a_restore_writes_only_the_agents_source() {
     // The agent's source is restored; nothing else is created or changed.
     assert_eq!(
         project.read("src/skills/order.ts"),
-        "export const order = 1;\n"
+        "export const order = { name: \"order-skill\" };\n"
     );
     for (path, bytes) in &before {
         if path != "lua.skill.yaml" {
