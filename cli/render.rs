@@ -122,15 +122,15 @@ pub fn drift_listing(report: &Report, color: bool) -> Rendered {
 pub fn item_diff(item: &Item, color: bool) -> Rendered {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
-    let style = lua_core::diff::Style { color };
+    let style = lua_diff::Style { color };
     let multi_line = server.contains('\n') || local.contains('\n');
     // A one-line value is diffed by `render` itself: no line diff to compute first.
     let mut out = if item.shape == Shape::Keyed {
         keyed_lines(&[item], color)
     } else if let Some(drift) = multi_line.then(|| item.drift()).flatten() {
-        Rendered::diff_block(lua_core::diff::render_block(item.title, drift, style))
+        Rendered::diff_block(lua_diff::render_block(item.title, drift, style))
     } else {
-        Rendered::diff_block(lua_core::diff::render(item.title, server, local, style))
+        Rendered::diff_block(lua_diff::render(item.title, server, local, style))
     };
     let mut facts = Vec::new();
     if let Some(v) = item.server_version() {

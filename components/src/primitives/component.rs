@@ -17,12 +17,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
-use lua_core::compile::Unreadable;
-use lua_core::platform::PlatformError;
+use lua_compile::Unreadable;
 use lua_core::{
     Local, LocalValue, Locals, OneSided, Place, Project, PullCtx, PullError, PullItem, Pulled,
     Reason, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
 };
+use lua_platform::PlatformError;
 use serde_json::Value;
 
 use super::kind::Kind;
@@ -53,7 +53,7 @@ const RUN_BACKUP: &str = "primitives.backup";
 
 #[derive(Clone)]
 struct Backup {
-    files: Vec<lua_core::platform::BackupFile>,
+    files: Vec<lua_platform::BackupFile>,
     /// Shared, not copied, by every reader of the run's backup.
     blobs: Arc<BTreeMap<String, Vec<u8>>>,
     created_at: Option<String>,
@@ -470,7 +470,7 @@ fn preview(plan: &Plan, created_at: Option<&str>) -> String {
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
         let backup = String::from_utf8_lossy(&f.content);
-        let diff = lua_core::diff::unified(
+        let diff = lua_diff::unified(
             &local,
             &backup,
             &format!("{} (local)", f.path),

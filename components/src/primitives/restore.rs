@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use lua_core::diff::Drift;
-use lua_core::platform::BackupFile;
+use lua_diff::Drift;
+use lua_platform::BackupFile;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -161,11 +161,11 @@ pub fn plan(
                 .is_some_and(|bytes| record.get(&path) != Some(&sha256(bytes)));
         let diff = match (&local, kind) {
             (Some(l), ChangeKind::Changed) => {
-                text_pair(&content, l).map(|(s, l)| lua_core::diff::compute(s, l))
+                text_pair(&content, l).map(|(s, l)| lua_diff::compute(s, l))
             }
             (None, _) => std::str::from_utf8(&content)
                 .ok()
-                .map(|s| lua_core::diff::compute(s, "")),
+                .map(|s| lua_diff::compute(s, "")),
             _ => None,
         };
         out.push(FileChange {
