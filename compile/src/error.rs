@@ -33,8 +33,9 @@ pub enum CompileError {
         /// Plain code frame.
         frame: String,
     },
-    /// The entry file has no `new LuaAgent({...})` nor `LuaAgent({...})`.
-    #[error("{file}: no `new LuaAgent({{...}})` found")]
+    /// The entry file has no `new LuaAgent({...})`, `LuaAgent({...})` nor a class that
+    /// extends `LuaAgent` (directly or through its base classes).
+    #[error("{file}: no `new LuaAgent({{...}})` nor `class ... extends LuaAgent` found")]
     NoAgent {
         /// The entry file, relative to the project root.
         file: String,

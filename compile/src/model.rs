@@ -31,10 +31,15 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Whether the config object states `key` (possibly through a known spread). `false`
-    /// does not prove the key is unset at run time when [`Compiled::unkeyed`] is not empty.
+    /// Whether the config object states `key` (possibly through a known spread; a class
+    /// agent: along its chain). `false` does not prove the key is unset at run time when
+    /// [`Compiled::unkeyed`] is not empty, and a derived value (a class agent's name from
+    /// its class name) is not stated.
     pub fn has_property(&self, key: &str) -> bool {
-        self.fields.contains_key(key)
+        // A value derived from the code (a class agent's name) is stated nowhere.
+        self.fields
+            .get(key)
+            .is_some_and(|n| n.origin().is_none_or(|o| o.literal != LiteralKind::Derived))
     }
 
     /// The node of property `key` of the config object, if it states one.
@@ -196,6 +201,11 @@ pub enum LiteralKind {
     ArrayLiteral,
     /// Any other single literal: a number (possibly negated), `true`, `false`, `null`.
     Other,
+    /// No literal: a value derived from the code (a class agent's name from its class
+    /// name); the span is what it is derived from. Never written back.
+    Derived,
+    /// `{ ... }` of a class body: a class agent's members (not an object literal).
+    ClassBody,
 }
 
 /// A value that cannot be evaluated statically, with where and why.

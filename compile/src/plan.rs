@@ -393,6 +393,10 @@ fn describe_kind(kind: LiteralKind) -> &'static str {
         LiteralKind::ObjectLiteral => "an object literal",
         LiteralKind::ArrayLiteral => "an array literal",
         LiteralKind::Other => "a literal of another type",
+        LiteralKind::Derived => {
+            "no literal but a value derived from the code (a class agent's name from its class name; declare `name = \"...\";` in the class to pull it)"
+        }
+        LiteralKind::ClassBody => "a class body",
     }
 }
 

@@ -387,6 +387,16 @@ pub fn default_pull<C: Syncable + ?Sized>(
         ));
     };
     match item.local {
+        // A value derived from the code (a class agent's name from its class name) is
+        // stated nowhere: pulling states it, as the component's property.
+        Local::Value(LocalValue {
+            node: Some(node), ..
+        }) if node
+            .origin()
+            .is_some_and(|o| o.literal == lua_compile::LiteralKind::Derived) =>
+        {
+            Ok(ctx.insert_property(component.id(), &remote.value)?)
+        }
         Local::Value(LocalValue {
             node: Some(node), ..
         }) => Ok(ctx.replace(node, &remote.value)?),

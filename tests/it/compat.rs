@@ -3,6 +3,8 @@
 //! variable (the process environment winning), and what `--verbose` and `lua auth
 //! status` say about where the URL and the key came from.
 
+use serde_json::json;
+
 use crate::support::{self, KEY, Platform, Project};
 
 const PERSONA: &str = "You are a friendly support agent.";
@@ -318,4 +320,139 @@ fn without_lua_cli_the_error_says_how_to_run_the_command() {
     assert_eq!(run.code(), 2, "{}", run.snapshot());
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!("no_lua_cli", run.snapshot());
+}
+
+// ---------------------------------------------------------------------------------------
+// Class agents: `class X extends LuaAgent { name = ...; persona = ...; }`, through base
+// classes in other files.
+
+const BASE_TS: &str = "import { LuaAgent } from \"lua-cli\";\n\nexport class BaseBot extends LuaAgent {\n  model = \"gpt-4o\";\n  persona = `Base persona.`;\n}\n";
+const SUPPORT_TS: &str = "import { BaseBot } from \"./base\";\n\nexport class SupportBase extends BaseBot {\n  persona = `You are a friendly support agent.`;\n}\n";
+const INDEX_TS: &str = "import { SupportBase } from \"./support\";\n\nexport class SupportBot extends SupportBase {\n  name = 'Support Bot';\n}\n";
+
+fn class_project() -> Project {
+    Project::with_files(&[
+        ("src/base.ts", BASE_TS),
+        ("src/support.ts", SUPPORT_TS),
+        ("src/index.ts", INDEX_TS),
+    ])
+}
+
+#[test]
+fn a_class_agent_across_three_files_is_read_pulled_and_pushed() {
+    let platform = Platform::start_with_model(Some("Support Bot"), Some("gpt-4o"), &[PERSONA]);
+    let project = class_project();
+    // Every member read along the chain, the most derived declaration winning.
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+
+    // Pull: the server's persona goes into the class that declares it (support.ts).
+    platform.publish(json!("You are a patient support agent."));
+    let accept = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(accept.code(), 0, "{}", accept.snapshot());
+    assert_eq!(
+        project.read("src/support.ts"),
+        SUPPORT_TS.replace("friendly", "patient")
+    );
+    assert_eq!(
+        project.read("src/base.ts"),
+        BASE_TS,
+        "the base's own persona is untouched"
+    );
+    assert_eq!(project.read("src/index.ts"), INDEX_TS);
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+
+    // Push: the name the leaf declares and the model the base declares go to the server.
+    project.write(
+        "src/index.ts",
+        &INDEX_TS.replace("Support Bot", "Support Bot 2"),
+    );
+    project.write("src/base.ts", &BASE_TS.replace("gpt-4o", "gpt-4.1"));
+    let push = project.lua(&platform.url(), &["sync", "--push"]);
+    assert_eq!(push.code(), 0, "{}", push.snapshot());
+    assert_eq!(platform.agent()["name"], json!("Support Bot 2"));
+    assert_eq!(platform.agent()["model"], json!("gpt-4.1"));
+
+    // Pull of the model: written where it is declared, in the base class's file.
+    platform.patch_agent(json!({"model": "gpt-5"}));
+    let accept = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(accept.code(), 0, "{}", accept.snapshot());
+    assert_eq!(
+        project.read("src/base.ts"),
+        BASE_TS.replace("gpt-4o", "gpt-5")
+    );
+}
+
+#[test]
+fn a_class_without_name_is_named_as_lua_cli_names_it_and_a_dynamic_model_is_not_compared() {
+    let platform = Platform::start_with_model(Some("support-bot"), Some("gpt-4o"), &[PERSONA]);
+    let index = format!(
+        "import {{ LuaAgent }} from \"lua-cli\";\n\nexport class SupportBot extends LuaAgent {{\n  persona = `{PERSONA}`;\n  model = () => (process.env.FAST ? \"gpt-4o-mini\" : \"gpt-4o\");\n}}\n"
+    );
+    let project = Project::with_files(&[
+        ("src/index.ts", &index),
+        (
+            "lua.toml",
+            &format!(
+                "[agent]\nid = \"{}\"\n\n[components.model]\ncheck = \"warn\"\n",
+                support::AGENT
+            ),
+        ),
+    ]);
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
+    assert!(
+        check
+            .stderr()
+            .contains("resolved when the agent runs (dynamic)"),
+        "{}",
+        check.snapshot()
+    );
+
+    // A method `model() {}` is dynamic too; the derived name still drifts from the server's.
+    platform.set_name("Support Bot");
+    project.write(
+        "src/index.ts",
+        &index.replace(
+            "model = () => (process.env.FAST ? \"gpt-4o-mini\" : \"gpt-4o\");",
+            "model() {\n    return \"gpt-4o\";\n  }",
+        ),
+    );
+    let check = project.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
+    assert_eq!(check.code(), 1, "{}", check.snapshot());
+    let report: serde_json::Value = serde_json::from_str(&check.stdout()).unwrap();
+    let status = |id: &str| {
+        report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == json!(id))
+            .map(|c| c["status"].clone())
+    };
+    assert_eq!(status("name"), Some(json!("drift")));
+    assert_eq!(status("persona"), Some(json!("in_sync")));
+    assert_eq!(status("model"), Some(json!("unreadable")));
+}
+
+#[test]
+fn values_declared_nowhere_are_pulled_into_the_most_derived_class() {
+    let platform = Platform::start_with_model(Some("Support Bot"), Some("gpt-4o"), &[PERSONA]);
+    let base = format!(
+        "import {{ LuaAgent }} from \"lua-cli\";\n\nexport class BaseBot extends LuaAgent {{\n  persona = `{PERSONA}`;\n}}\n"
+    );
+    let index = "import { BaseBot } from \"./base\";\n\nexport default class SupportBot extends BaseBot {\n  // nothing of its own yet\n}\n";
+    let project = Project::with_files(&[("src/base.ts", &base), ("src/index.ts", index)]);
+    // The derived name (support-bot) and the missing model drift from the server's.
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 1, "{}", check.snapshot());
+    let accept = project.lua(&platform.url(), &["sync", "--accept"]);
+    assert_eq!(accept.code(), 0, "{}", accept.snapshot());
+    assert_eq!(
+        project.read("src/index.ts"),
+        "import { BaseBot } from \"./base\";\n\nexport default class SupportBot extends BaseBot {\n  // nothing of its own yet\n  name = \"Support Bot\";\n  model = \"gpt-4o\";\n}\n"
+    );
+    assert_eq!(project.read("src/base.ts"), base);
+    let check = project.lua(&platform.url(), &["sync", "--check"]);
+    assert_eq!(check.code(), 0, "{}", check.snapshot());
 }

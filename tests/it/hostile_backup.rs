@@ -288,3 +288,68 @@ fn trickling_blobs_end_within_the_timeout_and_the_deadline() {
         assert_eq!(after, before, "nothing written");
     }
 }
+
+#[test]
+fn a_restore_writes_only_the_agents_source() {
+    let hostile = [
+        ".git/config",
+        ".git/hooks/post-checkout",
+        "SRC/../.GIT/info/x",
+        "src\\..\\.git\\hooks\\pre-commit",
+        ".vscode/tasks.json",
+        ".github/workflows/ci.yml",
+        ".env",
+        ".npmrc",
+        "lua.toml",
+        "src/../lua.skill.yaml",
+        ".//lua.skill.yaml",
+        "lua.sync.json",
+        "node_modules/x/index.js",
+    ];
+    let mut files: Vec<Value> = hostile
+        .iter()
+        .map(|p| json!({"relativePath": p, "content": "[core]\n\tfsmonitor = touch /tmp/pwned\n"}))
+        .collect();
+    files.push(
+        json!({"relativePath": "src/skills/order.ts", "content": "export const order = 1;\n"}),
+    );
+    files.push(json!({"relativePath": "vendor/lib.js", "content": "lib\n", "external": true}));
+    let platform = platform(Value::Array(files));
+    let project = project();
+    project.write(".git/config", "[core]\n\tbare = false\n");
+    project.write("lua.toml", &format!("[agent]\nid = \"{AGENT}\"\n"));
+    let before = support::files_except_manifest(project.root());
+    let run = project.lua(&platform.url(), &["sync", "--accept", "--force"]);
+    assert_eq!(run.code(), 0, "{}", run.snapshot());
+    let after = support::files_except_manifest(project.root());
+    // The agent's source is restored; nothing else is created or changed.
+    assert_eq!(
+        project.read("src/skills/order.ts"),
+        "export const order = 1;\n"
+    );
+    for (path, bytes) in &before {
+        if path != "lua.skill.yaml" {
+            assert_eq!(after.get(path), Some(bytes), "{path} changed");
+        }
+    }
+    let created: Vec<_> = after
+        .keys()
+        .filter(|p| !before.contains_key(*p))
+        .filter(|p| !p.starts_with(".lua/"))
+        .collect();
+    assert_eq!(
+        created,
+        ["lua.sync.json", "src/skills/order.ts"],
+        "{}",
+        run.snapshot()
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&after["lua.sync.json"])
+            .map(|v| v.is_object())
+            .ok(),
+        Some(true)
+    );
+    // The yaml is sync's own edit (the version recorded), never the backup's.
+    assert!(project.read("lua.skill.yaml").contains("version: 1.0.1"));
+    assert!(!project.read("lua.skill.yaml").contains("fsmonitor"));
+}

@@ -183,7 +183,8 @@ fn pull_restores_the_backup_and_records_the_version() {
     let _filters = project.snapshot_filters();
     insta::assert_snapshot!(run.snapshot());
     assert_eq!(project.read("src/skills/order.ts"), ORDER_TS);
-    assert_eq!(project.read(".lua/external/vendor/lib.js"), "lib\n");
+    // An external file is lua-cli's area under .lua/, a dot-folder: never restored.
+    assert!(!project.path(".lua/external").exists());
     // The yaml records the server's version, comments and layout kept; the backup's own
     // lua.skill.yaml is not restored over it.
     assert_eq!(project.read("lua.skill.yaml"), skill_yaml("1.0.1"));

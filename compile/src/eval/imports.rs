@@ -40,7 +40,7 @@ impl ImportSite {
 }
 
 /// Where a specifier leads.
-enum Resolved {
+pub(super) enum Resolved {
     Found(String),
     Unsupported(String),
     Missing(String),
@@ -231,7 +231,7 @@ impl<'a> Evaluator<'a, '_> {
         Ok(false)
     }
 
-    fn resolve_module(&self, importer: &str, specifier: &str) -> Resolved {
+    pub(super) fn resolve_module(&self, importer: &str, specifier: &str) -> Resolved {
         if specifier.ends_with(".json") {
             return Resolved::Unsupported("JSON modules are not read statically".into());
         }

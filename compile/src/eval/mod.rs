@@ -15,6 +15,8 @@
 //! - `limits`: the bounds (nesting, steps, copying) that keep hostile input finite;
 //! - `module`: parse one file and index its top-level bindings and exports;
 //! - `agent`: find the `LuaAgent(...)` call and the names declared around it;
+//! - `class`: lua-cli's other form, `class X extends LuaAgent { ... }` (through base classes
+//!   in other files), read when the entry has no `LuaAgent(...)` call;
 //! - the evaluator, one recursive walk split by what it reads: this file (the run, the
 //!   module cache, the config object, memoized bindings and cycle detection), `expr`
 //!   (each kind of expression), `text` (templates and `+`) and `imports` (specifier to
@@ -23,6 +25,7 @@
 //! It must not know component names or anything outside the project's files.
 
 mod agent;
+mod class;
 mod expr;
 mod imports;
 mod limits;
@@ -69,8 +72,13 @@ fn evaluate_here(loader: &dyn Loader, entry: &str) -> Result<Compiled, CompileEr
         sites: Vec::new(),
     };
     let module = ev.load(entry)?;
-    let found = find_agent(&module).ok_or_else(|| CompileError::NoAgent { file: entry.into() })?;
-    let (fields, unkeyed, config) = ev.eval_config(&module, &found)?;
+    let (fields, unkeyed, config) = match find_agent(&module) {
+        Some(found) => ev.eval_config(&module, &found)?,
+        // lua-cli's other form: `class X extends LuaAgent { ... }` (`class`).
+        None => ev
+            .eval_class_agent(&module)?
+            .ok_or_else(|| CompileError::NoAgent { file: entry.into() })?,
+    };
     let mut fields = fields;
     for (key, node) in &mut fields {
         assign_field_paths(node, &top_level_path(key));

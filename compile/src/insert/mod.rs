@@ -13,6 +13,7 @@
 //!
 //! It must not know component names: the key and the value are given.
 
+mod class;
 mod import;
 mod module;
 mod slot;
@@ -194,6 +195,34 @@ fn plan_insert(
     what: Insert<'_>,
 ) -> Result<Changes, WriteError> {
     let config = &compiled.config;
+    if compiled.has_property(key) {
+        return Err(WriteError::PropertyExists {
+            file: config.file.clone(),
+            line: config.line,
+            column: config.column,
+            key: key.to_owned(),
+        });
+    }
+    if config.literal == crate::model::LiteralKind::ClassBody {
+        // A class agent: the member goes into the most derived class.
+        let Insert::Value(value) = what else {
+            return Err(WriteError::Shape {
+                reason: format!(
+                    "the agent is a class ({}:{}:{}); binding `{key}` to an import is not written automatically: declare `{key} = ...;` in the class",
+                    config.file, config.line, config.column
+                ),
+            });
+        };
+        let mut planner = Planner::new(store, compiled, false);
+        let edit = class::member_edit(&mut planner, config, key, value)?;
+        planner.push_edit(edit);
+        let changes = Changes {
+            replace: planner.apply()?,
+            create: BTreeMap::new(),
+        };
+        verify(store, compiled, &changes, key, Some(value))?;
+        return Ok(changes);
+    }
     if compiled.fields.contains_key(key) {
         return Err(WriteError::PropertyExists {
             file: config.file.clone(),

@@ -397,12 +397,9 @@ async fn download_backup(server: &Server) -> Result<Backup, PullError> {
         ));
     }
     let manifest = client.backup_manifest(agent).await.map_err(platform)?;
-    // lua.skill.yaml is the file sync edits itself; the backup's copy is not restored.
-    let files: Vec<_> = manifest
-        .files
-        .into_iter()
-        .filter(|f| f.external || f.relative_path.trim_start_matches("./") != FILE_NAME)
-        .collect();
+    // What may be restored is decided once, after normalising each path
+    // (`restore_paths`, in `restore::plan`): the backup's lua.skill.yaml is skipped there.
+    let files = manifest.files;
     let mut hashes: Vec<String> = files.iter().map(|f| f.hash.clone()).collect();
     hashes.sort();
     hashes.dedup();

@@ -14,5 +14,6 @@ mod fsio;
 pub mod kind;
 pub mod kinds;
 pub mod restore;
+pub mod restore_paths;
 pub mod skill_yaml;
 mod yaml_tree;

@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::fsio;
+use super::restore_paths::{self, Skipped};
 
 /// Where restored files' hashes are recorded, under the project root.
 pub const RECORD_FILE: &str = ".lua/restored.json";
@@ -72,6 +73,9 @@ pub struct FileChange {
 pub struct Plan {
     root: PathBuf,
     pub files: Vec<FileChange>,
+    /// Backup entries never restored, whatever the flags, each with its rule in words
+    /// ([`restore_paths`]): to be listed, while the rest of the restore goes on.
+    pub skipped: Vec<Skipped>,
     record: BTreeMap<String, String>,
 }
 
@@ -133,9 +137,34 @@ pub fn plan(
     })?;
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(files.len());
+    let mut skipped = Vec::new();
+    let fold_case = restore_paths::case_insensitive(root);
     for file in files {
-        let path = project_path(file)?;
-        if !seen.insert(path.clone()) {
+        // A path that leaves the project refuses the whole restore (below); any other
+        // entry the rules forbid is skipped and listed.
+        let leaves =
+            !file.external && restore_paths::normalise(&file.relative_path, false).is_err();
+        let path = if leaves {
+            return Err(project_path(file)
+                .err()
+                .unwrap_or_else(|| RestoreError::Escapes {
+                    path: file.relative_path.clone(),
+                }));
+        } else {
+            match restore_paths::check(root, &file.relative_path, file.external, fold_case) {
+                Ok(path) => path,
+                Err(skip) => {
+                    skipped.push(skip);
+                    continue;
+                }
+            }
+        };
+        let key = if fold_case {
+            path.to_lowercase()
+        } else {
+            path.clone()
+        };
+        if !seen.insert(key) {
             return Err(RestoreError::InvalidPath {
                 path,
                 reason: "listed twice".into(),
@@ -181,6 +210,7 @@ pub fn plan(
     Ok(Plan {
         root: root.to_path_buf(),
         files: out,
+        skipped,
         record,
     })
 }

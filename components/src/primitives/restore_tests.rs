@@ -140,19 +140,23 @@ fn paths_that_escape_are_refused_by_name() {
         plan(dir.path(), &files, &blobs).unwrap().files[0].path,
         "src/inner.ts"
     );
-    let (files, blobs) = backup(&[(".lua/sync.json", b"x")]);
+    // lua's own folder is a dot-folder: skipped and listed, the rest goes on.
+    let (files, blobs) = backup(&[(".lua/sync.json", b"x"), ("ok.ts", b"x")]);
+    let p = plan(dir.path(), &files, &blobs).unwrap();
+    assert_eq!(p.skipped.len(), 1);
+    assert_eq!(p.skipped[0].path, ".lua/sync.json");
     assert!(
-        plan(dir.path(), &files, &blobs)
-            .unwrap_err()
-            .to_string()
-            .contains("lua's own folder")
+        p.skipped[0].rule.contains("dot-folder (.lua/)"),
+        "{:?}",
+        p.skipped
     );
+    assert_eq!(p.files.len(), 1);
     assert!(!dir.path().join("ok.ts").exists());
 }
 
 #[cfg(unix)]
 #[test]
-fn symlinks_that_lead_out_are_refused() {
+fn paths_through_symlinks_are_skipped() {
     let dir = project();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("target.ts"), "outside\n").unwrap();
@@ -164,11 +168,16 @@ fn symlinks_that_lead_out_are_refused() {
     .unwrap();
     for bad in ["linked/new.ts", "src/link.ts", "linked/target.ts"] {
         let (files, blobs) = backup(&[(bad, b"evil")]);
-        let e = plan(dir.path(), &files, &blobs).unwrap_err().to_string();
+        let p = plan(dir.path(), &files, &blobs).unwrap();
+        assert!(p.files.is_empty(), "{bad}");
         assert!(
-            e.contains(&format!("{bad:?} is outside the project root")),
-            "{e}"
+            p.skipped[0]
+                .rule
+                .starts_with("it goes through the symbolic link"),
+            "{:?}",
+            p.skipped
         );
+        apply(&p, true).unwrap();
     }
     assert_eq!(
         std::fs::read_to_string(outside.path().join("target.ts")).unwrap(),
@@ -178,14 +187,16 @@ fn symlinks_that_lead_out_are_refused() {
 }
 
 #[test]
-fn external_files_go_under_dot_lua_external() {
+fn external_files_are_skipped_and_listed() {
     let dir = project();
     let (mut files, blobs) = backup(&[("vendor/lib.js", b"lib")]);
     files[0].external = true;
     let p = plan(dir.path(), &files, &blobs).unwrap();
-    assert_eq!(p.files[0].path, ".lua/external/vendor/lib.js");
+    assert!(p.files.is_empty());
+    assert_eq!(p.skipped[0].path, "vendor/lib.js");
+    assert!(p.skipped[0].rule.contains("external"), "{:?}", p.skipped);
     apply(&p, false).unwrap();
-    assert_eq!(read(&dir, ".lua/external/vendor/lib.js"), "lib");
+    assert!(!dir.path().join(".lua/external").exists());
 }
 
 #[test]
