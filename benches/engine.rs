@@ -43,13 +43,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode};
-use lua_core::compile::Compiled;
+use lua_compile::Compiled;
 use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{Engine, Status};
-use lua_core::platform::PlatformError;
 use lua_core::{
     Registration, Remote, Remotes, SINGLE, Server, Shape, Syncable, Version, async_trait, registry,
 };
+use lua_platform::PlatformError;
 // The built-in components, linked so the registry holds them too.
 use lua_components as _;
 use serde_json::json;

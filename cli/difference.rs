@@ -42,7 +42,7 @@ fn shown(line: Option<&str>, side: &str, lines: usize) -> String {
         None => format!("(no such line: the {side} value ends here, after line {lines})"),
         Some("") => "(empty line)".to_string(),
         Some(text) if text.trim().is_empty() => "(whitespace only)".to_string(),
-        Some(text) => format!("\"{}\"", lua_core::diff::preview(text, 60)),
+        Some(text) => format!("\"{}\"", lua_diff::preview(text, 60)),
     }
 }
 

@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use lua_compile::{CacheStatus, Compiled};
 use lua_core::CoreError;
-use lua_core::compile::{CacheStatus, Compiled};
 use lua_core::config::LoadOptions;
 use lua_core::engine::{Engine, Exit, Mode, Report, RunOptions, RunResult, Status};
 // Links the components crate so its `inventory` registrations are in the binary.
@@ -149,7 +149,7 @@ fn init_tracing(verbose: u8) {
 async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
     match run_command(cli, printer).await {
         Err(CliError::Core(CoreError::Platform(
-            e @ lua_core::platform::PlatformError::SessionRevoked { .. },
+            e @ lua_platform::PlatformError::SessionRevoked { .. },
         ))) => Err(commands::revoked()
             .await
             .unwrap_or(CliError::Core(CoreError::Platform(e)))),
@@ -273,7 +273,7 @@ fn report_compile(engine: &Engine, printer: &Printer, compiled: &Compiled, cache
     // with `new Skill(...)`, say) is runtime code by design: only mentioned with -v.
     let synced = engine.active_ids();
     for (key, node) in &compiled.fields {
-        if let lua_core::compile::Node::Unreadable(u) = node {
+        if let lua_compile::Node::Unreadable(u) = node {
             if synced.contains(&key.as_str()) {
                 printer.warn(&u.to_string());
             } else {
@@ -365,7 +365,7 @@ async fn sync(
         if report.items.iter().any(|i| {
             matches!(
                 i.status,
-                Status::Error(lua_core::platform::PlatformError::SessionRevoked { .. })
+                Status::Error(lua_platform::PlatformError::SessionRevoked { .. })
             )
         }) && let Some(signed_out) = commands::revoked().await
         {
@@ -429,7 +429,7 @@ async fn present(
         if report.items.iter().any(|i| {
             matches!(
                 i.status,
-                Status::Error(lua_core::platform::PlatformError::SessionRevoked { .. })
+                Status::Error(lua_platform::PlatformError::SessionRevoked { .. })
             )
         }) && let Some(signed_out) = commands::revoked().await
         {

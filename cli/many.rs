@@ -8,11 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use lua_core::compile::{CacheStatus, Compiled};
+use lua_compile::{CacheStatus, Compiled};
 use lua_core::config::LoadOptions;
 use lua_core::engine::{Engine, Exit, Mode, Report, RunOptions};
 use lua_core::fleet::{self, Prepared};
-use lua_core::platform::Transport;
+use lua_platform::Transport;
 use serde_json::{Value, json};
 
 use crate::args::{Format, SyncArgs};

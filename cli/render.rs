@@ -124,15 +124,15 @@ pub fn drift_listing(report: &Report, color: bool) -> Rendered {
 pub fn item_diff(item: &Item, color: bool) -> Rendered {
     let server = item.server_text.as_deref().unwrap_or("");
     let local = item.local_text.as_deref().unwrap_or("");
-    let style = lua_core::diff::Style { color };
+    let style = lua_diff::Style { color };
     let multi_line = server.contains('\n') || local.contains('\n');
     // A one-line value is diffed by `render` itself: no line diff to compute first.
     let mut out = if item.shape == Shape::Keyed {
         keyed_lines(&[item], color)
     } else if let Some(drift) = multi_line.then(|| item.drift()).flatten() {
-        Rendered::diff_block(lua_core::diff::render_block(item.title, drift, style))
+        Rendered::diff_block(lua_diff::render_block(item.title, drift, style))
     } else {
-        Rendered::diff_block(lua_core::diff::render(item.title, server, local, style))
+        Rendered::diff_block(lua_diff::render(item.title, server, local, style))
     };
     let mut facts = Vec::new();
     if let Some(v) = item.server_version() {
@@ -432,7 +432,7 @@ pub fn plan(plan: &Plan, color: bool) -> Rendered {
             .as_deref()
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
-        let diff = lua_core::diff::unified(
+        let diff = lua_diff::unified(
             &old,
             new,
             &format!("{} (now)", file.path),

@@ -15,7 +15,7 @@ use anstyle::Style;
 
 /// `text` safe to print: `\n` kept, everything else as `lua_diff::display` shows it.
 pub fn clean(text: &str) -> String {
-    lua_core::diff::terminal_safe(text)
+    lua_diff::terminal_safe(text)
 }
 
 /// `text` cleaned, then wrapped in `style` when `color` is on.
@@ -47,7 +47,7 @@ impl Rendered {
 
     /// Appends plain text, cleaned.
     pub fn text(&mut self, text: &str) -> &mut Self {
-        lua_core::diff::push_terminal_safe(&mut self.0, text);
+        lua_diff::push_terminal_safe(&mut self.0, text);
         self
     }
 
@@ -57,10 +57,10 @@ impl Rendered {
             use std::fmt::Write as _;
             // Writing to a String cannot fail.
             let _ = write!(self.0, "{}", style.render());
-            lua_core::diff::push_terminal_safe(&mut self.0, text);
+            lua_diff::push_terminal_safe(&mut self.0, text);
             let _ = write!(self.0, "{}", style.render_reset());
         } else {
-            lua_core::diff::push_terminal_safe(&mut self.0, text);
+            lua_diff::push_terminal_safe(&mut self.0, text);
         }
         self
     }

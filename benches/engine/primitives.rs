@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use lua_core::compile::Compiled;
+use lua_compile::Compiled;
 use lua_core::config::{Config, LoadOptions};
 use lua_core::engine::compare::{Sides, compare_component};
 use lua_core::engine::{Engine, Exit, Report, Status};

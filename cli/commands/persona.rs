@@ -432,12 +432,12 @@ async fn diff(
 }
 
 fn render(old_label: &str, old: &str, new_label: &str, new: &str, printer: &Printer) -> String {
-    lua_core::diff::render_block_between(
+    lua_diff::render_block_between(
         lifecycle::title(),
         old_label,
         new_label,
-        &lua_core::diff::compute(old, new),
-        lua_core::diff::Style {
+        &lua_diff::compute(old, new),
+        lua_diff::Style {
             color: printer.color,
         },
     )

@@ -3,12 +3,12 @@
 //! object form `{ base, voice, text }`; an object holding only `base` (or `text`) is
 //! that string (this equivalence is the persona's, not the engine's).
 
-use lua_core::compile::Node;
-use lua_core::platform::PlatformError;
+use lua_compile::Node;
 use lua_core::{
     Local, LocalValue, PullCtx, PullError, PullItem, Pulled, Registration, Remote, Remotes, SINGLE,
     Server, Syncable, Version, async_trait,
 };
+use lua_platform::PlatformError;
 use serde_json::Value;
 
 pub struct Persona;

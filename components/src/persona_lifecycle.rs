@@ -10,9 +10,9 @@
 
 use std::str::FromStr;
 
-use lua_core::compile::Compiled;
-use lua_core::platform::{PersonaVersion, PlatformError};
+use lua_compile::Compiled;
 use lua_core::{Local, Server, Syncable};
+use lua_platform::{PersonaVersion, PlatformError};
 use serde_json::Value;
 
 use crate::persona::Persona;

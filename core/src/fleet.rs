@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use futures::StreamExt as _;
 
-use crate::compile::Compiled;
 use crate::engine::{Engine, Report};
 use crate::{CoreError, Server};
+use lua_compile::Compiled;
 
 /// Agents checked at once: enough to keep one connection busy, few enough that a hundred
 /// agents' reads of their projects do not all wait on each other.

@@ -34,9 +34,7 @@ pub use error::CoreError;
 pub use project::{Project, PullCtx, Snapshot};
 pub use server::Server;
 
-// Re-exported so components depend on one crate for the types in the trait.
+// Re-exported: the trait's macro and the registry's; the crates the types come from
+// (`lua-compile`, `lua-diff`, `lua-platform`) are each dependent's own dependency.
 pub use async_trait::async_trait;
 pub use inventory;
-pub use lua_compile as compile;
-pub use lua_diff as diff;
-pub use lua_platform as platform;

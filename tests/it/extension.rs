@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{Engine, Mode, RunOptions, Status};
-use lua_core::platform::PlatformError;
 use lua_core::{Registration, Remote, Remotes, SINGLE, Server, Syncable, Version, async_trait};
+use lua_platform::PlatformError;
 // The built-in components, linked so the registry holds them too.
 use crate::support::{AGENT, KEY, Platform, Project};
 use lua_components as _;

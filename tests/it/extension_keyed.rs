@@ -9,17 +9,17 @@ use crate::support;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use lua_core::compile::Unreadable;
+use lua_compile::Unreadable;
 use lua_core::config::{Config, Environment, LoadOptions};
 use lua_core::engine::{
     Aborted, Action, Choice, Classification, Decider, Decision, Engine, Mode, Presence, Prompt,
     RunOptions, Status,
 };
-use lua_core::platform::PlatformError;
 use lua_core::{
     Local, LocalValue, Locals, OneSided, Project, PullCtx, PullError, PullItem, Pulled, Reason,
     Registration, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
 };
+use lua_platform::PlatformError;
 // The built-in components, linked so the registry holds them too.
 use crate::support::{AGENT, KEY, Platform};
 use lua_components as _;

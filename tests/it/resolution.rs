@@ -463,7 +463,7 @@ fn a_killed_apply_is_all_or_nothing_after_recovery() {
         )));
         let _ = child.kill();
         let _ = child.wait();
-        lua_core::compile::recover(project.root()).expect("recover");
+        lua_compile::recover(project.root()).expect("recover");
         let now = visible(&project);
         if now == before {
             seen_before += 1;

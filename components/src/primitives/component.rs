@@ -20,12 +20,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
-use lua_core::compile::Unreadable;
-use lua_core::platform::PlatformError;
+use lua_compile::Unreadable;
 use lua_core::{
     Local, LocalValue, Locals, OneSided, Place, Project, PullCtx, PullError, PullItem, PullStage,
     Pulled, Reason, Remote, Remotes, Server, Shape, Syncable, Version, async_trait,
 };
+use lua_platform::PlatformError;
 use serde_json::Value;
 
 use super::kind::Kind;
@@ -57,7 +57,7 @@ const RUN_BACKUP: &str = "primitives.backup";
 #[derive(Clone)]
 struct Backup {
     /// The manifest; its files without the backup's own `lua.skill.yaml`.
-    manifest: lua_core::platform::BackupManifest,
+    manifest: lua_platform::BackupManifest,
     /// Shared, not copied, by every reader of the run's backup.
     blobs: Arc<BTreeMap<String, Vec<u8>>>,
 }
@@ -443,7 +443,7 @@ fn write_yaml(
         .map(|s| s.sha256);
     ctx.write_file(FILE_NAME, editor.text().as_bytes().to_vec(), compared)
         .map_err(|e| match e {
-            lua_core::compile::WriteError::Changed { .. } => {
+            lua_compile::WriteError::Changed { .. } => {
                 PullError::refused(Reason::ChangedSinceCompared, e.to_string())
             }
             other => PullError::refused(Reason::WriteRefused, other.to_string()),
@@ -533,7 +533,7 @@ fn preview(plan: &Plan, created_at: Option<&str>) -> String {
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
         let backup = String::from_utf8_lossy(&f.content);
-        let diff = lua_core::diff::unified(
+        let diff = lua_diff::unified(
             &local,
             &backup,
             &format!("{} (local)", f.path),

@@ -21,7 +21,7 @@ fn project(yaml: &str) -> (tempfile::TempDir, Project) {
     )
     .unwrap();
     std::fs::write(dir.path().join(FILE_NAME), yaml).unwrap();
-    let (compiled, _) = lua_core::compile::compile(dir.path(), "src/index.ts").unwrap();
+    let (compiled, _) = lua_compile::compile(dir.path(), "src/index.ts").unwrap();
     let project = Project::new(dir.path(), compiled);
     (dir, project)
 }

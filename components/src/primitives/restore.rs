@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use lua_core::PullCtx;
-use lua_core::diff::Drift;
-use lua_core::platform::{BackupFile, BackupManifest};
+use lua_diff::Drift;
+use lua_platform::{BackupFile, BackupManifest};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -120,7 +120,7 @@ pub enum RestoreError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Write(#[from] lua_core::compile::WriteError),
+    Write(#[from] lua_compile::WriteError),
     #[error("{}: {reason}", path.display())]
     Record { path: PathBuf, reason: String },
 }
@@ -192,11 +192,11 @@ pub fn plan(
                 .is_some_and(|bytes| !recorded_as(record.get(&path), &sha256(bytes)));
         let diff = match (&local, kind) {
             (Some(l), ChangeKind::Changed) => {
-                text_pair(&content, l).map(|(s, l)| lua_core::diff::compute(s, l))
+                text_pair(&content, l).map(|(s, l)| lua_diff::compute(s, l))
             }
             (None, _) => std::str::from_utf8(&content)
                 .ok()
-                .map(|s| lua_core::diff::compute(s, "")),
+                .map(|s| lua_diff::compute(s, "")),
             _ => None,
         };
         out.push(FileChange {

@@ -41,10 +41,10 @@ fn apply(plan: &Plan, force: bool) -> Result<Vec<String>, RestoreError> {
     }
     let entry = root.join("lua-test-entry.ts");
     std::fs::write(&entry, "new LuaAgent({ name: \"x\" });\n").unwrap();
-    let compiled = lua_core::compile::evaluate(&root, "lua-test-entry.ts").unwrap();
+    let compiled = lua_compile::evaluate(&root, "lua-test-entry.ts").unwrap();
     std::fs::remove_file(&entry).unwrap();
     let project = lua_core::Project::new(&root, compiled);
-    let client = lua_core::platform::PlatformClient::new(lua_core::platform::ClientConfig {
+    let client = lua_platform::PlatformClient::new(lua_platform::ClientConfig {
         base_url: "http://127.0.0.1:9".into(),
         api_key: None,
         timeout: std::time::Duration::from_secs(1),
@@ -55,7 +55,7 @@ fn apply(plan: &Plan, force: bool) -> Result<Vec<String>, RestoreError> {
     })
     .unwrap();
     let server = lua_core::Server::new(client, "base_agent");
-    let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(&root, BTreeMap::new()));
+    let overlay = std::sync::Mutex::new(lua_compile::Overlay::new(&root, BTreeMap::new()));
     let ctx = PullCtx::new(&project, &server, force, &overlay);
     let manifest = BackupManifest {
         files: Vec::new(),
@@ -291,16 +291,16 @@ fn lua_cli_s_manifest_is_a_base_and_is_written_in_its_format() {
         "lua-cli's record makes it not a local edit"
     );
     let root = dir.path().to_path_buf();
-    let overlay = std::sync::Mutex::new(lua_core::compile::Overlay::new(&root, BTreeMap::new()));
+    let overlay = std::sync::Mutex::new(lua_compile::Overlay::new(&root, BTreeMap::new()));
     let manifest = BackupManifest {
         files: files.clone(),
         created_at: Some("2026-02-01T00:00:00Z".into()),
         project_hash: Some("p2".into()),
     };
     std::fs::write(root.join("e.ts"), "new LuaAgent({});\n").unwrap();
-    let compiled = lua_core::compile::evaluate(&root, "e.ts").unwrap();
+    let compiled = lua_compile::evaluate(&root, "e.ts").unwrap();
     let project = lua_core::Project::new(&root, compiled);
-    let client = lua_core::platform::PlatformClient::new(lua_core::platform::ClientConfig {
+    let client = lua_platform::PlatformClient::new(lua_platform::ClientConfig {
         base_url: "http://127.0.0.1:9".into(),
         api_key: None,
         timeout: std::time::Duration::from_secs(1),
