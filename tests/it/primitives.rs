@@ -579,6 +579,8 @@ fn our_items(report: &Value) -> (Vec<support::reference::Drift>, Vec<(String, St
         let (kind, key) = (text(&c["id"]).unwrap(), text(&c["key"]).unwrap());
         match c["status"].as_str() {
             Some("in_sync") => in_sync.push((kind, key)),
+            // Not compared (a server item without a version): neither drift nor in sync.
+            Some("not_compared") => {}
             _ => drift.push((
                 kind,
                 key,
@@ -615,10 +617,30 @@ fn the_reference_cli_reports_the_same_primitive_drift() {
         "{\"compilerOptions\": {\"strict\": true}}\n",
     );
 
+    // Exit 2: the `g` items (no version on the server) are not compared, and under
+    // `check = "fail"` a check that could not compare fails closed. The reference counts
+    // them as in sync.
     let run = ours.lua(&platform.url(), &["sync", "--check", "--format", "json"]);
-    assert_eq!(run.code(), 1, "{}", run.snapshot());
-    let (mut our_drift, mut our_in_sync) =
-        our_items(&serde_json::from_str(&run.stdout()).expect("json"));
+    assert_eq!(run.code(), 2, "{}", run.snapshot());
+    let report: Value = serde_json::from_str(&run.stdout()).expect("json");
+    let mut not_compared: Vec<String> = report["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter(|c| c["status"] == "not_compared")
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["id"].as_str().unwrap(),
+                c["key"].as_str().unwrap()
+            )
+        })
+        .collect();
+    not_compared.sort();
+    let mut g_items: Vec<String> = KINDS.iter().map(|(kind, _)| format!("{kind} g")).collect();
+    g_items.sort();
+    assert_eq!(not_compared, g_items);
+    let (mut our_drift, mut our_in_sync) = our_items(&report);
 
     platform.reset_requests();
     let reference = support::reference::run(
@@ -733,7 +755,7 @@ fn the_reference_cli_reports_the_same_primitive_drift() {
     our_in_sync.sort();
     let mut in_sync_expected: Vec<(String, String)> = KINDS
         .iter()
-        .flat_map(|(kind, _)| ["a", "e", "f", "g"].map(|k| (kind.to_string(), k.to_string())))
+        .flat_map(|(kind, _)| ["a", "e", "f"].map(|k| (kind.to_string(), k.to_string())))
         .collect();
     in_sync_expected.push(("mcp_servers".into(), "m1".into()));
     in_sync_expected.sort();
