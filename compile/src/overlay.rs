@@ -99,6 +99,13 @@ impl Overlay {
         Ok(())
     }
 
+    /// Whether any file's new bytes differ from its base (without copying them).
+    pub fn has_changes(&self) -> bool {
+        self.files
+            .values()
+            .any(|(old, new)| old.as_deref() != Some(new.as_slice()))
+    }
+
     /// The files whose new bytes differ from their base, sorted by path.
     pub fn changes(&self) -> Vec<OverlayFile> {
         self.files

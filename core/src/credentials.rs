@@ -291,6 +291,7 @@ pub fn configure(home: &Path, key: &str) -> Result<PathBuf, CredentialsError> {
     create_private_dir(&dir).map_err(err)?;
     // NamedTempFile is created 0600 on Unix, so the key is never readable by others,
     // not even for a moment.
+    // writer-ok: ~/.lua-cli/credentials is outside any project (the guarded writer is fenced to the project root) and must be created 0600 from the first byte
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
     tmp.write_all(key.as_bytes()).map_err(err)?;
     tmp.write_all(b"\n").map_err(err)?;
@@ -386,6 +387,7 @@ mod tests {
         );
 
         let dotenv = root.path().join(".env");
+        // writer-ok: test fixture: the project's .env
         std::fs::write(
             &dotenv,
             "# c\nOTHER=1\nLUA_API_KEY=\"from-dotenv\" # note\n",

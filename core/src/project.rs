@@ -371,6 +371,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.yaml"), "x: 1\n").unwrap();
         std::fs::create_dir(dir.path().join("src")).unwrap();
+        // writer-ok: test fixture: the project compiled here
         std::fs::write(
             dir.path().join("src/index.ts"),
             "import { LuaAgent } from \"lua-cli\";\nexport default new LuaAgent({ name: \"a\" });\n",

@@ -221,7 +221,7 @@ impl Primitives {
             )
         }
         .map_err(|e| yaml_refused(&e))?;
-        write_yaml(ctx, yaml, &editor)?;
+        write_yaml(ctx, &editor)?;
         files.push(FILE_NAME.to_string());
         Ok(Pulled { files, notes })
     }
@@ -405,7 +405,7 @@ impl Syncable for Primitives {
                 remote.entity_id.as_deref().unwrap_or(""),
             )
             .map_err(|e| yaml_refused(&e))?;
-        write_yaml(ctx, yaml, &editor)?;
+        write_yaml(ctx, &editor)?;
         Ok(Pulled {
             files: vec![FILE_NAME.to_string()],
             notes: Vec::new(),
@@ -431,11 +431,7 @@ fn yaml_refused(e: &YamlError) -> PullError {
 
 /// Put the edited `lua.skill.yaml` into the resolution's overlay, guarded by the file as
 /// this run compared it.
-fn write_yaml(
-    ctx: &PullCtx<'_>,
-    _read: &SkillYaml,
-    editor: &super::skill_yaml::Editor,
-) -> Result<(), PullError> {
+fn write_yaml(ctx: &PullCtx<'_>, editor: &super::skill_yaml::Editor) -> Result<(), PullError> {
     let compared = ctx
         .project
         .read(FILE_NAME)

@@ -86,6 +86,7 @@ mod tests {
     #[test]
     fn the_process_wins_and_only_lua_names_come_from_the_file() {
         let root = tempfile::tempdir().unwrap();
+        // writer-ok: test fixture: the .env the test reads
         std::fs::write(
             root.path().join(".env"),
             "LUA_API_URL=http://from-file\nLUA_AUTH_URL='http://auth'\nHOME=/nope\nLUA_EMPTY=\n",

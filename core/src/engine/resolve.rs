@@ -229,10 +229,7 @@ async fn compose_pulls<'r>(
         }
         // What a pull composed, even one that then refused (a restore done before the
         // item found its source missing), stays in the overlay.
-        dirty |= overlay
-            .lock()
-            .map(|o| !o.changes().is_empty())
-            .unwrap_or(true);
+        dirty |= overlay.lock().map(|o| o.has_changes()).unwrap_or(true);
     }
     pending
 }
